@@ -1,0 +1,316 @@
+//! The one error type of the crate, shaped after urllib3's exception hierarchy.
+//!
+//! urllib3 users catch exceptions by class (`except MaxRetryError as e: e.reason`), so every
+//! failure here carries an [`ErrorKind`] that names the urllib3 class it stands for. The Python
+//! layer maps kinds to classes one to one; Rust users match on [`Error::kind`] and walk
+//! [`std::error::Error::source`] for the cause, as `__cause__` and `.reason` do in Python.
+//!
+//! ```
+//! use urllib3::{parse_url, ErrorKind};
+//!
+//! let err = parse_url("http://[::1").unwrap_err();
+//! assert_eq!(err.kind(), ErrorKind::LocationParse);
+//! assert!(err.kind().is_a(ErrorKind::LocationValue));
+//! ```
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::io;
+
+/// What went wrong, named after the urllib3 exception class it corresponds to.
+///
+/// Variants are alphabetical. Abstract urllib3 bases (`HTTPError`, `PoolError`,
+/// `RequestError`, `TimeoutError`) have no variant of their own: ask [`ErrorKind::is_a`] or
+/// [`ErrorKind::is_timeout`] instead.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// `BodyNotHttplibCompatible`: the body cannot be read the way that was asked.
+    BodyNotHttplibCompatible,
+    /// `ClosedPoolError`: the pool was closed before or while the request used it.
+    ClosedPool,
+    /// `ConnectTimeoutError`: connecting took longer than the connect timeout.
+    ConnectTimeout,
+    /// `DecodeError`: the body did not decode with its Content-Encoding.
+    Decode,
+    /// `EmptyPoolError`: a blocking pool had no connection free within the pool timeout.
+    EmptyPool,
+    /// `FullPoolError`: a connection came back to a full blocking pool.
+    FullPool,
+    /// `HeaderParsingError`: response headers had defects (logged, not raised, by urllib3).
+    HeaderParsing,
+    /// `HostChangedError`: a pool was asked for a URL on another host.
+    HostChanged,
+    /// `IncompleteRead`: the body ended before its Content-Length.
+    IncompleteRead,
+    /// `InvalidChunkLength`: a chunk-size line of a chunked body was not a hex number.
+    InvalidChunkLength,
+    /// `InvalidHeader`: a header the caller supplied, or a framing header, was invalid.
+    InvalidHeader,
+    /// `LocationParseError`: the URL could not be parsed.
+    LocationParse,
+    /// `LocationValueError`: the URL parsed but cannot be used (no host, say).
+    LocationValue,
+    /// `MaxRetryError`: retries ran out; the last failure is the [`std::error::Error::source`].
+    MaxRetry,
+    /// `NameResolutionError`: the host name did not resolve.
+    NameResolution,
+    /// `NewConnectionError`: the connection could not be made (refused, unreachable).
+    NewConnection,
+    /// `ProtocolError`: the connection broke, or the peer spoke something other than HTTP/1.x.
+    Protocol,
+    /// `ProxyError`: the proxy could not be reached or refused the tunnel.
+    Proxy,
+    /// `ProxySchemeUnknown`: the proxy URL's scheme is not http, https or socks.
+    ProxySchemeUnknown,
+    /// `ProxySchemeUnsupported`: the proxy scheme cannot carry this request.
+    ProxySchemeUnsupported,
+    /// `ReadTimeoutError`: a socket read waited longer than the read timeout.
+    ReadTimeout,
+    /// `ResponseError`: too many redirects or error responses (carried by `MaxRetry`).
+    Response,
+    /// `ResponseNotChunked`: chunk-wise reading was asked of a body that is not chunked.
+    ResponseNotChunked,
+    /// `SSLError`: TLS failed: handshake, certificate, name or fingerprint.
+    Ssl,
+    /// `TimeoutStateError`: a timeout value or state is invalid.
+    TimeoutState,
+    /// `UnrewindableBodyError`: a retry or redirect needs the body again and it cannot be rewound.
+    UnrewindableBody,
+    /// `URLSchemeUnknown`: the URL's scheme has no pool class.
+    UrlSchemeUnknown,
+}
+
+impl ErrorKind {
+    /// The urllib3 exception class this kind stands for.
+    pub fn class_name(self) -> &'static str {
+        match self {
+            Self::BodyNotHttplibCompatible => "BodyNotHttplibCompatible",
+            Self::ClosedPool => "ClosedPoolError",
+            Self::ConnectTimeout => "ConnectTimeoutError",
+            Self::Decode => "DecodeError",
+            Self::EmptyPool => "EmptyPoolError",
+            Self::FullPool => "FullPoolError",
+            Self::HeaderParsing => "HeaderParsingError",
+            Self::HostChanged => "HostChangedError",
+            Self::IncompleteRead => "IncompleteRead",
+            Self::InvalidChunkLength => "InvalidChunkLength",
+            Self::InvalidHeader => "InvalidHeader",
+            Self::LocationParse => "LocationParseError",
+            Self::LocationValue => "LocationValueError",
+            Self::MaxRetry => "MaxRetryError",
+            Self::NameResolution => "NameResolutionError",
+            Self::NewConnection => "NewConnectionError",
+            Self::Protocol => "ProtocolError",
+            Self::Proxy => "ProxyError",
+            Self::ProxySchemeUnknown => "ProxySchemeUnknown",
+            Self::ProxySchemeUnsupported => "ProxySchemeUnsupported",
+            Self::ReadTimeout => "ReadTimeoutError",
+            Self::Response => "ResponseError",
+            Self::ResponseNotChunked => "ResponseNotChunked",
+            Self::Ssl => "SSLError",
+            Self::TimeoutState => "TimeoutStateError",
+            Self::UnrewindableBody => "UnrewindableBodyError",
+            Self::UrlSchemeUnknown => "URLSchemeUnknown",
+        }
+    }
+
+    /// The concrete urllib3 base class of this kind, if it has one.
+    ///
+    /// Follows urllib3 2.x: `NameResolutionError` → `NewConnectionError` →
+    /// `ConnectTimeoutError`; `LocationParseError` and `URLSchemeUnknown` →
+    /// `LocationValueError`; `ResponseNotChunked` → `ProtocolError`.
+    pub fn parent(self) -> Option<ErrorKind> {
+        match self {
+            Self::NameResolution => Some(Self::NewConnection),
+            Self::NewConnection => Some(Self::ConnectTimeout),
+            Self::LocationParse | Self::UrlSchemeUnknown => Some(Self::LocationValue),
+            Self::ProxySchemeUnknown => Some(Self::UrlSchemeUnknown),
+            Self::ResponseNotChunked => Some(Self::Protocol),
+            _ => None,
+        }
+    }
+
+    /// Whether an error of this kind is also an `other` (`isinstance` in urllib3's terms).
+    pub fn is_a(self, other: ErrorKind) -> bool {
+        let mut kind = Some(self);
+        while let Some(k) = kind {
+            if k == other {
+                return true;
+            }
+            kind = k.parent();
+        }
+        false
+    }
+
+    /// Whether urllib3 would class this as a `TimeoutError` (connect or read).
+    pub fn is_timeout(self) -> bool {
+        self.is_a(Self::ConnectTimeout) || self == Self::ReadTimeout
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.class_name())
+    }
+}
+
+type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// An error from urllib3: a [`ErrorKind`], a message, and an optional cause.
+///
+/// The message follows urllib3's wording where users and tests read it
+/// (`"Failed to parse: …"`, `"Read timed out."`, `"Max retries exceeded with url: …"`).
+pub struct Error(Box<Inner>);
+
+struct Inner {
+    kind: ErrorKind,
+    message: String,
+    url: Option<String>,
+    counts: Option<(u64, u64)>,
+    source: Option<BoxError>,
+}
+
+impl Error {
+    /// An error of `kind` with `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error(Box::new(Inner {
+            kind,
+            message: message.into(),
+            url: None,
+            counts: None,
+            source: None,
+        }))
+    }
+
+    /// Attaches the underlying cause, reachable through [`std::error::Error::source`].
+    pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.0.source = Some(source.into());
+        self
+    }
+
+    /// Attaches the URL the failing request was for (urllib3's `RequestError.url`).
+    pub fn with_url(mut self, url: impl Into<String>) -> Self {
+        self.0.url = Some(url.into());
+        self
+    }
+
+    /// `IncompleteRead`: `partial` body bytes arrived and `expected` more were due.
+    pub fn incomplete_read(partial: u64, expected: u64) -> Self {
+        let mut err = Error::new(
+            ErrorKind::IncompleteRead,
+            format!("IncompleteRead({partial} bytes read, {expected} more expected)"),
+        );
+        err.0.counts = Some((partial, expected));
+        err
+    }
+
+    /// `ProtocolError("Connection broken: …")` wrapping `cause`, as urllib3 raises mid-body.
+    pub fn connection_broken(cause: Error) -> Self {
+        Error::new(ErrorKind::Protocol, format!("Connection broken: {cause}")).with_source(cause)
+    }
+
+    /// `ProtocolError("Connection aborted.")` wrapping an I/O failure while sending or
+    /// before the response head arrived.
+    pub fn connection_aborted(cause: io::Error) -> Self {
+        Error::new(ErrorKind::Protocol, format!("Connection aborted. ({cause})")).with_source(cause)
+    }
+
+    /// `ReadTimeoutError` with urllib3's message.
+    pub fn read_timeout(timeout: Option<std::time::Duration>) -> Self {
+        let message = match timeout {
+            Some(t) => format!("Read timed out. (read timeout={})", t.as_secs_f64()),
+            None => "Read timed out.".to_owned(),
+        };
+        Error::new(ErrorKind::ReadTimeout, message)
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> ErrorKind {
+        self.0.kind
+    }
+
+    /// The message without the kind, as urllib3 puts it in the exception's arguments.
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+
+    /// The URL of the failing request, where one is known.
+    pub fn url(&self) -> Option<&str> {
+        self.0.url.as_deref()
+    }
+
+    /// For `IncompleteRead` and `InvalidChunkLength`: (bytes read, bytes still expected).
+    pub fn counts(&self) -> Option<(u64, u64)> {
+        self.0.counts
+    }
+
+    /// The cause when it is one of ours: `MaxRetryError.reason` in urllib3.
+    pub fn reason(&self) -> Option<&Error> {
+        self.0.source.as_deref()?.downcast_ref::<Error>()
+    }
+
+    pub(crate) fn with_counts(mut self, partial: u64, expected: u64) -> Self {
+        self.0.counts = Some((partial, expected));
+        self
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.0.kind).field("message", &self.0.message);
+        if let Some(url) = &self.0.url {
+            d.field("url", url);
+        }
+        if let Some(source) = &self.0.source {
+            d.field("source", source);
+        }
+        d.finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.0.kind, self.0.message)
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.0
+            .source
+            .as_deref()
+            .map(|s| s as &(dyn StdError + 'static))
+    }
+}
+
+/// Results whose error is this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hierarchy_follows_urllib3() {
+        assert!(ErrorKind::NameResolution.is_a(ErrorKind::NewConnection));
+        assert!(ErrorKind::NameResolution.is_timeout());
+        assert!(ErrorKind::ReadTimeout.is_timeout());
+        assert!(!ErrorKind::Protocol.is_timeout());
+        assert!(ErrorKind::ProxySchemeUnknown.is_a(ErrorKind::LocationValue));
+        assert!(!ErrorKind::LocationValue.is_a(ErrorKind::LocationParse));
+    }
+
+    #[test]
+    fn reason_is_the_wrapped_error() {
+        let cause = Error::incomplete_read(5, 5);
+        let err = Error::new(ErrorKind::MaxRetry, "Max retries exceeded").with_source(cause);
+        let reason = err.reason().map(Error::kind);
+        assert_eq!(reason, Some(ErrorKind::IncompleteRead));
+        assert_eq!(
+            err.reason().map(|r| r.message().to_owned()).as_deref(),
+            Some("IncompleteRead(5 bytes read, 5 more expected)")
+        );
+    }
+}
