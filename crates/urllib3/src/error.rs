@@ -43,6 +43,9 @@ pub enum ErrorKind {
     HostChanged,
     /// `IncompleteRead`: the body ended before its Content-Length.
     IncompleteRead,
+    /// Python's `ValueError`: an argument the caller gave is out of range (a zero timeout, say).
+    /// urllib3 raises the builtin class there, not one of its own.
+    InvalidArgument,
     /// `InvalidChunkLength`: a chunk-size line of a chunked body was not a hex number.
     InvalidChunkLength,
     /// `InvalidHeader`: a header the caller supplied, or a framing header, was invalid.
@@ -94,6 +97,7 @@ impl ErrorKind {
             Self::HeaderParsing => "HeaderParsingError",
             Self::HostChanged => "HostChangedError",
             Self::IncompleteRead => "IncompleteRead",
+            Self::InvalidArgument => "ValueError",
             Self::InvalidChunkLength => "InvalidChunkLength",
             Self::InvalidHeader => "InvalidHeader",
             Self::LocationParse => "LocationParseError",
@@ -213,7 +217,11 @@ impl Error {
     /// `ProtocolError("Connection aborted.")` wrapping an I/O failure while sending or
     /// before the response head arrived.
     pub fn connection_aborted(cause: io::Error) -> Self {
-        Error::new(ErrorKind::Protocol, format!("Connection aborted. ({cause})")).with_source(cause)
+        Error::new(
+            ErrorKind::Protocol,
+            format!("Connection aborted. ({cause})"),
+        )
+        .with_source(cause)
     }
 
     /// `ReadTimeoutError` with urllib3's message.
@@ -259,7 +267,8 @@ impl Error {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Error");
-        d.field("kind", &self.0.kind).field("message", &self.0.message);
+        d.field("kind", &self.0.kind)
+            .field("message", &self.0.message);
         if let Some(url) = &self.0.url {
             d.field("url", url);
         }

@@ -1,0 +1,349 @@
+//! One HTTP/1.1 connection: open it, send a request on it, read the response head.
+//!
+//! A [`Connection`] is what a pool keeps. It owns the transport and its read buffer; a
+//! [`Response`] borrows nothing and takes the connection with it while the body is read, then
+//! hands it back through a release hook (see [`crate::response`]).
+
+mod encode;
+mod stream;
+mod tcp;
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+pub use encode::SKIP_HEADER;
+pub use tcp::SocketConfig;
+
+pub(crate) use encode::{BodyFraming, RequestHead};
+pub(crate) use stream::BufStream;
+pub(crate) use tcp::os_error_text;
+
+use crate::body::Body;
+use crate::error::{Error, Result};
+use crate::headers::HeaderMap;
+use crate::response::{head, Response, ResponseOptions};
+use crate::timeout::Timeout;
+use stream::Transport;
+
+/// The `User-Agent` the Rust API sends unless the caller gives one.
+pub const DEFAULT_USER_AGENT: &str = concat!("urllib3-rs/", env!("CARGO_PKG_VERSION"));
+
+/// Largest body sent in the same write as the head: one system call for a typical POST.
+const COALESCE_LIMIT: usize = 16 * 1024;
+/// Block size for reading a streamed request body (urllib3's default `blocksize`).
+const BLOCK_SIZE: usize = 16 * 1024;
+
+/// An open HTTP/1.1 connection to one host and port.
+///
+/// ```no_run
+/// use urllib3::{Connection, HeaderMap, Body, Timeout};
+///
+/// let conn = Connection::open("example.com", 80, &Timeout::new(), &Default::default())?;
+/// let response = conn.request("GET", "/", "example.com", &HeaderMap::new(), Body::Empty, &Timeout::new())?;
+/// println!("{} {}", response.status(), response.text()?);
+/// # Ok::<(), urllib3::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Connection {
+    stream: BufStream,
+    host: String,
+    port: u16,
+    requests: u64,
+}
+
+/// A request as it goes out on a connection.
+#[derive(Debug)]
+pub struct Request<'a> {
+    /// The method, sent as given (`GET`, `POST`, …).
+    pub method: &'a str,
+    /// The request target: a path with query, or an absolute URL for a forwarding proxy.
+    pub target: &'a str,
+    /// The `Host` header value (with the port when it is not the scheme's default).
+    pub host: &'a str,
+    /// The caller's headers, sent in their case and order after the defaults.
+    pub headers: &'a HeaderMap,
+    /// Send the body with chunked framing even when its length is known.
+    pub chunked: bool,
+    /// The `User-Agent` to send when the caller's headers have none.
+    pub user_agent: &'a str,
+}
+
+impl Connection {
+    /// Opens a TCP connection within the connect timeout of `timeout`.
+    pub fn open(host: &str, port: u16, timeout: &Timeout, socket: &SocketConfig) -> Result<Self> {
+        let tcp = tcp::connect(host, port, timeout.connect_timeout(), socket)?;
+        Ok(Connection {
+            stream: BufStream::new(Transport::Tcp(tcp)),
+            host: host.to_owned(),
+            port,
+            requests: 0,
+        })
+    }
+
+    /// The host this connection was opened to.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port this connection was opened to.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// How many requests were sent on this connection.
+    pub fn requests_sent(&self) -> u64 {
+        self.requests
+    }
+
+    /// The local address of the socket.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.stream.transport().tcp().local_addr()
+    }
+
+    /// The peer address of the socket.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.stream.transport().tcp().peer_addr()
+    }
+
+    /// Sends a request and reads the response head; the returned [`Response`] owns the
+    /// connection until its body is read.
+    ///
+    /// `host` is the `Host` header value. The read timeout of `timeout` applies to each read.
+    pub fn request(
+        self,
+        method: &str,
+        target: &str,
+        host: &str,
+        headers: &HeaderMap,
+        body: Body,
+        timeout: &Timeout,
+    ) -> Result<Response> {
+        let request = Request {
+            method,
+            target,
+            host,
+            headers,
+            chunked: false,
+            user_agent: DEFAULT_USER_AGENT,
+        };
+        let mut body = body;
+        let options = ResponseOptions::default();
+        self.send(
+            &request,
+            &mut body,
+            timeout.connect_timeout(),
+            timeout.read_timeout(Duration::ZERO),
+            options,
+        )
+    }
+
+    /// The lower-level form of [`Connection::request`]: write timeout, read timeout and the
+    /// response options given separately, and the body borrowed so a retry can send it again.
+    pub fn send(
+        mut self,
+        request: &Request<'_>,
+        body: &mut Body,
+        write_timeout: Option<Duration>,
+        read_timeout: Option<Duration>,
+        options: ResponseOptions,
+    ) -> Result<Response> {
+        self.write_request(request, body, write_timeout)?;
+        self.read_response(request.method, read_timeout, options)
+    }
+
+    /// Writes the head and the body.
+    ///
+    /// A server that answers early and closes (a 413 to a large upload, say) makes the write
+    /// fail with a broken pipe; as urllib3 does, that is not an error yet: the response it sent
+    /// is read next.
+    pub fn write_request(
+        &mut self,
+        request: &Request<'_>,
+        body: &mut Body,
+        write_timeout: Option<Duration>,
+    ) -> Result<()> {
+        self.requests += 1;
+        self.stream
+            .transport()
+            .tcp()
+            .set_write_timeout(write_timeout)
+            .map_err(Error::connection_aborted)?;
+        let head = RequestHead {
+            method: request.method,
+            target: request.target,
+            host: request.host,
+            headers: request.headers,
+            user_agent: request.user_agent,
+            chunked: request.chunked,
+        };
+        let mut out = Vec::with_capacity(512);
+        let framing = encode::encode_head(&head, body, &mut out)?;
+        let sent = self.write_body(out, framing, body);
+        match sent {
+            Err(e) if is_peer_gone(&e) => Ok(()),
+            Err(e) if is_timeout(&e) => Err(Error::read_timeout(write_timeout).with_source(e)),
+            Err(e) => Err(Error::connection_aborted(e)),
+            Ok(()) => Ok(()),
+        }
+    }
+
+    fn write_body(
+        &mut self,
+        mut out: Vec<u8>,
+        framing: BodyFraming,
+        body: &mut Body,
+    ) -> io::Result<()> {
+        match (framing, body) {
+            (BodyFraming::None, _) | (_, Body::Empty) => {
+                if framing == BodyFraming::Chunked {
+                    out.extend_from_slice(encode::LAST_CHUNK);
+                }
+                self.stream.write_all(&out)
+            }
+            (BodyFraming::Length(_), Body::Bytes(bytes)) => {
+                if bytes.len() <= COALESCE_LIMIT {
+                    out.extend_from_slice(bytes);
+                    self.stream.write_all(&out)
+                } else {
+                    self.stream.write_all(&out)?;
+                    self.stream.write_all(bytes)
+                }
+            }
+            (BodyFraming::Chunked, Body::Bytes(bytes)) => {
+                if !bytes.is_empty() {
+                    encode::encode_chunk(bytes, &mut out);
+                }
+                out.extend_from_slice(encode::LAST_CHUNK);
+                self.stream.write_all(&out)
+            }
+            (BodyFraming::Length(_), Body::Reader { reader, .. }) => {
+                self.stream.write_all(&out)?;
+                io::copy(reader, &mut WriteHalf(&mut self.stream)).map(drop)
+            }
+            (BodyFraming::Chunked, Body::Reader { reader, .. }) => {
+                self.stream.write_all(&out)?;
+                self.write_chunked(reader.as_mut())
+            }
+        }
+    }
+
+    fn write_chunked(&mut self, reader: &mut dyn io::Read) -> io::Result<()> {
+        let mut block = vec![0u8; BLOCK_SIZE];
+        let mut out = Vec::with_capacity(BLOCK_SIZE + 16);
+        loop {
+            let n = match reader.read(&mut block) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            out.clear();
+            if n == 0 {
+                return self.stream.write_all(encode::LAST_CHUNK);
+            }
+            encode::encode_chunk(&block[..n], &mut out);
+            self.stream.write_all(&out)?;
+        }
+    }
+
+    /// Reads a response head, skipping interim 1xx responses (other than 101).
+    pub fn read_response(
+        mut self,
+        method: &str,
+        read_timeout: Option<Duration>,
+        options: ResponseOptions,
+    ) -> Result<Response> {
+        self.stream
+            .set_read_timeout(read_timeout)
+            .map_err(Error::connection_aborted)?;
+        loop {
+            let head = self.read_head(read_timeout)?;
+            if (100..200).contains(&head.status) && head.status != 101 {
+                continue;
+            }
+            return Response::new(head, self, method, options);
+        }
+    }
+
+    fn read_head(&mut self, read_timeout: Option<Duration>) -> Result<head::ResponseHead> {
+        // A head of 100 maximal lines is the most http.client would accept.
+        const MAX_HEAD: usize = (head::MAX_HEADERS + 1) * (head::MAX_LINE + 2) + 2;
+        loop {
+            if let Some((parsed, len)) = head::parse(self.stream.buffered())? {
+                self.stream.consume(len);
+                return Ok(parsed);
+            }
+            let had = self.stream.buffered().len();
+            match self.stream.fill_more(MAX_HEAD) {
+                Ok(0) if had == 0 => {
+                    return Err(head::aborted(
+                        "RemoteDisconnected('Remote end closed connection without response')"
+                            .to_owned(),
+                    ))
+                }
+                Ok(0) => {
+                    return Err(head::aborted(
+                        "the connection closed in the middle of the response head".to_owned(),
+                    ))
+                }
+                Ok(_) => {}
+                Err(e) if is_timeout(&e) => {
+                    return Err(Error::read_timeout(read_timeout).with_source(e));
+                }
+                Err(e) => return Err(Error::connection_aborted(e)),
+            }
+        }
+    }
+
+    /// Whether the connection can no longer carry a request: the server closed it, reset it,
+    /// or sent bytes nobody asked for. Checked before reusing an idle connection, because a
+    /// request written to a connection the server already closed fails half-way.
+    pub fn is_dropped(&self) -> bool {
+        if !self.stream.buffered().is_empty() {
+            return true;
+        }
+        let tcp = self.stream.transport().tcp();
+        if tcp.set_nonblocking(true).is_err() {
+            return true;
+        }
+        let mut probe = [0u8; 1];
+        let dropped =
+            !matches!(tcp.peek(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
+        tcp.set_nonblocking(false).is_err() || dropped
+    }
+
+    pub(crate) fn stream(&self) -> &BufStream {
+        &self.stream
+    }
+
+    pub(crate) fn stream_mut(&mut self) -> &mut BufStream {
+        &mut self.stream
+    }
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+fn is_peer_gone(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+    )
+}
+
+/// Lets `io::copy` write to the stream without exposing it as `Write` to the crate.
+struct WriteHalf<'a>(&'a mut BufStream);
+
+impl io::Write for WriteHalf<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write_all(buf).map(|()| buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}

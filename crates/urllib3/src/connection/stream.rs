@@ -1,0 +1,162 @@
+//! The byte stream under a connection: the transport, and the read buffer in front of it.
+//!
+//! HTTP/1.1 needs to look ahead (a response head is parsed from whatever bytes arrived, and a
+//! chunk-size line may straddle two reads), so reads go through one buffer owned by the
+//! connection. Bulk body reads bypass it when it is empty, as `std::io::BufReader` does, so a
+//! 64 MiB download is not copied twice.
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+/// The transport a connection talks over.
+///
+/// An enum rather than a trait object: the set is closed (TCP now; TLS, tunnels and SOCKS wrap
+/// it later) and matching keeps the per-read cost to a branch.
+#[derive(Debug)]
+pub(crate) enum Transport {
+    Tcp(TcpStream),
+}
+
+impl Transport {
+    pub(crate) fn tcp(&self) -> &TcpStream {
+        match self {
+            Transport::Tcp(s) => s,
+        }
+    }
+}
+
+impl Read for Transport {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Transport::Tcp(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Transport {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Transport::Tcp(s) => s.write(buf),
+        }
+    }
+
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Transport::Tcp(s) => s.write_vectored(bufs),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Transport::Tcp(s) => s.flush(),
+        }
+    }
+}
+
+/// Size of the read buffer. Large enough that a typical response head and a small body arrive in
+/// one read; heads larger than this grow the buffer up to the head limits.
+const BUFFER_SIZE: usize = 64 * 1024;
+
+/// A transport with a read buffer and the read timeout it currently has set.
+#[derive(Debug)]
+pub(crate) struct BufStream {
+    transport: Transport,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    read_timeout: Option<Duration>,
+}
+
+impl BufStream {
+    pub(crate) fn new(transport: Transport) -> Self {
+        BufStream {
+            transport,
+            buf: vec![0; BUFFER_SIZE],
+            start: 0,
+            end: 0,
+            read_timeout: None,
+        }
+    }
+
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// Bytes read from the transport and not consumed yet.
+    pub(crate) fn buffered(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    pub(crate) fn consume(&mut self, n: usize) {
+        self.start = (self.start + n).min(self.end);
+    }
+
+    /// Reads more bytes after those buffered, growing the buffer when it is full, up to
+    /// `max_buffered` bytes in all. Returns how many arrived (0 at end of stream).
+    pub(crate) fn fill_more(&mut self, max_buffered: usize) -> io::Result<usize> {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+        if self.end == self.buf.len() {
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            } else if self.buf.len() < max_buffered {
+                let grown = (self.buf.len() * 2).min(max_buffered);
+                self.buf.resize(grown, 0);
+            } else {
+                return Err(io::Error::new(
+                    io::ErrorKind::OutOfMemory,
+                    "read buffer limit reached",
+                ));
+            }
+        }
+        let n = self.transport.read(&mut self.buf[self.end..])?;
+        self.end += n;
+        Ok(n)
+    }
+
+    /// Reads into `out`: buffered bytes first, then straight from the transport when the buffer
+    /// is empty and `out` is at least as large as it, else through the buffer.
+    pub(crate) fn read_into(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.start == self.end {
+            if out.len() >= self.buf.len() {
+                return self.transport.read(out);
+            }
+            if self.fill_more(BUFFER_SIZE)? == 0 {
+                return Ok(0);
+            }
+        }
+        let n = out.len().min(self.end - self.start);
+        out[..n].copy_from_slice(&self.buf[self.start..self.start + n]);
+        self.start += n;
+        Ok(n)
+    }
+
+    /// Sets the transport's read timeout, skipping the system call when it is unchanged.
+    pub(crate) fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        if timeout != self.read_timeout {
+            // A zero duration means "no timeout" to the OS; urllib3 treats an exhausted total as
+            // an immediate timeout, so give the smallest wait the OS takes.
+            let os_timeout = timeout.map(|t| t.max(Duration::from_micros(1)));
+            self.transport.tcp().set_read_timeout(os_timeout)?;
+            self.read_timeout = timeout;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn read_timeout(&self) -> Option<Duration> {
+        self.read_timeout
+    }
+
+    pub(crate) fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.transport.write_all(bytes)
+    }
+
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
+        self.transport.flush()
+    }
+}

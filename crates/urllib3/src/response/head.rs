@@ -1,0 +1,263 @@
+//! Parsing a response head (status line and headers) from buffered bytes.
+//!
+//! Sans-IO: [`parse`] looks at the bytes that arrived so far and either returns the head and
+//! its length or asks for more. The limits are http.client's, since urllib3 users have lived
+//! with them for years: a line of at most 64 KiB and at most 100 headers.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::headers::{latin1, HeaderMap};
+
+/// The longest header or status line accepted (http.client's `_MAXLINE`).
+pub(crate) const MAX_LINE: usize = 65_536;
+/// The most header lines accepted (http.client's `_MAXHEADERS`).
+pub(crate) const MAX_HEADERS: usize = 100;
+
+/// The HTTP version a response declared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Version {
+    /// HTTP/1.0
+    Http10,
+    /// HTTP/1.1
+    Http11,
+}
+
+impl Version {
+    /// urllib3's `response.version`: 10 or 11.
+    pub fn as_int(self) -> u8 {
+        match self {
+            Version::Http10 => 10,
+            Version::Http11 => 11,
+        }
+    }
+
+    /// urllib3 2.x's `response.version_string`: `"HTTP/1.0"` or `"HTTP/1.1"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::Http10 => "HTTP/1.0",
+            Version::Http11 => "HTTP/1.1",
+        }
+    }
+}
+
+/// A parsed status line and header list.
+#[derive(Clone, Debug)]
+pub(crate) struct ResponseHead {
+    pub(crate) status: u16,
+    pub(crate) reason: String,
+    pub(crate) version: Version,
+    pub(crate) headers: HeaderMap,
+}
+
+/// Parses a head from `buf`: `Ok(Some((head, length)))` when complete, `Ok(None)` when more
+/// bytes are needed.
+pub(crate) fn parse(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>> {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut slots);
+    let parsed = lenient_config().parse_response(&mut response, buf);
+    let len = match parsed {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => {
+            check_line_length(buf)?;
+            return Ok(None);
+        }
+        Err(httparse::Error::TooManyHeaders) => {
+            return Err(aborted(format!("got more than {MAX_HEADERS} headers")));
+        }
+        Err(e) => return Err(bad_status_line(buf, e)),
+    };
+    check_line_length(&buf[..len])?;
+    let version = match response.version {
+        Some(0) => Version::Http10,
+        _ => Version::Http11,
+    };
+    let mut headers = HeaderMap::with_capacity(response.headers.len());
+    for h in response.headers.iter() {
+        headers.append(h.name, unfold(h.value));
+    }
+    let head = ResponseHead {
+        status: response.code.unwrap_or_default(),
+        reason: response.reason.unwrap_or_default().to_owned(),
+        version,
+        headers,
+    };
+    Ok(Some((head, len)))
+}
+
+/// http.client accepts what servers really send: obsolete line folding, stray spaces, and
+/// malformed header lines (which it skips).
+fn lenient_config() -> httparse::ParserConfig {
+    let mut config = httparse::ParserConfig::default();
+    config
+        .allow_obsolete_multiline_headers_in_responses(true)
+        .allow_spaces_after_header_name_in_responses(true)
+        .allow_multiple_spaces_in_response_status_delimiters(true)
+        .ignore_invalid_headers_in_responses(true);
+    config
+}
+
+/// Joins an obsolete folded value (`a\r\n b`) into one line (`a b`), as http.client's email
+/// parser does when it reads the value.
+fn unfold(value: &[u8]) -> String {
+    if !value.contains(&b'\n') {
+        return latin1(value);
+    }
+    let text = latin1(value);
+    text.split(['\r', '\n'])
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn check_line_length(buf: &[u8]) -> Result<()> {
+    let too_long = buf.split(|&b| b == b'\n').any(|line| line.len() > MAX_LINE);
+    if too_long {
+        return Err(aborted(format!(
+            "got more than {MAX_LINE} bytes when reading header line"
+        )));
+    }
+    Ok(())
+}
+
+fn bad_status_line(buf: &[u8], e: httparse::Error) -> Error {
+    let line_end = buf
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(buf.len(), |i| i + 1);
+    let line = latin1(&buf[..line_end.min(200)]);
+    aborted(format!("BadStatusLine({line:?}): {e}"))
+}
+
+/// urllib3 wraps failures before a response arrives as `ProtocolError('Connection aborted.', …)`.
+pub(crate) fn aborted(detail: String) -> Error {
+    Error::new(
+        ErrorKind::Protocol,
+        format!("Connection aborted. ({detail})"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_all(raw: &[u8]) -> ResponseHead {
+        let (head, len) = parse(raw).unwrap().expect("complete head");
+        assert_eq!(len, raw.len());
+        head
+    }
+
+    #[test]
+    fn wire_heads_parse_to_status_reason_and_ordered_headers() {
+        let cases: &[(&[u8], u16, &str, Version, &[(&str, &str)])] = &[
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n",
+                200,
+                "OK",
+                Version::Http11,
+                &[("Content-Length", "2")],
+            ),
+            (
+                b"HTTP/1.0 404 Not Found\r\n\r\n",
+                404,
+                "Not Found",
+                Version::Http10,
+                &[],
+            ),
+            (b"HTTP/1.1 200 \r\n\r\n", 200, "", Version::Http11, &[]),
+            (
+                b"HTTP/1.1 500 Internal  Server Error\r\n\r\n",
+                500,
+                "Internal  Server Error",
+                Version::Http11,
+                &[],
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nset-cookie: a=1\r\nX: y\r\nSet-Cookie: b=2\r\n\r\n",
+                200,
+                "OK",
+                Version::Http11,
+                &[("set-cookie", "a=1"), ("X", "y"), ("Set-Cookie", "b=2")],
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nX-Folded: first\r\n  second\r\n\r\n",
+                200,
+                "OK",
+                Version::Http11,
+                &[("X-Folded", "first second")],
+            ),
+            (
+                b"HTTP/1.1 200 OK\nX: lf-only\n\n",
+                200,
+                "OK",
+                Version::Http11,
+                &[("X", "lf-only")],
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nX-Latin: caf\xe9\r\n\r\n",
+                200,
+                "OK",
+                Version::Http11,
+                &[("X-Latin", "caf\u{e9}")],
+            ),
+        ];
+        for &(raw, status, reason, version, headers) in cases {
+            let head = parse_all(raw);
+            assert_eq!(
+                (head.status, head.reason.as_str(), head.version),
+                (status, reason, version)
+            );
+            assert_eq!(
+                head.headers.iter().collect::<Vec<_>>(),
+                headers,
+                "{:?}",
+                String::from_utf8_lossy(raw)
+            );
+        }
+    }
+
+    #[test]
+    fn partial_heads_ask_for_more() {
+        for raw in [
+            &b"HTTP/1.1 200 OK\r\nContent-Len"[..],
+            b"HTTP/1.1 2",
+            b"",
+            b"HTTP/1.1 200 OK\r\n",
+        ] {
+            assert!(parse(raw).unwrap().is_none(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn malformed_heads_are_protocol_errors() {
+        let long_value = vec![b'a'; MAX_LINE + 1];
+        let mut oversize = b"HTTP/1.1 200 OK\r\nX: ".to_vec();
+        oversize.extend_from_slice(&long_value);
+        let mut oversize_partial = oversize.clone();
+        oversize.extend_from_slice(b"\r\n\r\n");
+        oversize_partial.truncate(MAX_LINE + 30);
+        let mut many = b"HTTP/1.1 200 OK\r\n".to_vec();
+        for i in 0..=MAX_HEADERS {
+            many.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
+        }
+        many.extend_from_slice(b"\r\n");
+        let cases: Vec<(&[u8], &str)> = vec![
+            (b"HTTP/1.1 abc Oops\r\n\r\n", "BadStatusLine"),
+            (b"SSH-2.0-OpenSSH\r\n", "BadStatusLine"),
+            (b"HTTP/2 200\r\n\r\n", "BadStatusLine"),
+            (&oversize, "got more than 65536 bytes"),
+            (&oversize_partial, "got more than 65536 bytes"),
+            (&many, "got more than 100 headers"),
+        ];
+        for (raw, needle) in cases {
+            let err = parse(raw).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Protocol);
+            assert!(
+                err.message().starts_with("Connection aborted."),
+                "{}",
+                err.message()
+            );
+            assert!(err.message().contains(needle), "{}", err.message());
+        }
+    }
+}

@@ -1,0 +1,459 @@
+//! Responses: status, headers, and a body read as a stream, decoded on the way.
+//!
+//! A [`Response`] owns the connection while its body is read. Once the body is complete (read
+//! to the end or drained), the connection goes back to whoever lent it (a pool's release hook),
+//! unless the server or the framing ruled out reuse, in which case it is closed.
+
+mod body;
+mod decode;
+pub(crate) mod head;
+
+use std::fmt;
+use std::io::{self, Read};
+
+pub use head::Version;
+
+use crate::connection::Connection;
+use crate::error::{Error, ErrorKind, Result};
+use crate::headers::HeaderMap;
+pub use body::ReleaseHook;
+use body::{BodyReader, Chunk, Framing};
+use decode::Source;
+
+/// How a response body is to be read (urllib3's `decode_content` and
+/// `enforce_content_length`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResponseOptions {
+    /// Undo `Content-Encoding` when reading (default true).
+    pub decode_content: bool,
+    /// Fail with `IncompleteRead` when a body ends before its `Content-Length` (default true).
+    pub enforce_content_length: bool,
+}
+
+impl Default for ResponseOptions {
+    fn default() -> Self {
+        ResponseOptions {
+            decode_content: true,
+            enforce_content_length: true,
+        }
+    }
+}
+
+/// Whether decoders were set up yet; they are chosen from the headers as they are when the
+/// first decoded read happens, so a caller may still fix a wrong `Content-Encoding` before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Decoding {
+    NotStarted,
+    Active,
+    Raw,
+}
+
+/// An HTTP response whose body is read on demand.
+///
+/// ```no_run
+/// use urllib3::{Body, Connection, HeaderMap, Timeout};
+///
+/// let conn = Connection::open("example.com", 80, &Timeout::new(), &Default::default())?;
+/// let mut response = conn.request("GET", "/", "example.com", &HeaderMap::new(), Body::Empty, &Timeout::new())?;
+/// assert_eq!(response.status(), 200);
+/// for chunk in response.stream(8192) {
+///     let chunk = chunk?;
+///     assert!(!chunk.is_empty());
+/// }
+/// # Ok::<(), urllib3::Error>(())
+/// ```
+pub struct Response {
+    status: u16,
+    reason: String,
+    version: Version,
+    headers: HeaderMap,
+    body: Source,
+    decoding: Decoding,
+    options: ResponseOptions,
+}
+
+impl Response {
+    pub(crate) fn new(
+        head: head::ResponseHead,
+        conn: Connection,
+        method: &str,
+        options: ResponseOptions,
+    ) -> Result<Response> {
+        let framing = framing(&head, method)?;
+        let keep_alive = match head.version {
+            Version::Http11 => !head.headers.has_token("connection", "close"),
+            Version::Http10 => head.headers.has_token("connection", "keep-alive"),
+        };
+        let body = BodyReader::new(conn, framing, keep_alive, options.enforce_content_length);
+        Ok(Response {
+            status: head.status,
+            reason: head.reason,
+            version: head.version,
+            headers: head.headers,
+            body: Source::Body(body),
+            decoding: Decoding::NotStarted,
+            options,
+        })
+    }
+
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The reason phrase, as the server sent it.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// The HTTP version of the response.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The headers, in wire order and case.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The headers, to change before reading (the decoder is chosen at the first read).
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.headers
+    }
+
+    /// The reading options in force.
+    pub fn options(&self) -> ResponseOptions {
+        self.options
+    }
+
+    /// Body bytes received so far, before decoding (urllib3's `tell()`).
+    pub fn tell(&self) -> u64 {
+        self.base().map_or(0, BodyReader::bytes_read)
+    }
+
+    /// For a `Content-Length` body, the bytes not yet received (urllib3's `length_remaining`).
+    pub fn length_remaining(&self) -> Option<u64> {
+        self.base().and_then(BodyReader::length_remaining)
+    }
+
+    /// Whether the body was sent with chunked transfer coding.
+    pub fn is_chunked(&self) -> bool {
+        self.base().is_some_and(BodyReader::is_chunked)
+    }
+
+    /// Whether the whole body has been received.
+    pub fn is_complete(&self) -> bool {
+        self.base().is_none_or(BodyReader::is_done)
+    }
+
+    /// The connection, while it is still held by this response.
+    pub fn connection(&self) -> Option<&Connection> {
+        self.base().and_then(BodyReader::connection)
+    }
+
+    /// Reads up to `amt` bytes (all of the body with `None`), decoded unless `decode` is false.
+    ///
+    /// Returns exactly `amt` bytes unless the body ends first, as urllib3 2.x does.
+    pub fn read_with(&mut self, amt: Option<usize>, decode: bool) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        match amt {
+            Some(amt) => {
+                out.resize(amt, 0);
+                let mut filled = 0;
+                while filled < amt {
+                    let n = self.read_some(&mut out[filled..], decode)?;
+                    if n == 0 {
+                        break;
+                    }
+                    filled += n;
+                }
+                out.truncate(filled);
+            }
+            None => {
+                let mut block = vec![0u8; 64 * 1024];
+                loop {
+                    let n = self.read_some(&mut block, decode)?;
+                    if n == 0 {
+                        break;
+                    }
+                    out.extend_from_slice(&block[..n]);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reads the whole (decoded) body.
+    pub fn read_all(&mut self) -> Result<Vec<u8>> {
+        let decode = self.options.decode_content;
+        self.read_with(None, decode)
+    }
+
+    /// Reads the whole body as text, replacing bytes that are not UTF-8.
+    pub fn text(&mut self) -> Result<String> {
+        self.read_all()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+
+    /// Iterates over the body in pieces of `chunk_size` bytes (the last may be shorter);
+    /// never yields an empty piece.
+    pub fn stream(&mut self, chunk_size: usize) -> Stream<'_> {
+        Stream {
+            response: self,
+            chunk_size: chunk_size.max(1),
+            finished: false,
+        }
+    }
+
+    /// Iterates over the body chunk by chunk as the server framed it (urllib3's
+    /// `read_chunked`), each piece at most `amt` bytes. Without decoding a piece never spans two
+    /// wire chunks; with decoding the pieces are the decoder's output.
+    pub fn read_chunked(&mut self, amt: Option<usize>, decode: bool) -> Result<Chunks<'_>> {
+        if !self.is_chunked() && !self.is_complete() {
+            return Err(Error::new(
+                ErrorKind::ResponseNotChunked,
+                "Response is not chunked. Header 'transfer-encoding: chunked' is missing.",
+            ));
+        }
+        Ok(Chunks {
+            response: self,
+            amt: amt.unwrap_or(64 * 1024).max(1),
+            decode,
+            finished: false,
+        })
+    }
+
+    /// Reads and discards the rest of the body so the connection can be reused.
+    pub fn drain(&mut self) -> Result<()> {
+        match self.base_mut() {
+            Some(body) => body.drain(),
+            None => Ok(()),
+        }
+    }
+
+    /// Drains the body and returns the connection if it can carry another request.
+    pub fn into_connection(mut self) -> Result<Option<Connection>> {
+        self.drain()?;
+        Ok(self.base_mut().and_then(BodyReader::take_reusable))
+    }
+
+    /// Sets where the connection goes once the body is complete and reusable: a pool's
+    /// put-back. If the body is already complete, the hook runs now.
+    pub fn set_release(&mut self, hook: ReleaseHook) {
+        if let Some(body) = self.base_mut() {
+            body.set_release(hook);
+        }
+    }
+
+    /// One read into `buf`, decoded or not.
+    fn read_some(&mut self, buf: &mut [u8], decode: bool) -> Result<usize> {
+        if decode {
+            self.start_decoding()?;
+        } else if self.decoding == Decoding::Active {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "Calling read(decode_content=False) is not supported after read(decode_content=True) was called.",
+            ));
+        }
+        if !decode || self.decoding == Decoding::Raw {
+            return match self.base_mut() {
+                Some(body) => body.read(buf),
+                None => Ok(0),
+            };
+        }
+        match self.body.read(buf) {
+            Ok(0) => {
+                // The decoder saw the end of its data; the framing may still hold a last chunk
+                // or trailing bytes. Read them so the connection can be released.
+                self.drain()?;
+                Ok(0)
+            }
+            Ok(n) => Ok(n),
+            Err(e) => Err(decode::decode_error(e, &self.content_encoding())),
+        }
+    }
+
+    fn start_decoding(&mut self) -> Result<()> {
+        if self.decoding != Decoding::NotStarted {
+            return Ok(());
+        }
+        let codings = decode::codings(&self.content_encoding())?;
+        if codings.is_empty() {
+            self.decoding = Decoding::Raw;
+            return Ok(());
+        }
+        let placeholder = Source::Stage(Box::new(decode::Stage::Spent));
+        let Source::Body(body) = std::mem::replace(&mut self.body, placeholder) else {
+            return Err(Error::new(ErrorKind::Decode, "decoder set up twice"));
+        };
+        self.body = Source::with_codings(body, &codings);
+        self.decoding = Decoding::Active;
+        Ok(())
+    }
+
+    fn content_encoding(&self) -> String {
+        self.headers
+            .get("content-encoding")
+            .map(|v| v.to_ascii_lowercase())
+            .unwrap_or_default()
+    }
+
+    fn base(&self) -> Option<&BodyReader> {
+        self.body.body()
+    }
+
+    fn base_mut(&mut self) -> Option<&mut BodyReader> {
+        self.body.body_mut()
+    }
+
+    /// Next wire chunk for [`Chunks`].
+    fn next_wire_chunk(&mut self, amt: usize) -> Result<Vec<u8>> {
+        let mut out = vec![0u8; amt];
+        let n = match self.base_mut() {
+            Some(body) => body.read_chunk(&mut out)?,
+            None => 0,
+        };
+        out.truncate(n);
+        Ok(out)
+    }
+}
+
+/// Where the body of a response to `method` ends (RFC 9112 §6.3), with urllib3's handling of
+/// a malformed `Content-Length`.
+fn framing(head: &head::ResponseHead, method: &str) -> Result<Framing> {
+    let status = head.status;
+    if method.eq_ignore_ascii_case("HEAD")
+        || (100..200).contains(&status)
+        || status == 204
+        || status == 304
+    {
+        return Ok(Framing::Empty);
+    }
+    if method.eq_ignore_ascii_case("CONNECT") && (200..300).contains(&status) {
+        return Ok(Framing::Empty);
+    }
+    if head.headers.contains("transfer-encoding") {
+        if !head.headers.has_token("transfer-encoding", "chunked") {
+            return Ok(Framing::Close);
+        }
+        if head.headers.contains("content-length") {
+            log::warn!(
+                "Received response with both Content-Length and Transfer-Encoding set. This is \
+                 expressly forbidden by RFC 7230 sec 3.3.2. Ignoring Content-Length and \
+                 attempting to process response as Transfer-Encoding: chunked."
+            );
+        }
+        return Ok(Framing::Chunked(Chunk::Size));
+    }
+    let Some(value) = head.headers.get("content-length") else {
+        return Ok(Framing::Close);
+    };
+    let mut lengths = value.split(',').map(|v| v.trim().parse::<i64>());
+    let Some(Ok(first)) = lengths.next() else {
+        return Ok(Framing::Close);
+    };
+    for other in lengths {
+        match other {
+            Ok(n) if n == first => {}
+            Ok(_) => {
+                return Err(Error::new(
+                    ErrorKind::InvalidHeader,
+                    format!("Content-Length contained multiple unmatching values ({value})"),
+                ))
+            }
+            Err(_) => return Ok(Framing::Close),
+        }
+    }
+    Ok(u64::try_from(first).map_or(Framing::Close, Framing::Length))
+}
+
+impl Read for Response {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let decode = self.options.decode_content;
+        self.read_some(buf, decode).map_err(io::Error::other)
+    }
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("reason", &self.reason)
+            .field("version", &self.version)
+            .field("headers", &self.headers)
+            .field("tell", &self.tell())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The pieces of [`Response::stream`].
+#[derive(Debug)]
+pub struct Stream<'a> {
+    response: &'a mut Response,
+    chunk_size: usize,
+    finished: bool,
+}
+
+impl Iterator for Stream<'_> {
+    type Item = Result<Vec<u8>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.finished {
+            return None;
+        }
+        let decode = self.response.options.decode_content;
+        match self.response.read_with(Some(self.chunk_size), decode) {
+            Ok(piece) if piece.is_empty() => {
+                self.finished = true;
+                None
+            }
+            Ok(piece) => Some(Ok(piece)),
+            Err(e) => {
+                self.finished = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// The pieces of [`Response::read_chunked`].
+#[derive(Debug)]
+pub struct Chunks<'a> {
+    response: &'a mut Response,
+    amt: usize,
+    decode: bool,
+    finished: bool,
+}
+
+impl Iterator for Chunks<'_> {
+    type Item = Result<Vec<u8>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.finished {
+            return None;
+        }
+        let decoded = self.decode
+            && self.response.start_decoding().is_ok()
+            && self.response.decoding == Decoding::Active;
+        let piece = if decoded {
+            let mut buf = vec![0u8; self.amt];
+            self.response.read_some(&mut buf, true).map(|n| {
+                buf.truncate(n);
+                buf
+            })
+        } else {
+            self.response.next_wire_chunk(self.amt)
+        };
+        match piece {
+            Ok(p) if p.is_empty() => {
+                self.finished = true;
+                None
+            }
+            Ok(p) => Some(Ok(p)),
+            Err(e) => {
+                self.finished = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
