@@ -266,7 +266,7 @@ impl Reader {
     /// The path of the current request (target up to '?').
     pub(crate) fn path(&self) -> &str {
         let target = std::str::from_utf8(&self.buf[self.head.target.clone()]).unwrap_or("");
-        target.split('?').next().unwrap_or("")
+        origin_form(target).split('?').next().unwrap_or("")
     }
 
     /// Reads the body of the request whose head was just read.
@@ -466,13 +466,17 @@ impl<'a> Request<'a> {
         self.text(&self.head.target)
     }
 
+    /// The path, also from an absolute-form target (`http://host/path?q`), which HTTP/1.1
+    /// servers must accept and urllib3 sends when a pool is given a full URL.
     pub(crate) fn path(&self) -> &'a str {
-        let t = self.target();
+        let t = origin_form(self.target());
         t.split_once('?').map_or(t, |(p, _)| p)
     }
 
     pub(crate) fn query(&self) -> &'a str {
-        self.target().split_once('?').map_or("", |(_, q)| q)
+        origin_form(self.target())
+            .split_once('?')
+            .map_or("", |(_, q)| q)
     }
 
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
@@ -538,6 +542,14 @@ fn parse_chunk_size(line: &[u8]) -> Option<u64> {
         return None;
     }
     u64::from_str_radix(std::str::from_utf8(size).ok()?, 16).ok()
+}
+
+/// The origin-form part of a target: `/path?q` from `http://host:port/path?q`.
+fn origin_form(target: &str) -> &str {
+    match target.split_once("://") {
+        Some((_, rest)) if !target.starts_with('/') => rest.find('/').map_or("/", |i| &rest[i..]),
+        _ => target,
+    }
 }
 
 #[cfg(test)]

@@ -258,6 +258,12 @@ impl Error {
         self.0.source.as_deref()?.downcast_ref::<Error>()
     }
 
+    /// Puts `prefix: ` before the message (a pool naming itself, as urllib3's `PoolError` does).
+    pub(crate) fn prefixed(mut self, prefix: &str) -> Self {
+        self.0.message = format!("{prefix}: {}", self.0.message);
+        self
+    }
+
     pub(crate) fn with_counts(mut self, partial: u64, expected: u64) -> Self {
         self.0.counts = Some((partial, expected));
         self

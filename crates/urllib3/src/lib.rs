@@ -10,15 +10,25 @@
 mod body;
 pub mod connection;
 mod error;
+pub mod fields;
 mod headers;
+mod manager;
+mod pool;
+pub mod request;
 pub mod response;
+mod retry;
 mod timeout;
 mod url;
 
-pub use body::Body;
-pub use connection::{Connection, Request, SocketConfig, DEFAULT_USER_AGENT, SKIP_HEADER};
+pub use body::{Body, BodyRead};
+pub use connection::{Connection, SocketConfig, DEFAULT_USER_AGENT, SKIP_HEADER};
 pub use error::{Error, ErrorKind, Result};
+pub use fields::{encode_multipart_formdata, FieldValue, RequestField};
 pub use headers::HeaderMap;
+pub use manager::{PoolKey, PoolManager};
+pub use pool::{ConnectionPool, PoolConfig, RequestOptions, Scheme};
+pub use request::RequestMethods;
 pub use response::{Response, ResponseOptions, Version};
+pub use retry::{Clock, Limit, ManualClock, Outcome, RequestHistory, Retry, SystemClock};
 pub use timeout::{Timeout, TimeoutClock};
 pub use url::{parse_url, Url};

@@ -40,7 +40,7 @@ const BLOCK_SIZE: usize = 16 * 1024;
 /// use urllib3::{Connection, HeaderMap, Body, Timeout};
 ///
 /// let conn = Connection::open("example.com", 80, &Timeout::new(), &Default::default())?;
-/// let response = conn.request("GET", "/", "example.com", &HeaderMap::new(), Body::Empty, &Timeout::new())?;
+/// let mut response = conn.request("GET", "/", "example.com", &HeaderMap::new(), Body::Empty, &Timeout::new())?;
 /// println!("{} {}", response.status(), response.text()?);
 /// # Ok::<(), urllib3::Error>(())
 /// ```

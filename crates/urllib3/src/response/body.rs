@@ -42,8 +42,11 @@ pub(crate) enum Chunk {
     Trailers,
 }
 
-/// Receives the connection once a body is complete and the connection may be reused.
-pub type ReleaseHook = Box<dyn FnOnce(Connection) + Send>;
+/// Told when a response is done with its connection: `Some` when the body is complete and the
+/// connection may carry another request, `None` when it was closed instead (an error, a
+/// `Connection: close`, or a response dropped before its end). It runs exactly once either way,
+/// so a pool always gets its slot back.
+pub type ReleaseHook = Box<dyn FnOnce(Option<Connection>) + Send>;
 
 /// Reads one response body off a connection, by its framing.
 pub(crate) struct BodyReader {
@@ -83,9 +86,7 @@ impl BodyReader {
     /// Sets where the connection goes when the body is complete; if it already is, it goes now.
     pub(crate) fn set_release(&mut self, hook: ReleaseHook) {
         if self.done {
-            if let Some(conn) = self.conn.take() {
-                hook(conn);
-            }
+            hook(self.conn.take());
         } else {
             self.release = Some(hook);
         }
@@ -343,13 +344,20 @@ impl BodyReader {
         self.framing = Framing::Empty;
         if !(clean && self.keep_alive) {
             self.conn = None;
-            self.release = None;
-            return;
         }
         if let Some(hook) = self.release.take() {
-            if let Some(conn) = self.conn.take() {
-                hook(conn);
-            }
+            hook(self.conn.take());
+        }
+    }
+}
+
+impl Drop for BodyReader {
+    /// A response dropped before its end closes its connection (it cannot be reused without
+    /// reading the rest) and still gives the pool its slot back.
+    fn drop(&mut self) {
+        if let Some(hook) = self.release.take() {
+            self.conn = None;
+            hook(None);
         }
     }
 }

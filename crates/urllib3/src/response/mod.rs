@@ -70,6 +70,8 @@ pub struct Response {
     body: Source,
     decoding: Decoding,
     options: ResponseOptions,
+    /// The whole decoded body once preloaded, and how much of it reads have returned.
+    cached: Option<(Vec<u8>, usize)>,
 }
 
 impl Response {
@@ -93,6 +95,7 @@ impl Response {
             body: Source::Body(body),
             decoding: Decoding::NotStarted,
             options,
+            cached: None,
         })
     }
 
@@ -223,6 +226,25 @@ impl Response {
         })
     }
 
+    /// Reads the whole body into memory now, so the connection goes back to its pool at once
+    /// (urllib3's `preload_content=True`). Later reads return the kept body.
+    pub fn preload(&mut self) -> Result<()> {
+        if self.cached.is_none() {
+            let body = self.read_all()?;
+            self.cached = Some((body, 0));
+        }
+        Ok(())
+    }
+
+    /// The whole body, read now if it was not yet (urllib3's `response.data`).
+    pub fn data(&mut self) -> Result<&[u8]> {
+        self.preload()?;
+        Ok(self
+            .cached
+            .as_ref()
+            .map_or(&[][..], |(body, _)| body.as_slice()))
+    }
+
     /// Reads and discards the rest of the body so the connection can be reused.
     pub fn drain(&mut self) -> Result<()> {
         match self.base_mut() {
@@ -247,6 +269,12 @@ impl Response {
 
     /// One read into `buf`, decoded or not.
     fn read_some(&mut self, buf: &mut [u8], decode: bool) -> Result<usize> {
+        if let Some((body, pos)) = &mut self.cached {
+            let n = buf.len().min(body.len() - *pos);
+            buf[..n].copy_from_slice(&body[*pos..*pos + n]);
+            *pos += n;
+            return Ok(n);
+        }
         if decode {
             self.start_decoding()?;
         } else if self.decoding == Decoding::Active {

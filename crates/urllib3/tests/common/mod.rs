@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use urllib3::connection::Request;
 use urllib3::{
-    Body, Connection, HeaderMap, Request, Response, ResponseOptions, Result, Timeout,
-    DEFAULT_USER_AGENT,
+    Body, Connection, HeaderMap, Response, ResponseOptions, Result, Timeout, DEFAULT_USER_AGENT,
 };
 
 /// A read timeout long enough never to fire on a healthy loopback server, short enough that a

@@ -1,0 +1,192 @@
+//! `make demo`: the requests of urllib3's user guide, made with the Rust API against the
+//! embedded test server, each printed with what came back.
+
+use std::io::Read;
+use std::time::Duration;
+
+use serde_json::Value;
+use testserver::TestServer;
+use urllib3::request::Form;
+use urllib3::{PoolManager, RequestMethods, RequestOptions, Response, Retry, Timeout};
+
+fn main() {
+    let server = TestServer::start();
+    println!("test server at {}\n", server.base_url());
+    let http = PoolManager::new();
+    let mut failures = 0;
+    for (title, run) in examples() {
+        match run(&http, &server) {
+            Ok(summary) => println!("{title:<44} {summary}"),
+            Err(e) => {
+                failures += 1;
+                println!("{title:<44} FAILED: {e}");
+            }
+        }
+    }
+    if failures > 0 {
+        eprintln!("\n{failures} example(s) failed");
+        std::process::exit(1);
+    }
+}
+
+type Example = (
+    &'static str,
+    fn(&PoolManager, &TestServer) -> urllib3::Result<String>,
+);
+
+fn examples() -> Vec<Example> {
+    vec![
+        ("GET /get", |http, s| {
+            let mut r = http.request("GET", &s.url("/get"))?;
+            let json = json(&mut r)?;
+            Ok(format!("{} url={}", r.status(), json["url"]))
+        }),
+        ("GET with query fields", |http, s| {
+            let form = Form::new().field("arg", "value").field("q", "two words");
+            let mut r = http.request_form("GET", &s.url("/get"), form, RequestOptions::new())?;
+            Ok(format!("{} args={}", r.status(), json(&mut r)?["args"]))
+        }),
+        ("POST form fields (multipart)", |http, s| {
+            let form = Form::new().field("field", "value");
+            let mut r = http.request_form("POST", &s.url("/post"), form, RequestOptions::new())?;
+            Ok(format!("{} form={}", r.status(), json(&mut r)?["form"]))
+        }),
+        ("POST urlencoded fields", |http, s| {
+            let form = Form {
+                urlencoded_body: true,
+                ..Form::new().field("field", "value")
+            };
+            let mut r = http.request_form("POST", &s.url("/post"), form, RequestOptions::new())?;
+            Ok(format!("{} form={}", r.status(), json(&mut r)?["form"]))
+        }),
+        ("custom headers", |http, s| {
+            let options = RequestOptions::new().header("X-Something", "value");
+            let mut r = http.urlopen("GET", &s.url("/headers"), options)?;
+            Ok(format!(
+                "{} X-Something={}",
+                r.status(),
+                json(&mut r)?["headers"]["X-Something"]
+            ))
+        }),
+        ("JSON body", |http, s| {
+            let body =
+                serde_json::to_vec(&serde_json::json!({"attribute": "value"})).unwrap_or_default();
+            let mut r = http.request_json("POST", &s.url("/post"), body, RequestOptions::new())?;
+            Ok(format!("{} json={}", r.status(), json(&mut r)?["json"]))
+        }),
+        ("binary body", |http, s| {
+            let options = RequestOptions::new()
+                .body(vec![0u8, 1, 2, 255])
+                .header("Content-Type", "application/octet-stream");
+            let mut r = http.urlopen("POST", &s.url("/post"), options)?;
+            Ok(format!("{} data={}", r.status(), json(&mut r)?["data"]))
+        }),
+        ("file upload (multipart)", |http, s| {
+            let form = Form::new().file(
+                "filefield",
+                "example.txt",
+                b"contents of example.txt".to_vec(),
+                None,
+            );
+            let mut r = http.request_form("POST", &s.url("/post"), form, RequestOptions::new())?;
+            Ok(format!("{} files={}", r.status(), json(&mut r)?["files"]))
+        }),
+        ("streaming 100 KiB in 16 KiB pieces", |http, s| {
+            let mut r = http.urlopen(
+                "GET",
+                &s.url("/stream-bytes/102400?chunk_size=4096"),
+                RequestOptions::new().preload_content(false),
+            )?;
+            let sizes: Vec<usize> = r
+                .stream(16 * 1024)
+                .map(|p| p.map(|p| p.len()))
+                .collect::<urllib3::Result<_>>()?;
+            Ok(format!(
+                "{} {} pieces, {} bytes",
+                r.status(),
+                sizes.len(),
+                sizes.iter().sum::<usize>()
+            ))
+        }),
+        ("reading as a file (std::io::Read)", |http, s| {
+            let mut r = http.urlopen(
+                "GET",
+                &s.url("/bytes/5000"),
+                RequestOptions::new().preload_content(false),
+            )?;
+            let mut first = [0u8; 100];
+            r.read_exact(&mut first)
+                .map_err(|e| urllib3::Error::new(urllib3::ErrorKind::Protocol, e.to_string()))?;
+            Ok(format!(
+                "{} read 100 bytes, tell()={}",
+                r.status(),
+                r.tell()
+            ))
+        }),
+        ("gzip, decoded", |http, s| {
+            let mut r = http.request("GET", &s.url("/gzip"))?;
+            Ok(format!(
+                "{} gzipped={}",
+                r.status(),
+                json(&mut r)?["gzipped"]
+            ))
+        }),
+        ("brotli and zstd, decoded", |http, s| {
+            let mut br = http.request("GET", &s.url("/brotli"))?;
+            let mut zs = http.request("GET", &s.url("/zstd"))?;
+            Ok(format!(
+                "{} brotli={} / {} zstd={}",
+                br.status(),
+                json(&mut br)?["brotli"],
+                zs.status(),
+                json(&mut zs)?["zstd"]
+            ))
+        }),
+        ("redirects followed (/redirect/3)", |http, s| {
+            let mut r = http.request("GET", &s.url("/redirect/3"))?;
+            Ok(format!("{} ended at {}", r.status(), json(&mut r)?["url"]))
+        }),
+        ("redirects not followed", |http, s| {
+            let r = http.urlopen(
+                "GET",
+                &s.url("/redirect/1"),
+                RequestOptions::new().redirect(false),
+            )?;
+            Ok(format!(
+                "{} Location={}",
+                r.status(),
+                r.headers().get("location").unwrap_or_default()
+            ))
+        }),
+        ("retries: fails twice, then succeeds", |http, s| {
+            let retries = Retry::from_total(3).with_status_forcelist([500]);
+            let options = RequestOptions::new()
+                .header("X-Retry-Key", "demo")
+                .retries(retries);
+            let r = http.urlopen(
+                "GET",
+                &s.url("/fail-then-succeed?times=2&status=500"),
+                options,
+            )?;
+            Ok(format!(
+                "{} after {} attempts",
+                r.status(),
+                r.headers().get("x-attempt").unwrap_or_default()
+            ))
+        }),
+        ("read timeout of 0.5 s on /delay/3", |http, s| {
+            let options = RequestOptions::new()
+                .timeout(Timeout::new().with_read(Duration::from_millis(500)))
+                .retries(Retry::disabled());
+            match http.urlopen("GET", &s.url("/delay/3"), options) {
+                Ok(r) => Ok(format!("unexpected {}", r.status())),
+                Err(e) => Ok(format!("{}: {}", e.kind(), e.message())),
+            }
+        }),
+    ]
+}
+
+fn json(r: &mut Response) -> urllib3::Result<Value> {
+    let body = r.data()?;
+    Ok(serde_json::from_slice(body).unwrap_or(Value::Null))
+}
