@@ -1,7 +1,11 @@
 # urllib3-rs: the two commands a fresh machine needs are `make demo` and `make test`.
 CARGO ?= cargo
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SUITE := ../shared/harness/urllib3-suite.sh
 
-.PHONY: all build demo test test-rust lint fmt clean
+.PHONY: all build demo test test-rust test-python suite lint fmt clean venv python
 
 all: build
 
@@ -12,11 +16,33 @@ build:
 demo:
 	$(CARGO) run --release -p examples --bin demo
 
-## test: build everything and run every test suite.
-test: test-rust
+## test: build everything and run every test suite: Rust, pytest, and urllib3's own suite.
+test: test-rust test-python suite
 
 test-rust:
 	$(CARGO) test --workspace
+
+# The virtualenv holds our package (built by maturin) and what the tests need from PyPI.
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "maturin>=1.5,<2" pytest
+	# requests is tested on top of our package: without its urllib3 dependency.
+	$(PY) -m pip install -q --no-deps requests
+	$(PY) -m pip install -q charset-normalizer idna certifi
+
+venv: $(PY)
+
+python: venv
+	$(VENV)/bin/maturin develop -q
+	$(CARGO) build -p testserver --bin testserver
+
+test-python: python
+	$(PY) -m pytest -q tests
+
+## suite: urllib3's own test suite against our package; the passed count may only go up.
+suite: python
+	U3_SUITE_MIN_PASSED=$$(cat tests/urllib3-suite.min) $(SUITE) $(PY)
 
 ## lint: formatting and clippy, as CI checks them.
 lint:
@@ -28,3 +54,4 @@ fmt:
 
 clean:
 	$(CARGO) clean
+	rm -rf $(VENV)

@@ -312,6 +312,20 @@ impl Connection {
         tcp.set_nonblocking(false).is_err() || dropped
     }
 
+    /// Writes bytes as they are: for callers that build the request themselves (http.client's
+    /// `send`). A peer that went away is reported, unlike in [`Connection::write_request`],
+    /// since nothing here decides what the bytes mean.
+    pub fn write_raw(&mut self, data: &[u8], write_timeout: Option<Duration>) -> Result<()> {
+        self.stream.transport().tcp().set_write_timeout(write_timeout).map_err(Error::connection_aborted)?;
+        self.stream.write_all(data).map_err(|e| {
+            if is_timeout(&e) {
+                Error::read_timeout(write_timeout).with_source(e)
+            } else {
+                Error::connection_aborted(e)
+            }
+        })
+    }
+
     pub(crate) fn stream(&self) -> &BufStream {
         &self.stream
     }

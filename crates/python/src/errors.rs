@@ -1,0 +1,80 @@
+//! Core errors as Python exceptions.
+//!
+//! The bridge raises one exception class, `urllib3._rs.CoreError`, with the core error's kind
+//! (the urllib3 class name), message, URL, counts and cause in its arguments. The Python layer
+//! turns it into the urllib3 exception it names, adding the pool or connection that urllib3
+//! passes to the constructor: only Python knows those objects.
+
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+create_exception!(
+    _rs,
+    CoreError,
+    PyException,
+    "A failure in the Rust core: args are (kind, message, url, counts, cause, errno)."
+);
+
+/// Converts a core error (and its chain of core causes) into a `CoreError`.
+pub(crate) fn to_py(err: urllib3::Error) -> PyErr {
+    Python::attach(|py| match to_args(py, &err) {
+        Ok(args) => PyErr::from_type(py.get_type::<CoreError>(), args.unbind()),
+        Err(e) => e,
+    })
+}
+
+fn to_args<'py>(py: Python<'py>, err: &urllib3::Error) -> PyResult<Bound<'py, PyTuple>> {
+    let cause = match err.reason() {
+        Some(inner) => to_args(py, inner)?.into_any(),
+        None => py.None().into_bound(py),
+    };
+    let errno = os_errno(err);
+    PyTuple::new(
+        py,
+        [
+            err.kind().class_name().into_pyobject(py)?.into_any(),
+            err.message().into_pyobject(py)?.into_any(),
+            err.url().into_pyobject(py)?.into_any(),
+            err.counts().into_pyobject(py)?.into_any(),
+            cause,
+            errno.into_pyobject(py)?.into_any(),
+        ],
+    )
+}
+
+/// The OS error number behind an error, if its chain has one (Python code checks `errno`).
+fn os_errno(err: &urllib3::Error) -> Option<i32> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return io.raw_os_error();
+        }
+        source = s.source();
+    }
+    None
+}
+
+/// A panic in the core must never cross into Python as an abort: it becomes a `CoreError` of
+/// kind `ProtocolError`, so the caller sees an exception it already handles.
+///
+/// Asserting unwind safety is sound here: whatever the closure owned (a connection, a
+/// response) is dropped with the panic or marked closed by the caller, never used again.
+pub(crate) fn guard<T>(f: impl FnOnce() -> urllib3::Result<T>) -> PyResult<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(err)) => Err(to_py(err)),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            Err(to_py(urllib3::Error::new(
+                urllib3::ErrorKind::Protocol,
+                format!("internal error in the Rust core: {what}"),
+            )))
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! The bridge: the Rust core's connections and responses as Python objects.
+//!
+//! Every call that waits on the network releases the GIL. Errors cross as
+//! `urllib3._rs.CoreError`, which the Python layer maps to urllib3's exception classes.
+#![forbid(unsafe_code)]
+
+mod body;
+mod connection;
+mod errors;
+mod response;
+
+use pyo3::prelude::*;
+
+/// The `urllib3._rs` extension module.
+#[pymodule]
+fn _rs(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // A second interpreter-level import (tests reload urllib3) must not fail on the logger.
+    let _ = pyo3_log::try_init();
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("CoreError", m.py().get_type::<errors::CoreError>())?;
+    m.add_class::<connection::PyConnection>()?;
+    m.add_class::<response::PyResponse>()?;
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! `urllib3._rs.Response`: a response head and a body read on demand.
+
+use std::sync::{Mutex, MutexGuard};
+
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::errors::guard;
+use urllib3::Response;
+
+/// A response whose body is read (and decoded) in Rust.
+#[pyclass(module = "urllib3._rs", name = "Response", frozen)]
+pub(crate) struct PyResponse {
+    /// `None` while a read runs without the GIL, or once closed.
+    inner: Mutex<Option<Response>>,
+    status: u16,
+    reason: String,
+    version: u8,
+    headers: Vec<(String, String)>,
+}
+
+impl PyResponse {
+    pub(crate) fn new(response: Response) -> Self {
+        PyResponse {
+            status: response.status(),
+            reason: response.reason().to_owned(),
+            version: response.version().as_int(),
+            headers: response.headers().iter().map(|(n, v)| (n.to_owned(), v.to_owned())).collect(),
+            inner: Mutex::new(Some(response)),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Response>> {
+        // Only ever replaced whole: a poisoned lock still holds a valid value.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` on the response without the GIL. The response is taken out of the lock for the
+    /// duration, so the GIL-free read never blocks other Python threads on this mutex.
+    fn with_response<T: Send>(&self, py: Python<'_>, f: impl FnOnce(&mut Response) -> urllib3::Result<T> + Send) -> PyResult<Option<T>> {
+        let Some(response) = self.lock().take() else {
+            return Ok(None);
+        };
+        let (result, response) = py.detach(move || {
+            let mut response = response;
+            let result = guard(|| f(&mut response));
+            (result, response)
+        });
+        *self.lock() = Some(response);
+        result.map(Some)
+    }
+}
+
+#[pymethods]
+impl PyResponse {
+    #[getter]
+    fn status(&self) -> u16 {
+        self.status
+    }
+
+    #[getter]
+    fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// 10 or 11, as `http.client` reports it.
+    #[getter]
+    fn version(&self) -> u8 {
+        self.version
+    }
+
+    /// The headers as (name, value) pairs in wire order and case.
+    #[getter]
+    fn headers(&self) -> Vec<(String, String)> {
+        self.headers.clone()
+    }
+
+    /// Reads up to `amt` bytes (all with None), decoded with `content_encoding` unless
+    /// `decode` is false. Returns exactly `amt` bytes unless the body ends.
+    #[pyo3(signature = (amt=None, decode=true, content_encoding=None))]
+    fn read<'py>(&self, py: Python<'py>, amt: Option<usize>, decode: bool, content_encoding: Option<String>) -> PyResult<Bound<'py, PyBytes>> {
+        let data = self.with_response(py, move |r| {
+            sync_encoding(r, content_encoding.as_deref());
+            r.read_with(amt, decode)
+        })?;
+        Ok(PyBytes::new(py, &data.unwrap_or_default()))
+    }
+
+    /// The next piece of a chunked body (at most `amt` bytes, never across two wire chunks when
+    /// not decoding); empty at the end.
+    #[pyo3(signature = (amt=None, decode=true, content_encoding=None))]
+    fn read_chunk<'py>(&self, py: Python<'py>, amt: Option<usize>, decode: bool, content_encoding: Option<String>) -> PyResult<Bound<'py, PyBytes>> {
+        let data = self.with_response(py, move |r| {
+            sync_encoding(r, content_encoding.as_deref());
+            match r.read_chunked(amt, decode)?.next() {
+                Some(piece) => piece,
+                None => Ok(Vec::new()),
+            }
+        })?;
+        Ok(PyBytes::new(py, &data.unwrap_or_default()))
+    }
+
+    /// Reads and discards the rest of the body so the connection can be reused.
+    fn drain(&self, py: Python<'_>) -> PyResult<()> {
+        self.with_response(py, |r| r.drain()).map(drop)
+    }
+
+    /// Body bytes received so far, before decoding.
+    fn tell(&self) -> u64 {
+        self.lock().as_ref().map_or(0, Response::tell)
+    }
+
+    #[getter]
+    fn length_remaining(&self) -> Option<u64> {
+        self.lock().as_ref().and_then(Response::length_remaining)
+    }
+
+    #[getter]
+    fn is_complete(&self) -> bool {
+        self.lock().as_ref().is_none_or(Response::is_complete)
+    }
+
+    #[getter]
+    fn is_chunked(&self) -> bool {
+        self.lock().as_ref().is_some_and(Response::is_chunked)
+    }
+
+    /// Drops the body: the connection closes unless the body was complete.
+    fn close(&self) {
+        drop(self.lock().take());
+    }
+
+    #[getter]
+    fn closed(&self) -> bool {
+        self.lock().is_none()
+    }
+}
+
+/// The Python layer reads `Content-Encoding` from its own (mutable) header dict; the decoder is
+/// chosen from it when reading starts, as urllib3 does.
+fn sync_encoding(response: &mut Response, content_encoding: Option<&str>) {
+    let headers = response.headers_mut();
+    match content_encoding {
+        Some(value) => headers.insert("Content-Encoding", value),
+        None => {
+            headers.remove("Content-Encoding");
+        }
+    }
+}
+

@@ -1,0 +1,533 @@
+"""HTTP connections: urllib3's ``HTTPConnection`` over a connection of the Rust core.
+
+The classes keep ``http.client.HTTPConnection`` as their base, so code that subclasses them or
+reaches for http.client's seams keeps working. ``sock`` is the core connection while connected.
+A request made with the stock methods is written by the core in one call; a subclass that
+overrides ``putrequest``/``putheader``/``endheaders``/``send`` is honoured step by step.
+"""
+
+from __future__ import annotations
+
+import datetime
+import http.client
+import logging
+import socket
+import typing
+from http.client import HTTPConnection as _HTTPConnection
+from http.client import HTTPException as HTTPException  # noqa: F401
+from http.client import ResponseNotReady
+
+from . import _rs
+from ._base_connection import _TYPE_BODY, ProxyConfig, _ResponseOptions
+from ._collections import HTTPHeaderDict
+from ._errors import CoreError, translate
+from ._version import __version__
+from .exceptions import NameResolutionError, NewConnectionError
+from .util.request import SKIP_HEADER, SKIPPABLE_HEADERS, body_to_chunks
+from .util.timeout import _DEFAULT_TIMEOUT, _TYPE_TIMEOUT, Timeout
+from .util.url import Url
+
+if typing.TYPE_CHECKING:
+    from .response import HTTPResponse
+
+try:
+    import ssl
+
+    BaseSSLError = ssl.SSLError
+except ImportError:  # pragma: no cover
+    ssl = None  # type: ignore[assignment]
+
+    class BaseSSLError(BaseException):  # type: ignore[no-redef]
+        pass
+
+
+ConnectionError = ConnectionError
+BrokenPipeError = BrokenPipeError
+
+log = logging.getLogger(__name__)
+
+port_by_scheme = {"http": 80, "https": 443}
+
+# A date the system clock must be past for certificate checks to make sense.
+RECENT_DATE = datetime.date(2025, 1, 1)
+
+
+def _get_default_user_agent() -> str:
+    return f"python-urllib3/{__version__}"
+
+
+class HTTPConnection(_HTTPConnection):
+    """One connection to ``host:port``, opened on first use, as in urllib3."""
+
+    default_port: typing.ClassVar[int] = port_by_scheme["http"]  # type: ignore[misc]
+
+    #: Nagle's algorithm off, as urllib3 sets it by default.
+    default_socket_options: typing.ClassVar[list[tuple[int, int, int | bytes]]] = [
+        (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    ]
+
+    is_verified: bool = False
+    proxy_is_verified: bool | None = None
+
+    def __init__(
+        self,
+        host: str,
+        port: int | None = None,
+        *,
+        timeout: _TYPE_TIMEOUT = _DEFAULT_TIMEOUT,
+        source_address: tuple[str, int] | None = None,
+        blocksize: int = 16384,
+        socket_options: None | list[tuple[int, int, int | bytes]] = default_socket_options,
+        proxy: Url | None = None,
+        proxy_config: ProxyConfig | None = None,
+    ) -> None:
+        super().__init__(
+            host=host,
+            port=port,
+            timeout=Timeout.resolve_default_timeout(timeout),
+            source_address=source_address,
+            blocksize=blocksize,
+        )
+        self.socket_options = socket_options
+        self.proxy = proxy
+        self.proxy_config = proxy_config
+        self._has_connected_to_proxy = False
+        self._response_options: _ResponseOptions | None = None
+        self._tunnel_host: str | None = None
+        self._tunnel_port: int | None = None
+        self._tunnel_scheme: str | None = None
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}(host={self.host!r}, port={self.port!r})"
+
+    def __repr__(self) -> str:
+        return f"<{self} at {id(self):#x}>"
+
+    @property
+    def host(self) -> str:
+        # A trailing dot matters to DNS but not to certificates or Host headers.
+        return self._dns_host.rstrip(".")
+
+    @host.setter
+    def host(self, value: str) -> None:
+        self._dns_host = value
+
+    def _new_conn(self) -> typing.Any:
+        """Opens the core connection (the GIL is released while connecting)."""
+        nodelay, keepalive = _socket_flags(self.socket_options)
+        try:
+            return _rs.Connection.open(
+                self._dns_host.strip("[]"),
+                self.port,
+                timeout=_seconds(self.timeout),
+                source_address=self.source_address,
+                nodelay=nodelay,
+                keepalive=keepalive,
+            )
+        except CoreError as e:
+            kind, message = e.args[0], e.args[1]
+            if kind == "NameResolutionError":
+                detail = message.split(" (", 1)[-1].rstrip(")")
+                raise NameResolutionError(self.host, self, socket.gaierror(detail)) from None
+            raise translate(e, conn=self) from None
+
+    def connect(self) -> None:
+        self.sock = self._new_conn()
+        self._has_connected_to_proxy = bool(self.proxy)
+        if self._has_connected_to_proxy:
+            self.proxy_is_verified = False
+
+    @property
+    def is_closed(self) -> bool:
+        return self.sock is None
+
+    @property
+    def is_connected(self) -> bool:
+        if self.sock is None:
+            return False
+        return not _is_dropped(self.sock)
+
+    @property
+    def has_connected_to_proxy(self) -> bool:
+        return self._has_connected_to_proxy
+
+    @property
+    def proxy_is_forwarding(self) -> bool:
+        return bool(self.proxy) and self._tunnel_host is None
+
+    @property
+    def proxy_is_tunneling(self) -> bool:
+        return self._tunnel_host is not None
+
+    def close(self) -> None:
+        try:
+            sock, self.sock = self.sock, None
+            if sock is not None:
+                sock.close()
+            super().close()
+        finally:
+            self.sock = None
+            self.is_verified = False
+            self.proxy_is_verified = None
+            self._has_connected_to_proxy = False
+            self._response_options = None
+            self._tunnel_host = None
+            self._tunnel_port = None
+            self._tunnel_scheme = None
+
+    def putheader(self, header: str, *values: str) -> None:  # type: ignore[override]
+        if not any(isinstance(v, str) and v == SKIP_HEADER for v in values):
+            super().putheader(header, *values)
+        elif header.lower() not in SKIPPABLE_HEADERS:
+            skippable = "', '".join(h.title() for h in sorted(SKIPPABLE_HEADERS))
+            raise ValueError(f"urllib3.util.SKIP_HEADER only supports '{skippable}'")
+
+    def send(self, data: typing.Any) -> None:
+        """Writes ``data`` (bytes, or a readable object) on the connection."""
+        if self.sock is None:
+            if self.auto_open:
+                self.connect()
+            else:
+                raise http.client.NotConnected()
+        if hasattr(data, "read"):
+            while block := data.read(self.blocksize):
+                self._send_bytes(block)
+            return
+        if isinstance(data, str):
+            data = data.encode("iso-8859-1")
+        self._send_bytes(bytes(data))
+
+    def _send_bytes(self, data: bytes) -> None:
+        try:
+            self.sock.send(data, timeout=_seconds(self.timeout))
+        except CoreError as e:
+            raise translate(e, conn=self) from None
+
+    def request(  # type: ignore[override]
+        self,
+        method: str,
+        url: str,
+        body: _TYPE_BODY | None = None,
+        headers: typing.Mapping[str, str] | None = None,
+        *,
+        chunked: bool = False,
+        preload_content: bool = True,
+        decode_content: bool = True,
+        enforce_content_length: bool = True,
+    ) -> None:
+        self._response_options = _ResponseOptions(
+            request_method=method,
+            request_url=url,
+            preload_content=preload_content,
+            decode_content=decode_content,
+            enforce_content_length=enforce_content_length,
+        )
+        if headers is None:
+            headers = {}
+        if not self._writes_stock_requests():
+            self._request_step_by_step(method, url, body, headers, chunked)
+            return
+        if self.sock is None:
+            self.connect()
+        items = list(headers.items())
+        for name, value in items:
+            if value == SKIP_HEADER and name.lower() not in SKIPPABLE_HEADERS:
+                skippable = "', '".join(h.title() for h in sorted(SKIPPABLE_HEADERS))
+                raise ValueError(f"urllib3.util.SKIP_HEADER only supports '{skippable}'")
+        try:
+            self.sock.request(
+                method,
+                url,
+                self._host_header(),
+                [(_str(k), _str(v)) for k, v in items],
+                _core_body(body, self.blocksize),
+                chunked=chunked,
+                user_agent=_get_default_user_agent(),
+                timeout=_seconds(self.timeout),
+            )
+        except CoreError as e:
+            self.close()
+            raise translate(e, conn=self) from None
+
+    def _writes_stock_requests(self) -> bool:
+        # A subclass that changes how requests are written gets its methods called.
+        cls = type(self)
+        return all(
+            getattr(cls, name) is getattr(HTTPConnection, name)
+            for name in ("putrequest", "putheader", "endheaders", "send", "_send_output")
+        )
+
+    def _request_step_by_step(
+        self,
+        method: str,
+        url: str,
+        body: _TYPE_BODY | None,
+        headers: typing.Mapping[str, str],
+        chunked: bool,
+    ) -> None:
+        """urllib3's algorithm through http.client's seams, for subclasses that override them."""
+        header_keys = frozenset(_str(k).lower() for k in headers)
+        self.putrequest(
+            method,
+            url,
+            skip_accept_encoding="accept-encoding" in header_keys,
+            skip_host="host" in header_keys,
+        )
+        chunks, content_length = body_to_chunks(body, method=method, blocksize=self.blocksize)
+        if chunked:
+            if "transfer-encoding" not in header_keys:
+                self.putheader("Transfer-Encoding", "chunked")
+        elif "content-length" in header_keys:
+            chunked = False
+        elif "transfer-encoding" in header_keys:
+            chunked = True
+        elif content_length is None:
+            if chunks is not None:
+                chunked = True
+                self.putheader("Transfer-Encoding", "chunked")
+        else:
+            self.putheader("Content-Length", str(content_length))
+        if "user-agent" not in header_keys:
+            self.putheader("User-Agent", _get_default_user_agent())
+        for header, value in headers.items():
+            self.putheader(header, value)
+        self.endheaders()
+        if chunks is not None:
+            for chunk in chunks:
+                if not chunk:
+                    continue
+                if isinstance(chunk, str):
+                    chunk = chunk.encode("utf-8")
+                if chunked:
+                    self.send(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+                else:
+                    self.send(chunk)
+        if chunked:
+            self.send(b"0\r\n\r\n")
+
+    def _host_header(self) -> str:
+        host = self.host
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        if self.port == self.default_port:
+            return host
+        return f"{host}:{self.port}"
+
+    def request_chunked(
+        self,
+        method: str,
+        url: str,
+        body: _TYPE_BODY | None = None,
+        headers: typing.Mapping[str, str] | None = None,
+    ) -> None:
+        import warnings
+
+        warnings.warn(
+            "HTTPConnection.request_chunked() is deprecated and will be removed "
+            "in urllib3 v2.1.0. Instead use HTTPConnection.request(..., chunked=True).",
+            category=DeprecationWarning,
+            stacklevel=2,
+        )
+        self.request(method, url, body=body, headers=headers, chunked=True)
+
+    def getresponse(self) -> HTTPResponse:  # type: ignore[override]
+        """Reads the response head; the body is read through the returned response."""
+        if self._response_options is None:
+            raise ResponseNotReady()
+        options = self._response_options
+        self._response_options = None
+        # http.client's own state machine would refuse the next request otherwise.
+        self._HTTPConnection__state = http.client._CS_IDLE  # type: ignore[attr-defined]
+        from .response import HTTPResponse
+
+        try:
+            core = self.sock.getresponse(
+                options.request_method,
+                timeout=_seconds(self.timeout),
+                decode_content=options.decode_content,
+                enforce_content_length=options.enforce_content_length,
+            )
+        except CoreError as e:
+            self.close()
+            raise translate(e, conn=self) from None
+        version = core.version
+        return HTTPResponse(
+            body=core,
+            headers=HTTPHeaderDict(core.headers),
+            status=core.status,
+            version=version,
+            version_string="HTTP/1.0" if version == 10 else "HTTP/1.1",
+            reason=core.reason,
+            preload_content=options.preload_content,
+            decode_content=options.decode_content,
+            enforce_content_length=options.enforce_content_length,
+            request_method=options.request_method,
+            request_url=options.request_url,
+        )
+
+
+class HTTPSConnection(HTTPConnection):
+    """HTTPS comes with the TLS work of the Rust core; until then this refuses to connect."""
+
+    default_port = port_by_scheme["https"]  # type: ignore[misc]
+
+    cert_reqs: int | str | None = None
+    ca_certs: str | None = None
+    ca_cert_dir: str | None = None
+    ca_cert_data: None | str | bytes = None
+    ssl_version: int | str | None = None
+    ssl_minimum_version: int | None = None
+    ssl_maximum_version: int | None = None
+    assert_fingerprint: str | None = None
+
+    def __init__(
+        self,
+        host: str,
+        port: int | None = None,
+        *,
+        timeout: _TYPE_TIMEOUT = _DEFAULT_TIMEOUT,
+        source_address: tuple[str, int] | None = None,
+        blocksize: int = 16384,
+        socket_options: None | list[tuple[int, int, int | bytes]] = HTTPConnection.default_socket_options,
+        proxy: Url | None = None,
+        proxy_config: ProxyConfig | None = None,
+        cert_reqs: int | str | None = None,
+        assert_hostname: None | str | typing.Literal[False] = None,
+        assert_fingerprint: str | None = None,
+        server_hostname: str | None = None,
+        ssl_context: typing.Any = None,
+        ca_certs: str | None = None,
+        ca_cert_dir: str | None = None,
+        ca_cert_data: None | str | bytes = None,
+        ssl_minimum_version: int | None = None,
+        ssl_maximum_version: int | None = None,
+        ssl_version: int | str | None = None,
+        cert_file: str | None = None,
+        key_file: str | None = None,
+        key_password: str | None = None,
+    ) -> None:
+        super().__init__(
+            host,
+            port=port,
+            timeout=timeout,
+            source_address=source_address,
+            blocksize=blocksize,
+            socket_options=socket_options,
+            proxy=proxy,
+            proxy_config=proxy_config,
+        )
+        self.key_file = key_file
+        self.cert_file = cert_file
+        self.key_password = key_password
+        self.ssl_context = ssl_context
+        self.server_hostname = server_hostname
+        self.assert_hostname = assert_hostname
+        self.assert_fingerprint = assert_fingerprint
+        self.ssl_version = ssl_version
+        self.ssl_minimum_version = ssl_minimum_version
+        self.ssl_maximum_version = ssl_maximum_version
+        self.ca_certs = ca_certs and __import__("os").path.expanduser(ca_certs)
+        self.ca_cert_dir = ca_cert_dir and __import__("os").path.expanduser(ca_cert_dir)
+        self.ca_cert_data = ca_cert_data
+        if cert_reqs is None:
+            cert_reqs = "CERT_REQUIRED" if ssl_context is None else ssl_context.verify_mode
+        self.cert_reqs = cert_reqs
+
+    def set_cert(
+        self,
+        key_file: str | None = None,
+        cert_file: str | None = None,
+        cert_reqs: int | str | None = None,
+        key_password: str | None = None,
+        ca_certs: str | None = None,
+        assert_hostname: None | str | typing.Literal[False] = None,
+        assert_fingerprint: str | None = None,
+        ca_cert_dir: str | None = None,
+        ca_cert_data: None | str | bytes = None,
+    ) -> None:
+        import warnings
+
+        warnings.warn(
+            "HTTPSConnection.set_cert() is deprecated and will be removed "
+            "in urllib3 v2.1.0. Instead provide the parameters to the "
+            "HTTPSConnection constructor.",
+            category=DeprecationWarning,
+            stacklevel=2,
+        )
+        self.key_file, self.cert_file, self.key_password = key_file, cert_file, key_password
+        self.cert_reqs = cert_reqs if cert_reqs is not None else "CERT_REQUIRED"
+        self.ca_certs, self.ca_cert_dir, self.ca_cert_data = ca_certs, ca_cert_dir, ca_cert_data
+        self.assert_hostname, self.assert_fingerprint = assert_hostname, assert_fingerprint
+
+    def connect(self) -> None:
+        raise NewConnectionError(self, "HTTPS is not available yet in this build of urllib3-rs")
+
+
+VerifiedHTTPSConnection = HTTPSConnection
+
+
+class DummyConnection:
+    """Used to detect a failed ConnectionCls import."""
+
+
+def _socket_flags(options: typing.Any) -> tuple[bool, bool]:
+    """The socket options the core applies: TCP_NODELAY and SO_KEEPALIVE."""
+    nodelay = keepalive = False
+    for level, name, value in options or ():
+        if level == socket.IPPROTO_TCP and name == socket.TCP_NODELAY:
+            nodelay = bool(value)
+        elif level == socket.SOL_SOCKET and name == socket.SO_KEEPALIVE:
+            keepalive = bool(value)
+    return nodelay, keepalive
+
+
+def _seconds(timeout: typing.Any) -> float | None:
+    if timeout is None or timeout is _DEFAULT_TIMEOUT:
+        return None
+    return float(timeout)
+
+
+def _is_dropped(core: typing.Any) -> bool:
+    checker = getattr(core, "is_dropped", None)
+    if checker is None:
+        from .util.wait import wait_for_read
+
+        return bool(wait_for_read(core, timeout=0.0))
+    return bool(checker())
+
+
+def _str(value: typing.Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return str(value)
+
+
+def _core_body(body: typing.Any, blocksize: int) -> typing.Any:
+    """A body the core can send: None, bytes, str, or an iterator of chunks."""
+    if body is None or isinstance(body, (bytes, str, bytearray)):
+        return body
+    if hasattr(body, "read"):
+        def blocks() -> typing.Iterator[bytes]:
+            encode = isinstance(body, __import__("io").TextIOBase)
+            while True:
+                block = body.read(blocksize)
+                if not block:
+                    return
+                yield block.encode("utf-8") if encode else block
+
+        return blocks()
+    try:
+        return memoryview(body).tobytes()
+    except TypeError:
+        pass
+    try:
+        return iter(body)
+    except TypeError:
+        raise TypeError(
+            f"'body' must be a bytes-like object, file-like object, or iterable. Instead was {body!r}"
+        ) from None
+
+
+def _url_from_connection(conn: HTTPConnection, path: str | None = None) -> str:
+    scheme = "https" if isinstance(conn, HTTPSConnection) else "http"
+    return Url(scheme=scheme, host=conn.host, port=conn.port, path=path).url

@@ -1,0 +1,81 @@
+"""Per-origin cache of "does this server speak HTTP/2?".
+
+The first connection to an origin probes (via ALPN) and records the answer; connections
+to the same origin made meanwhile wait for it rather than probing too.  Protocol:
+``acquire_and_get(host, port)`` returns the known answer, or None, in which case the
+caller now holds the origin's lock and must call ``set_and_release`` with what it found
+(None if it could not tell, letting the next caller probe).
+"""
+
+from __future__ import annotations
+
+import threading
+
+
+class _HTTP2ProbeCache:
+    __slots__ = (
+        "_lock",
+        "_cache_locks",
+        "_cache_values",
+    )
+
+    def __init__(self) -> None:
+        # _lock guards the two dicts; each origin's RLock is held during its probe.
+        self._lock = threading.Lock()
+        self._cache_locks: dict[tuple[str, int], threading.RLock] = {}
+        self._cache_values: dict[tuple[str, int], bool | None] = {}
+
+    def acquire_and_get(self, host: str, port: int) -> bool | None:
+        key = (host, port)
+        with self._lock:
+            value = self._cache_values.get(key)
+            if value is not None:
+                return value  # known: no lock taken, nothing to release
+            key_lock = self._cache_locks.get(key)
+            if key_lock is None:
+                key_lock = self._cache_locks[key] = threading.RLock()
+                self._cache_values[key] = None
+
+        # Unknown: wait for any probe in progress, then take the probe over.
+        key_lock.acquire()
+        try:
+            # The probe we waited for may have found the answer.
+            return self._cache_values[key]
+        except BaseException:  # Defensive: e.g. KeyboardInterrupt, or _reset() meanwhile
+            key_lock.release()
+            raise
+
+    def set_and_release(self, host: str, port: int, supports_http2: bool | None) -> None:
+        key = (host, port)
+        key_lock = self._cache_locks[key]
+        with key_lock:  # re-entrant: the caller already holds it
+            if supports_http2 is None and self._cache_values[key] is not None:
+                raise ValueError(
+                    "Cannot reset HTTP/2 support for origin after value has been set."
+                )  # Defensive: not expected in normal usage
+        self._cache_values[key] = supports_http2
+        key_lock.release()
+
+    def _values(self) -> dict[tuple[str, int], bool | None]:
+        """For tests: a snapshot of the cache."""
+        with self._lock:
+            return dict(self._cache_values)
+
+    def _reset(self) -> None:
+        """For tests: forget everything."""
+        with self._lock:
+            self._cache_locks = {}
+            self._cache_values = {}
+
+
+_HTTP2_PROBE_CACHE = _HTTP2ProbeCache()
+
+set_and_release = _HTTP2_PROBE_CACHE.set_and_release
+acquire_and_get = _HTTP2_PROBE_CACHE.acquire_and_get
+_values = _HTTP2_PROBE_CACHE._values
+_reset = _HTTP2_PROBE_CACHE._reset
+
+__all__ = [
+    "set_and_release",
+    "acquire_and_get",
+]

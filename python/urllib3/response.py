@@ -1,0 +1,536 @@
+"""Responses: urllib3's ``HTTPResponse`` over a response of the Rust core.
+
+The body is framed (Content-Length, chunked, close-delimited) and decoded (gzip, deflate, br,
+zstd) in Rust; Python sees bytes. A response built by hand from a file-like object (as tests
+and adapters do) is read through the same core.
+"""
+
+from __future__ import annotations
+
+import io
+import json as _json
+import logging
+import typing
+from http.client import HTTPMessage as _HttplibHTTPMessage
+
+from . import _rs
+from ._collections import HTTPHeaderDict
+from ._errors import CoreError, translate
+from .exceptions import (
+    BodyNotHttplibCompatible,
+    DecodeError,
+    IncompleteRead,
+    InvalidHeader,
+    ProtocolError,
+    ReadTimeoutError,
+    ResponseNotChunked,
+)
+from .util.response import is_fp_closed
+
+if typing.TYPE_CHECKING:
+    from .connection import HTTPConnection
+    from .connectionpool import HTTPConnectionPool
+    from .util.retry import Retry
+
+log = logging.getLogger(__name__)
+
+_READ_CHUNK_SIZE = 2**16
+
+
+class BaseHTTPResponse(io.IOBase):
+    CONTENT_DECODERS = ["gzip", "x-gzip", "deflate", "br", "zstd"]
+    REDIRECT_STATUSES = [301, 302, 303, 307, 308]
+    DECODER_ERROR_CLASSES: tuple[type[Exception], ...] = (IOError,)
+
+    def __init__(
+        self,
+        *,
+        headers: typing.Mapping[str, str] | typing.Mapping[bytes, bytes] | None = None,
+        status: int,
+        version: int,
+        version_string: str,
+        reason: str | None,
+        decode_content: bool,
+        request_url: str | None,
+        retries: Retry | None = None,
+    ) -> None:
+        self.headers = headers if isinstance(headers, HTTPHeaderDict) else HTTPHeaderDict(headers)  # type: ignore[arg-type]
+        self.status = status
+        self.version = version
+        self.version_string = version_string
+        self.reason = reason
+        self.decode_content = decode_content
+        self._has_decoded_content = False
+        self._request_url = request_url
+        self.retries = retries
+        transfer_encoding = self.headers.get("transfer-encoding", "").lower()
+        self.chunked = "chunked" in (t.strip() for t in transfer_encoding.split(","))
+        self._decoder = None
+        self.length_remaining: int | None
+
+    def get_redirect_location(self) -> str | None | typing.Literal[False]:
+        """The Location of a redirect, None for a redirect without one, False otherwise."""
+        if self.status in self.REDIRECT_STATUSES:
+            return self.headers.get("location")
+        return False
+
+    @property
+    def data(self) -> bytes:
+        raise NotImplementedError()
+
+    def json(self) -> typing.Any:
+        """The body parsed as JSON (UTF-8)."""
+        return _json.loads(self.data.decode("utf-8"))
+
+    @property
+    def url(self) -> str | None:
+        raise NotImplementedError()
+
+    @url.setter
+    def url(self, url: str | None) -> None:
+        raise NotImplementedError()
+
+    @property
+    def connection(self) -> HTTPConnection | None:
+        raise NotImplementedError()
+
+    @property
+    def retries(self) -> Retry | None:
+        return self._retries
+
+    @retries.setter
+    def retries(self, retries: Retry | None) -> None:
+        # The URL after redirects is the last redirect location in the history.
+        if retries is not None and retries.history:
+            self.url = retries.history[-1].redirect_location
+        self._retries = retries
+
+    def stream(self, amt: int | None = 2**16, decode_content: bool | None = None) -> typing.Iterator[bytes]:
+        raise NotImplementedError()
+
+    def read(self, amt: int | None = None, decode_content: bool | None = None, cache_content: bool = False) -> bytes:
+        raise NotImplementedError()
+
+    def read1(self, amt: int | None = None, decode_content: bool | None = None) -> bytes:
+        raise NotImplementedError()
+
+    def read_chunked(self, amt: int | None = None, decode_content: bool | None = None) -> typing.Iterator[bytes]:
+        raise NotImplementedError()
+
+    def release_conn(self) -> None:
+        raise NotImplementedError()
+
+    def drain_conn(self) -> None:
+        raise NotImplementedError()
+
+    def shutdown(self) -> None:
+        raise NotImplementedError()
+
+    def close(self) -> None:
+        raise NotImplementedError()
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        temp = self.read(len(b))
+        if len(temp) == 0:
+            return 0
+        b[: len(temp)] = temp
+        return len(temp)
+
+    def getheaders(self) -> HTTPHeaderDict:
+        import warnings
+
+        warnings.warn(
+            "HTTPResponse.getheaders() is deprecated and will be removed "
+            "in urllib3 v2.6.0. Instead access HTTPResponse.headers directly.",
+            category=DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.headers
+
+    def getheader(self, name: str, default: str | None = None) -> str | None:
+        import warnings
+
+        warnings.warn(
+            "HTTPResponse.getheader() is deprecated and will be removed "
+            "in urllib3 v2.6.0. Instead use HTTPResponse.headers.get(name, default).",
+            category=DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.headers.get(name, default)
+
+    def info(self) -> HTTPHeaderDict:
+        return self.headers
+
+    def geturl(self) -> str | None:
+        return self.url
+
+
+class _OriginalResponse:
+    """What ``response._original_response`` offers callers that reach for http.client's
+    response: ``requests`` reads cookies from ``.msg``. Built only when asked for."""
+
+    def __init__(self, response: HTTPResponse) -> None:
+        self._response = response
+        self.status = response.status
+        self.reason = response.reason
+        self.version = response.version
+        self.fp = None
+        msg = _HttplibHTTPMessage()
+        for name, value in response.headers.iteritems():
+            msg[name] = value
+        self.msg = msg
+        self.headers = msg
+
+    def isclosed(self) -> bool:
+        return self._response.isclosed()
+
+    def getheaders(self) -> list[tuple[str, str]]:
+        return list(self.msg.items())
+
+    def getheader(self, name: str, default: str | None = None) -> str | None:
+        return self.msg.get(name, default)
+
+    def close(self) -> None:
+        self._response.close()
+
+
+class HTTPResponse(BaseHTTPResponse):
+    """A response whose body is read on demand, as urllib3's ``HTTPResponse``."""
+
+    def __init__(
+        self,
+        body: typing.Any = "",
+        headers: typing.Mapping[str, str] | typing.Mapping[bytes, bytes] | None = None,
+        status: int = 0,
+        version: int = 0,
+        version_string: str = "HTTP/?",
+        reason: str | None = None,
+        preload_content: bool = True,
+        decode_content: bool = True,
+        original_response: typing.Any = None,
+        pool: HTTPConnectionPool | None = None,
+        connection: HTTPConnection | None = None,
+        msg: _HttplibHTTPMessage | None = None,
+        retries: Retry | None = None,
+        enforce_content_length: bool = True,
+        request_method: str | None = None,
+        request_url: str | None = None,
+        auto_close: bool = True,
+        sock_shutdown: typing.Callable[[int], None] | None = None,
+    ) -> None:
+        super().__init__(
+            headers=headers,
+            status=status,
+            version=version,
+            version_string=version_string,
+            reason=reason,
+            decode_content=decode_content,
+            request_url=request_url,
+            retries=retries,
+        )
+        self.enforce_content_length = enforce_content_length
+        self.auto_close = auto_close
+        self._body: bytes | None = None
+        self._fp: typing.Any = None
+        self._core: typing.Any = None
+        self._original = original_response
+        self._fp_bytes_read = 0
+        self.msg = msg
+        self._pool = pool
+        self._connection = connection
+        self._sock_shutdown = sock_shutdown
+        self.chunk_left: int | None = None
+        if body and isinstance(body, (str, bytes)):
+            self._body = body  # type: ignore[assignment]
+        if isinstance(body, _rs.Response):
+            self._core = body
+            self._fp = body
+        elif hasattr(body, "read"):
+            self._fp = body
+        self.length_remaining = self._init_length(request_method)
+        if preload_content and not self._body:
+            self._body = self.read(decode_content=decode_content)
+
+    @property
+    def _original_response(self) -> typing.Any:
+        if self._original is None and self._core is not None:
+            self._original = _OriginalResponse(self)
+        return self._original
+
+    @_original_response.setter
+    def _original_response(self, value: typing.Any) -> None:
+        self._original = value
+
+    def _init_length(self, request_method: str | None) -> int | None:
+        if self._core is not None:
+            return self._core.length_remaining
+        length: int | None = None
+        content_length = self.headers.get("content-length")
+        if content_length is not None:
+            if self.chunked:
+                log.warning(
+                    "Received response with both Content-Length and "
+                    "Transfer-Encoding set. This is expressly forbidden "
+                    "by RFC 7230 sec 3.3.2. Ignoring Content-Length and "
+                    "attempting to process response as Transfer-Encoding: "
+                    "chunked."
+                )
+                return None
+            try:
+                lengths = {int(v) for v in content_length.split(",")}
+            except ValueError:
+                lengths = set()
+            if len(lengths) > 1:
+                raise InvalidHeader(
+                    "Content-Length contained multiple "
+                    "unmatching values (%s)" % content_length
+                )
+            length = lengths.pop() if lengths else None
+            if length is not None and length < 0:
+                length = None
+        try:
+            status = int(self.status)
+        except ValueError:
+            status = 0
+        if status in (204, 304) or 100 <= status < 200 or request_method == "HEAD":
+            length = 0
+        return length
+
+    def release_conn(self) -> None:
+        if not self._pool or not self._connection:
+            return None
+        self._pool._put_conn(self._connection)
+        self._connection = None
+
+    def drain_conn(self) -> None:
+        """Reads and discards the rest of the body so the connection can be reused."""
+        try:
+            if self._core is not None:
+                self._core.drain()
+            elif self._fp is not None:
+                while self._fp.read(_READ_CHUNK_SIZE):
+                    pass
+        except (CoreError, OSError):
+            pass
+        self._after_read()
+
+    @property
+    def data(self) -> bytes:
+        if self._body:
+            return self._body  # type: ignore[return-value]
+        if self._fp:
+            return self.read(cache_content=True)
+        return None  # type: ignore[return-value]
+
+    @property
+    def connection(self) -> HTTPConnection | None:
+        return self._connection
+
+    def isclosed(self) -> bool:
+        if self._core is not None:
+            return self._core.is_complete or self._core.closed
+        return is_fp_closed(self._fp)
+
+    def tell(self) -> int:
+        """Body bytes received so far, before decoding."""
+        if self._core is not None:
+            return self._core.tell()
+        return self._fp_bytes_read
+
+    def _content_encoding(self) -> str | None:
+        value = self.headers.get("content-encoding")
+        return value.lower() if value else None
+
+    def _raise(self, e: CoreError) -> typing.NoReturn:
+        kind = e.args[0]
+        if kind == "ReadTimeoutError":
+            raise ReadTimeoutError(self._pool, None, "Read timed out.") from None
+        if kind == "DecodeError":
+            raise DecodeError(e.args[1]) from None
+        raise translate(e, pool=self._pool) from None
+
+    def read(
+        self,
+        amt: int | None = None,
+        decode_content: bool | None = None,
+        cache_content: bool = False,
+    ) -> bytes:
+        """Reads ``amt`` bytes (all with None), decoded unless ``decode_content`` is false.
+
+        Returns exactly ``amt`` bytes unless the body ends first.
+        """
+        if decode_content is None:
+            decode_content = self.decode_content
+        if amt is not None and amt < 0:
+            amt = None
+        if self._fp is None:
+            return b""
+        if self._core is not None:
+            if amt == 0:
+                return b""
+            if not decode_content and self._has_decoded_content:
+                raise RuntimeError(
+                    "Calling read(decode_content=False) is not supported after "
+                    "read(decode_content=True) was called."
+                )
+            try:
+                data = self._core.read(amt, decode_content, self._content_encoding())
+            except CoreError as e:
+                self._after_read()
+                self._raise(e)
+            if decode_content and self._content_encoding():
+                self._has_decoded_content = True
+        else:
+            data = self._read_file(amt)
+        self.length_remaining = self._remaining()
+        if amt is None and cache_content:
+            self._body = data
+        self._after_read()
+        return data
+
+    def _read_file(self, amt: int | None) -> bytes:
+        data = self._fp.read() if amt is None else self._fp.read(amt)
+        self._fp_bytes_read += len(data)
+        if amt is not None and amt != 0 and not data:
+            self._fp.close()
+            if self.enforce_content_length and self.length_remaining not in (0, None):
+                raise ProtocolError(
+                    f"Connection broken: IncompleteRead({self._fp_bytes_read} bytes read, "
+                    f"{self.length_remaining} more expected)",
+                    IncompleteRead(self._fp_bytes_read, self.length_remaining),
+                )
+        return data
+
+    def _remaining(self) -> int | None:
+        if self._core is not None:
+            return self._core.length_remaining
+        if self.length_remaining is None:
+            return None
+        return max(self.length_remaining - self._fp_bytes_read, 0)
+
+    def _after_read(self) -> None:
+        """Once the body is complete, the connection goes back to its pool."""
+        if self._core is not None and (self._core.is_complete or self._core.closed):
+            self.release_conn()
+
+    def read1(self, amt: int | None = None, decode_content: bool | None = None) -> bytes:
+        """Reads what one read from the body gives, at most ``amt`` bytes."""
+        if amt is None or amt < 0:
+            amt = _READ_CHUNK_SIZE
+        return self.read(amt, decode_content=decode_content)
+
+    def stream(self, amt: int | None = 2**16, decode_content: bool | None = None) -> typing.Iterator[bytes]:
+        """Yields the body in pieces of ``amt`` bytes; never an empty piece."""
+        if self.chunked and self.supports_chunked_reads():
+            yield from self.read_chunked(amt, decode_content=decode_content)
+            return
+        while not is_fp_closed(self._fp) or self._body_pending():
+            data = self.read(amt=amt, decode_content=decode_content)
+            if not data:
+                break
+            yield data
+
+    def _body_pending(self) -> bool:
+        return self._core is not None and not self._core.is_complete
+
+    def readable(self) -> bool:
+        return True
+
+    def shutdown(self) -> None:
+        if self._sock_shutdown is not None:
+            import socket
+
+            self._sock_shutdown(socket.SHUT_RD)
+
+    def close(self) -> None:
+        self._sock_shutdown = None
+        if not self.closed and self._fp:
+            self._fp.close()
+        if self._connection:
+            self._connection.close()
+        if not self.auto_close:
+            io.IOBase.close(self)
+
+    @property
+    def closed(self) -> bool:
+        if not self.auto_close:
+            return io.IOBase.closed.__get__(self)  # type: ignore[no-any-return]
+        if self._fp is None:
+            return True
+        if self._core is not None:
+            return self._core.closed or self._core.is_complete
+        if hasattr(self._fp, "isclosed"):
+            return self._fp.isclosed()  # type: ignore[no-any-return]
+        if hasattr(self._fp, "closed"):
+            return self._fp.closed  # type: ignore[no-any-return]
+        return True
+
+    def fileno(self) -> int:
+        if self._fp is None:
+            raise OSError("HTTPResponse has no file to get a fileno from")
+        if hasattr(self._fp, "fileno"):
+            return self._fp.fileno()  # type: ignore[no-any-return]
+        raise OSError(
+            "The file-like object this HTTPResponse is wrapped "
+            "around has no file descriptor"
+        )
+
+    def flush(self) -> None:
+        if self._fp is not None and hasattr(self._fp, "flush") and not getattr(self._fp, "closed", False):
+            self._fp.flush()
+
+    def supports_chunked_reads(self) -> bool:
+        """Whether the body can be read wire chunk by wire chunk."""
+        return self._core is not None or hasattr(self._fp, "fp")
+
+    def read_chunked(self, amt: int | None = None, decode_content: bool | None = None) -> typing.Iterator[bytes]:
+        """Yields the body chunk by chunk as the server framed it."""
+        if not self.chunked:
+            raise ResponseNotChunked(
+                "Response is not chunked. "
+                "Header 'transfer-encoding: chunked' is missing."
+            )
+        if not self.supports_chunked_reads():
+            raise BodyNotHttplibCompatible(
+                "Body should be http.client.HTTPResponse like. "
+                "It should have have an fp attribute which returns raw chunks."
+            )
+        if decode_content is None:
+            decode_content = self.decode_content
+        if self._core is None:
+            return
+        while True:
+            try:
+                chunk = self._core.read_chunk(amt, decode_content, self._content_encoding())
+            except CoreError as e:
+                self._after_read()
+                self._raise(e)
+            if not chunk:
+                break
+            yield chunk
+        self._after_read()
+
+    @property
+    def url(self) -> str | None:
+        return self._request_url
+
+    @url.setter
+    def url(self, url: str | None) -> None:
+        self._request_url = url
+
+    def __iter__(self) -> typing.Iterator[bytes]:
+        buffer: list[bytes] = []
+        for chunk in self.stream(decode_content=True):
+            if b"\n" in chunk:
+                lines = chunk.split(b"\n")
+                yield b"".join(buffer) + lines[0] + b"\n"
+                for x in lines[1:-1]:
+                    yield x + b"\n"
+                if lines[-1]:
+                    buffer = [lines[-1]]
+                else:
+                    buffer = []
+            else:
+                buffer.append(chunk)
+        if buffer:
+            yield b"".join(buffer)
