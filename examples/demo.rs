@@ -5,23 +5,35 @@ use std::io::Read;
 use std::time::Duration;
 
 use serde_json::Value;
-use testserver::TestServer;
+use testserver::{FingerprintHash, TestServer};
 use urllib3::request::Form;
-use urllib3::{PoolManager, RequestMethods, RequestOptions, Response, Retry, Timeout};
+use urllib3::{
+    CertReqs, PoolConfig, PoolManager, RequestMethods, RequestOptions, Response, Retry, Timeout,
+    TlsConfig,
+};
 
 fn main() {
     let server = TestServer::start();
-    println!("test server at {}\n", server.base_url());
+    let tls_server = TestServer::start_tls();
+    println!(
+        "test server at {} and {}\n",
+        server.base_url(),
+        tls_server.base_url()
+    );
     let http = PoolManager::new();
     let mut failures = 0;
-    for (title, run) in examples() {
-        match run(&http, &server) {
-            Ok(summary) => println!("{title:<44} {summary}"),
-            Err(e) => {
-                failures += 1;
-                println!("{title:<44} FAILED: {e}");
-            }
+    let mut report = |title: &str, result: urllib3::Result<String>| match result {
+        Ok(summary) => println!("{title:<44} {summary}"),
+        Err(e) => {
+            failures += 1;
+            println!("{title:<44} FAILED: {e}");
         }
+    };
+    for (title, run) in examples() {
+        report(title, run(&http, &server));
+    }
+    for (title, run) in tls_examples() {
+        report(title, run(&tls_server));
     }
     if failures > 0 {
         eprintln!("\n{failures} example(s) failed");
@@ -184,6 +196,52 @@ fn examples() -> Vec<Example> {
             }
         }),
     ]
+}
+
+type TlsExample = (&'static str, fn(&TestServer) -> urllib3::Result<String>);
+
+/// HTTPS against the TLS test server, whose certificate the system store does not know.
+fn tls_examples() -> Vec<TlsExample> {
+    vec![
+        ("HTTPS verified against the test CA", |s| {
+            let ca = s
+                .ca_file()
+                .unwrap_or_else(|| std::path::Path::new("ca.pem"));
+            let tls = TlsConfig::new().with_ca_certs(ca);
+            https_get(s, tls, "ca_certs=ca.pem")
+        }),
+        ("HTTPS pinned by its SHA-256 fingerprint", |s| {
+            let pin = s
+                .cert_fingerprint(FingerprintHash::Sha256)
+                .unwrap_or_default();
+            let tls = TlsConfig::new()
+                .with_cert_reqs(CertReqs::None)
+                .with_assert_fingerprint(&pin);
+            let shown = pin.get(..11).unwrap_or(&pin);
+            https_get(s, tls, &format!("assert_fingerprint={shown}…"))
+        }),
+    ]
+}
+
+/// GET /get over HTTPS with `tls`, reporting the protocol, cipher and whether it was verified.
+fn https_get(server: &TestServer, tls: TlsConfig, how: &str) -> urllib3::Result<String> {
+    let http = PoolManager::with_config(
+        1,
+        PoolConfig {
+            tls,
+            ..PoolConfig::default()
+        },
+    );
+    let url = format!("https://localhost:{}/get", server.port());
+    let r = http.urlopen("GET", &url, RequestOptions::new().preload_content(false))?;
+    let conn = r.connection();
+    Ok(format!(
+        "{} {} {} verified={} ({how})",
+        r.status(),
+        conn.and_then(|c| c.tls_version()).unwrap_or("?"),
+        conn.and_then(|c| c.cipher()).unwrap_or("?"),
+        conn.is_some_and(|c| c.is_verified()),
+    ))
 }
 
 fn json(r: &mut Response) -> urllib3::Result<Value> {

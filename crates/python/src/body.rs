@@ -18,7 +18,12 @@ pub(crate) struct PyIterBody {
 
 impl PyIterBody {
     pub(crate) fn new(iter: Py<PyAny>) -> Self {
-        PyIterBody { iter, pending: Vec::new(), pos: 0, done: false }
+        PyIterBody {
+            iter,
+            pending: Vec::new(),
+            pos: 0,
+            done: false,
+        }
     }
 
     /// Fetches the next non-empty chunk; false at the end.
@@ -26,7 +31,9 @@ impl PyIterBody {
         Python::attach(|py| loop {
             let item = match self.iter.bind(py).call_method0("__next__") {
                 Ok(item) => item,
-                Err(e) if e.is_instance_of::<pyo3::exceptions::PyStopIteration>(py) => return Ok(false),
+                Err(e) if e.is_instance_of::<pyo3::exceptions::PyStopIteration>(py) => {
+                    return Ok(false)
+                }
                 Err(e) => return Err(io::Error::other(e.to_string())),
             };
             let bytes = chunk_bytes(&item).map_err(|e| io::Error::other(e.to_string()))?;
@@ -41,11 +48,9 @@ impl PyIterBody {
 
 impl Read for PyIterBody {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.pos == self.pending.len() {
-            if self.done || !self.refill()? {
-                self.done = true;
-                return Ok(0);
-            }
+        if self.pos == self.pending.len() && (self.done || !self.refill()?) {
+            self.done = true;
+            return Ok(0);
         }
         let n = buf.len().min(self.pending.len() - self.pos);
         buf[..n].copy_from_slice(&self.pending[self.pos..self.pos + n]);

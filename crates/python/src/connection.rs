@@ -16,7 +16,9 @@ use crate::body::PyIterBody;
 use crate::errors::guard;
 use crate::response::PyResponse;
 use urllib3::connection::Request;
-use urllib3::{Body, Connection, Error, ErrorKind, HeaderMap, ResponseOptions, SocketConfig, Timeout};
+use urllib3::{
+    Body, Connection, Error, ErrorKind, HeaderMap, ResponseOptions, SocketConfig, Timeout,
+};
 
 /// Where the core connection is between requests.
 enum Slot {
@@ -55,7 +57,11 @@ impl PyConnection {
             Some((ip, port)) => Some(source_addr(&ip, port)?),
             None => None,
         };
-        let socket = SocketConfig { source_address, nodelay, keepalive };
+        let socket = SocketConfig {
+            source_address,
+            nodelay,
+            keepalive,
+        };
         let conn = py.detach(move || {
             guard(move || {
                 let timeout = timeout.map_or_else(Timeout::new, |t| Timeout::new().with_connect(t));
@@ -88,7 +94,12 @@ impl PyConnection {
         let timeout = timeout.map(seconds).transpose()?;
         let headers: HeaderMap = headers.into_iter().collect();
         let mut conn = self.take()?;
-        let (method, target, host, user_agent) = (method.to_owned(), target.to_owned(), host.to_owned(), user_agent.to_owned());
+        let (method, target, host, user_agent) = (
+            method.to_owned(),
+            target.to_owned(),
+            host.to_owned(),
+            user_agent.to_owned(),
+        );
         let (result, conn) = py.detach(move || {
             let request = Request {
                 method: &method,
@@ -129,7 +140,10 @@ impl PyConnection {
     ) -> PyResult<PyResponse> {
         let timeout = timeout.map(seconds).transpose()?;
         let conn = self.take()?;
-        let options = ResponseOptions { decode_content, enforce_content_length };
+        let options = ResponseOptions {
+            decode_content,
+            enforce_content_length,
+        };
         let method = method.to_owned();
         let slot = Arc::clone(&self.slot);
         let response = py.detach(move || {
@@ -204,8 +218,15 @@ impl PyConnection {
             other => {
                 let closed = matches!(other, Slot::Closed);
                 *slot = other;
-                let why = if closed { "the connection is closed" } else { "the connection is busy with another request" };
-                Err(crate::errors::to_py(Error::new(ErrorKind::Protocol, format!("Connection aborted. ({why})"))))
+                let why = if closed {
+                    "the connection is closed"
+                } else {
+                    "the connection is busy with another request"
+                };
+                Err(crate::errors::to_py(Error::new(
+                    ErrorKind::Protocol,
+                    format!("Connection aborted. ({why})"),
+                )))
             }
         }
     }
@@ -251,12 +272,16 @@ fn to_body(body: Option<Bound<'_, PyAny>>) -> PyResult<Body> {
 }
 
 fn seconds(value: f64) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(value).map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("invalid timeout {value}: {e}")))
+    Duration::try_from_secs_f64(value).map_err(|e| {
+        pyo3::exceptions::PyValueError::new_err(format!("invalid timeout {value}: {e}"))
+    })
 }
 
 fn source_addr(ip: &str, port: u16) -> PyResult<SocketAddr> {
     let ip = if ip.is_empty() { "0.0.0.0" } else { ip };
     ip.parse::<std::net::IpAddr>()
         .map(|ip| SocketAddr::new(ip, port))
-        .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("invalid source_address {ip:?}: {e}")))
+        .map_err(|e| {
+            pyo3::exceptions::PyValueError::new_err(format!("invalid source_address {ip:?}: {e}"))
+        })
 }

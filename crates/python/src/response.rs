@@ -25,7 +25,11 @@ impl PyResponse {
             status: response.status(),
             reason: response.reason().to_owned(),
             version: response.version().as_int(),
-            headers: response.headers().iter().map(|(n, v)| (n.to_owned(), v.to_owned())).collect(),
+            headers: response
+                .headers()
+                .iter()
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                .collect(),
             inner: Mutex::new(Some(response)),
         }
     }
@@ -37,7 +41,11 @@ impl PyResponse {
 
     /// Runs `f` on the response without the GIL. The response is taken out of the lock for the
     /// duration, so the GIL-free read never blocks other Python threads on this mutex.
-    fn with_response<T: Send>(&self, py: Python<'_>, f: impl FnOnce(&mut Response) -> urllib3::Result<T> + Send) -> PyResult<Option<T>> {
+    fn with_response<T: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&mut Response) -> urllib3::Result<T> + Send,
+    ) -> PyResult<Option<T>> {
         let Some(response) = self.lock().take() else {
             return Ok(None);
         };
@@ -78,7 +86,13 @@ impl PyResponse {
     /// Reads up to `amt` bytes (all with None), decoded with `content_encoding` unless
     /// `decode` is false. Returns exactly `amt` bytes unless the body ends.
     #[pyo3(signature = (amt=None, decode=true, content_encoding=None))]
-    fn read<'py>(&self, py: Python<'py>, amt: Option<usize>, decode: bool, content_encoding: Option<String>) -> PyResult<Bound<'py, PyBytes>> {
+    fn read<'py>(
+        &self,
+        py: Python<'py>,
+        amt: Option<usize>,
+        decode: bool,
+        content_encoding: Option<String>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let data = self.with_response(py, move |r| {
             sync_encoding(r, content_encoding.as_deref());
             r.read_with(amt, decode)
@@ -89,7 +103,13 @@ impl PyResponse {
     /// The next piece of a chunked body (at most `amt` bytes, never across two wire chunks when
     /// not decoding); empty at the end.
     #[pyo3(signature = (amt=None, decode=true, content_encoding=None))]
-    fn read_chunk<'py>(&self, py: Python<'py>, amt: Option<usize>, decode: bool, content_encoding: Option<String>) -> PyResult<Bound<'py, PyBytes>> {
+    fn read_chunk<'py>(
+        &self,
+        py: Python<'py>,
+        amt: Option<usize>,
+        decode: bool,
+        content_encoding: Option<String>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let data = self.with_response(py, move |r| {
             sync_encoding(r, content_encoding.as_deref());
             match r.read_chunked(amt, decode)?.next() {
@@ -147,4 +167,3 @@ fn sync_encoding(response: &mut Response, content_encoding: Option<&str>) {
         }
     }
 }
-

@@ -43,6 +43,13 @@
 //! `too-many-headers`, `conflicting-content-length`, `chunked-and-length`,
 //! `close-delimited`, `chunked-with-extensions-and-trailers`, `empty-reply`.
 //!
+//! TLS: `/certificate` answers with the subject of the client's certificate
+//! (`{}` without one), `/sni` with the server name the client sent
+//! (`{"sni": null}` without one). [`CertProfile`] picks the server certificate (valid,
+//! expired, wrong host, self-signed, IP-only, no SAN, behind an intermediate,
+//! or requiring a client certificate); [`TestServer::client_cert`] gives
+//! client certificates with their keys in every format clients read.
+//!
 //! Any request with `close=1` in its query or `Connection: close` is
 //! answered with `Connection: close` and the connection is closed; HTTP/1.0
 //! requests close unless they ask for keep-alive. `Expect: 100-continue`
@@ -66,7 +73,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 pub use raw::{RawServer, Reply, Then};
-pub use tls::CertProfile;
+pub use tls::{CertProfile, ClientKeyFormat, ServerTlsVersions, CLIENT_KEY_PASSWORD};
 
 use server::{Ctx, ServerThread};
 
@@ -86,6 +93,32 @@ pub struct Options {
     pub port: u16,
     /// Serve HTTPS with this kind of certificate; `None` for plain HTTP.
     pub tls: Option<CertProfile>,
+    /// The TLS versions an HTTPS server speaks (1.2 and 1.3 by default).
+    pub tls_versions: ServerTlsVersions,
+}
+
+/// A hash for certificate fingerprints, as `assert_fingerprint` takes them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FingerprintHash {
+    /// MD5 (32 hex digits).
+    Md5,
+    /// SHA-1 (40 hex digits).
+    Sha1,
+    /// SHA-256 (64 hex digits).
+    Sha256,
+}
+
+/// A client certificate and its key, as files (see [`TestServer::client_cert`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientCert {
+    /// The certificate (PEM); for [`ClientKeyFormat::InCertFile`] the key follows it.
+    pub cert_file: PathBuf,
+    /// The private key (PEM); `None` when it is in `cert_file`.
+    pub key_file: Option<PathBuf>,
+    /// The key's password when it is encrypted ([`CLIENT_KEY_PASSWORD`]).
+    pub password: Option<&'static str>,
+    /// The certificate's subject common name, which `/certificate` reports.
+    pub common_name: &'static str,
 }
 
 /// Counters of what a [`TestServer`] has seen.
@@ -109,7 +142,7 @@ pub struct TestServer {
     addr: SocketAddr,
     scheme: Scheme,
     ctx: Arc<Ctx>,
-    ca: Option<CaFile>,
+    tls: Option<TlsFiles>,
 }
 
 impl TestServer {
@@ -127,8 +160,8 @@ impl TestServer {
     /// Starts an HTTPS server presenting a certificate of the given profile.
     pub fn start_tls_with(profile: CertProfile) -> TestServer {
         let options = Options {
-            port: 0,
             tls: Some(profile),
+            ..Options::default()
         };
         TestServer::start_with(options).expect("start TLS test server")
     }
@@ -137,12 +170,23 @@ impl TestServer {
     pub fn start_with(options: Options) -> io::Result<TestServer> {
         let (scheme, tls) = match options.tls {
             None => (Scheme::Http, None),
-            Some(profile) => (Scheme::Https, Some(tls::setup(profile))),
+            Some(profile) => (
+                Scheme::Https,
+                Some(tls::setup(profile, options.tls_versions)),
+            ),
         };
-        let ca = match &tls {
-            Some(setup) => Some(CaFile::write(&setup.ca_pem)?),
+        let files = match &tls {
+            Some(setup) => Some(TlsFiles::write(setup)?),
             None => None,
         };
+        let client_names = tls
+            .as_ref()
+            .map(|setup| {
+                [&setup.client_ec, &setup.client_rsa]
+                    .map(|c| (c.der.clone(), c.name))
+                    .to_vec()
+            })
+            .unwrap_or_default();
         let acceptor = tls.map(|setup| setup.acceptor);
         // The context needs the address, which is known only after binding,
         // so the accept loop receives it through a oneshot channel.
@@ -153,7 +197,7 @@ impl TestServer {
                     server::accept_loop(listener, ctx, acceptor).await;
                 }
             })?;
-        let ctx = Arc::new(Ctx::new(scheme, addr));
+        let ctx = Arc::new(Ctx::new(scheme, addr, client_names));
         // The receiver only disappears if the server thread died already.
         let _ = ctx_tx.send(Arc::clone(&ctx));
         Ok(TestServer {
@@ -161,7 +205,7 @@ impl TestServer {
             addr,
             scheme,
             ctx,
-            ca,
+            tls: files,
         })
     }
 
@@ -202,12 +246,83 @@ impl TestServer {
     /// The PEM file of the CA that signed the server certificate (TLS only).
     /// It lives in a temporary directory removed when the server is dropped.
     pub fn ca_file(&self) -> Option<&Path> {
-        self.ca.as_ref().map(|ca| ca.file.as_path())
+        self.tls.as_ref().map(|t| t.ca_file.as_path())
     }
 
     /// The PEM text of the CA certificate (TLS only).
     pub fn ca_pem(&self) -> Option<&str> {
-        self.ca.as_ref().map(|ca| ca.pem.as_str())
+        self.tls.as_ref().map(|t| t.ca_pem.as_str())
+    }
+
+    /// The DER bytes of the CA certificate (TLS only).
+    pub fn ca_der(&self) -> Option<&[u8]> {
+        self.tls.as_ref().map(|t| t.ca_der.as_slice())
+    }
+
+    /// The DER bytes of the certificate the server presents (TLS only).
+    pub fn cert_der(&self) -> Option<&[u8]> {
+        self.tls.as_ref().map(|t| t.leaf_der.as_slice())
+    }
+
+    /// The fingerprint of the certificate the server presents, in the form
+    /// `openssl x509 -fingerprint` prints (upper-case hex pairs joined by
+    /// colons), as `assert_fingerprint` takes it (TLS only).
+    ///
+    /// ```no_run
+    /// use testserver::{FingerprintHash, TestServer};
+    ///
+    /// let server = TestServer::start_tls();
+    /// let pin = server.cert_fingerprint(FingerprintHash::Sha256).unwrap();
+    /// assert_eq!(pin.len(), 32 * 3 - 1);
+    /// ```
+    pub fn cert_fingerprint(&self, hash: FingerprintHash) -> Option<String> {
+        let der = self.cert_der()?;
+        let digest: Vec<u8> = match hash {
+            FingerprintHash::Md5 => {
+                use md5::Digest as _;
+                md5::Md5::digest(der).to_vec()
+            }
+            FingerprintHash::Sha1 => {
+                ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, der)
+                    .as_ref()
+                    .to_vec()
+            }
+            FingerprintHash::Sha256 => ring::digest::digest(&ring::digest::SHA256, der)
+                .as_ref()
+                .to_vec(),
+        };
+        let hex: Vec<String> = digest.iter().map(|b| format!("{b:02X}")).collect();
+        Some(hex.join(":"))
+    }
+
+    /// A client certificate signed by this server's CA, with its key in
+    /// `format` (TLS only). [`CertProfile::ClientCertRequired`] servers accept
+    /// it; `GET /certificate` answers with its subject.
+    ///
+    /// ```no_run
+    /// use testserver::{CertProfile, ClientKeyFormat, TestServer};
+    ///
+    /// let server = TestServer::start_tls_with(CertProfile::ClientCertRequired);
+    /// let client = server.client_cert(ClientKeyFormat::LegacyAes256).unwrap();
+    /// assert_eq!(client.password, Some(testserver::CLIENT_KEY_PASSWORD));
+    /// ```
+    pub fn client_cert(&self, format: ClientKeyFormat) -> Option<ClientCert> {
+        let tls = self.tls.as_ref()?;
+        let (cert_file, common_name) = if format == ClientKeyFormat::InCertFile {
+            (tls.dir.join("client-ec-with-key.pem"), tls::CLIENT_EC_NAME)
+        } else if format.is_rsa() {
+            (tls.dir.join("client-rsa.pem"), tls::CLIENT_RSA_NAME)
+        } else {
+            (tls.dir.join("client-ec.pem"), tls::CLIENT_EC_NAME)
+        };
+        let key_file =
+            (format != ClientKeyFormat::InCertFile).then(|| tls.dir.join(format.key_file().0));
+        Some(ClientCert {
+            cert_file,
+            key_file,
+            password: format.is_encrypted().then_some(CLIENT_KEY_PASSWORD),
+            common_name,
+        })
     }
 
     /// What the server has seen so far.
@@ -216,15 +331,18 @@ impl TestServer {
     }
 }
 
-/// The CA certificate written to a private temporary directory.
-struct CaFile {
+/// The CA certificate and the client certificates and keys, written to a
+/// private temporary directory.
+struct TlsFiles {
     dir: PathBuf,
-    file: PathBuf,
-    pem: String,
+    ca_file: PathBuf,
+    ca_pem: String,
+    ca_der: Vec<u8>,
+    leaf_der: Vec<u8>,
 }
 
-impl CaFile {
-    fn write(pem: &str) -> io::Result<CaFile> {
+impl TlsFiles {
+    fn write(setup: &tls::TlsSetup) -> io::Result<TlsFiles> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -236,17 +354,32 @@ impl CaFile {
             NEXT.fetch_add(1, Ordering::Relaxed),
         ));
         std::fs::create_dir_all(&dir)?;
-        let file = dir.join("ca.pem");
-        std::fs::write(&file, pem)?;
-        Ok(CaFile {
+        let files = TlsFiles {
+            ca_file: dir.join("ca.pem"),
             dir,
-            file,
-            pem: pem.to_string(),
-        })
+            ca_pem: setup.ca_pem.clone(),
+            ca_der: setup.ca_der.clone(),
+            leaf_der: setup.leaf_der.clone(),
+        };
+        // Removes the directory if a later write fails.
+        let write = |name: &str, text: &str| std::fs::write(files.dir.join(name), text);
+        write("ca.pem", &setup.ca_pem)?;
+        write("client-ec.pem", &setup.client_ec.pem)?;
+        write("client-rsa.pem", &setup.client_rsa.pem)?;
+        let (_, ec_key) = ClientKeyFormat::InCertFile.key_file();
+        write(
+            "client-ec-with-key.pem",
+            &format!("{}{ec_key}", setup.client_ec.pem),
+        )?;
+        for format in ClientKeyFormat::ALL {
+            let (name, text) = format.key_file();
+            write(name, text)?;
+        }
+        Ok(files)
     }
 }
 
-impl Drop for CaFile {
+impl Drop for TlsFiles {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }

@@ -70,11 +70,12 @@ fn main() -> ExitCode {
 fn start(args: &Args) -> std::io::Result<(TestServer, TestServer)> {
     let http = TestServer::start_with(Options {
         port: args.http_port,
-        tls: None,
+        ..Options::default()
     })?;
     let https = TestServer::start_with(Options {
         port: args.https_port,
         tls: Some(CertProfile::Default),
+        ..Options::default()
     })?;
     Ok((http, https))
 }

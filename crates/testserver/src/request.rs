@@ -436,6 +436,8 @@ impl Reader {
             body_len,
             raw: &self.buf[..self.end],
             peer,
+            client_cert: None,
+            sni: None,
         }
     }
 }
@@ -449,6 +451,10 @@ pub(crate) struct Request<'a> {
     raw: &'a [u8],
     /// Address of the client.
     pub(crate) peer: SocketAddr,
+    /// The certificate the client presented over TLS (DER), if any.
+    pub(crate) client_cert: Option<&'a [u8]>,
+    /// The server name the client sent in its TLS hello (SNI), if any.
+    pub(crate) sni: Option<&'a str>,
 }
 
 impl<'a> Request<'a> {

@@ -100,8 +100,29 @@ fn exact(req: &Request<'_>, ctx: &Ctx, path: &str) -> Option<Response> {
         "/retry-after" => retry_after(req),
         "/fail-then-succeed" => fail_then_succeed(req, ctx),
         "/redirect-to" => redirect_to(req),
+        "/certificate" => certificate(req, ctx),
+        "/sni" => Response::json(200, &json!({ "sni": req.sni })),
         _ => return None,
     })
+}
+
+/// The subject of the client's TLS certificate, as urllib3's test server
+/// reports it: `{}` without one, `commonName` and `organizationalUnitName`
+/// for the certificates this server's CA issued.
+fn certificate(req: &Request<'_>, ctx: &Ctx) -> Response {
+    let Some(der) = req.client_cert else {
+        return Response::json(200, &json!({}));
+    };
+    let name = ctx
+        .client_names
+        .iter()
+        .find(|(issued, _)| issued.as_slice() == der)
+        .map(|(_, name)| *name);
+    let subject = match name {
+        Some(name) => json!({ "commonName": name, "organizationalUnitName": "Testing cert" }),
+        None => json!({ "commonName": "(a certificate this server did not issue)" }),
+    };
+    Response::json(200, &subject)
 }
 
 /// Endpoints with a parameter in the path.

@@ -25,6 +25,16 @@ use crate::{Scheme, Stats};
 pub(crate) trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {
     /// The underlying TCP socket.
     fn tcp(&self) -> &TcpStream;
+
+    /// The client's TLS certificate (DER), if it presented one.
+    fn peer_certificate(&self) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// The server name the client sent (TLS SNI), if any.
+    fn sni(&self) -> Option<String> {
+        None
+    }
 }
 
 impl Transport for TcpStream {
@@ -36,6 +46,15 @@ impl Transport for TcpStream {
 impl Transport for tokio_rustls::server::TlsStream<TcpStream> {
     fn tcp(&self) -> &TcpStream {
         self.get_ref().0
+    }
+
+    fn peer_certificate(&self) -> Option<Vec<u8>> {
+        let certs = self.get_ref().1.peer_certificates()?;
+        certs.first().map(|c| c.to_vec())
+    }
+
+    fn sni(&self) -> Option<String> {
+        self.get_ref().1.server_name().map(str::to_owned)
     }
 }
 
@@ -171,15 +190,23 @@ pub(crate) struct Ctx {
     pub(crate) addr: SocketAddr,
     pub(crate) counters: Counters,
     pub(crate) routes: RouteState,
+    /// The client certificates this server's CA issued (DER) and their
+    /// common names, for `/certificate`.
+    pub(crate) client_names: Vec<(Vec<u8>, &'static str)>,
 }
 
 impl Ctx {
-    pub(crate) fn new(scheme: Scheme, addr: SocketAddr) -> Ctx {
+    pub(crate) fn new(
+        scheme: Scheme,
+        addr: SocketAddr,
+        client_names: Vec<(Vec<u8>, &'static str)>,
+    ) -> Ctx {
         Ctx {
             scheme,
             addr,
             counters: Counters::default(),
             routes: RouteState::default(),
+            client_names,
         }
     }
 }
@@ -221,8 +248,15 @@ enum Next {
 async fn serve<S: Transport>(mut io: S, peer: SocketAddr, ctx: &Ctx) {
     let mut reader = Reader::new();
     let mut out = Vec::with_capacity(16 * 1024);
+    let client_cert = io.peer_certificate();
+    let sni = io.sni();
     loop {
-        match serve_one(&mut io, &mut reader, &mut out, peer, ctx).await {
+        let conn = Conn {
+            peer,
+            client_cert: client_cert.as_deref(),
+            sni: sni.as_deref(),
+        };
+        match serve_one(&mut io, &mut reader, &mut out, conn, ctx).await {
             Next::Continue => {}
             Next::Close => {
                 let _ = io.shutdown().await;
@@ -234,12 +268,20 @@ async fn serve<S: Transport>(mut io: S, peer: SocketAddr, ctx: &Ctx) {
     }
 }
 
+/// What a request learns about its connection.
+#[derive(Clone, Copy)]
+struct Conn<'a> {
+    peer: SocketAddr,
+    client_cert: Option<&'a [u8]>,
+    sni: Option<&'a str>,
+}
+
 /// Reads one request and answers it.
 async fn serve_one<S: Transport>(
     io: &mut S,
     reader: &mut Reader,
     out: &mut Vec<u8>,
-    peer: SocketAddr,
+    conn: Conn<'_>,
     ctx: &Ctx,
 ) -> Next {
     match reader.read_head(io).await {
@@ -259,7 +301,9 @@ async fn serve_one<S: Transport>(
     if let Err(e) = reader.read_body(io, mode).await {
         return reject(io, e).await;
     }
-    let req = reader.request(peer);
+    let mut req = reader.request(conn.peer);
+    req.client_cert = conn.client_cert;
+    req.sni = conn.sni;
     let persistence = persistence(&req);
     let head_only = req.method() == "HEAD";
     match routes::handle(&req, ctx).await {

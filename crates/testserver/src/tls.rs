@@ -2,8 +2,13 @@
 //!
 //! Every TLS server gets its own freshly made CA, so tests never depend on
 //! files that expire. A [`CertProfile`] says what kind of server certificate
-//! to present; new profiles (client-certificate-required, ...) are added by
-//! extending [`CertProfile`] and `leaf_spec` / `server_config`.
+//! to present (and whether a client certificate is required).
+//!
+//! Client certificates are issued by the same CA for two fixed key pairs
+//! (EC P-256 and RSA 2048) kept in `certs/` in every format a client must
+//! read: those files were written by the `openssl` command line tool, so the
+//! tests check interoperability with real OpenSSL output, encrypted ones
+//! included. Their password is [`CLIENT_KEY_PASSWORD`].
 
 use std::sync::Arc;
 
@@ -12,7 +17,8 @@ use rcgen::{
     KeyPair, KeyUsagePurpose,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use rustls::ServerConfig;
+use rustls::server::WebPkiClientVerifier;
+use rustls::{RootCertStore, ServerConfig};
 use tokio_rustls::TlsAcceptor;
 
 /// Which server certificate a TLS test server presents.
@@ -32,14 +38,127 @@ pub enum CertProfile {
     /// Signed by the test CA with only the IP addresses `127.0.0.1` and `::1`
     /// as subject alternative names (no DNS name).
     IpOnly,
+    /// Signed by the test CA with no subjectAltName at all: only the subject's
+    /// common name says `localhost`, which clients have ignored since RFC 6125.
+    NoSan,
+    /// Signed by an intermediate CA that the test CA signed; the server sends
+    /// the leaf and the intermediate, and clients trust only the test CA.
+    Intermediate,
+    /// Like `Default`, and the server requires a client certificate signed by
+    /// the test CA (see [`crate::TestServer::client_cert`]).
+    ClientCertRequired,
 }
+
+/// Which TLS versions a test server speaks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServerTlsVersions {
+    /// TLS 1.2 and 1.3.
+    #[default]
+    Both,
+    /// TLS 1.2 only.
+    Tls12Only,
+    /// TLS 1.3 only.
+    Tls13Only,
+}
+
+/// The password of the encrypted client keys.
+pub const CLIENT_KEY_PASSWORD: &str = "letmein";
+
+/// The formats the client keys come in (see [`crate::TestServer::client_cert`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ClientKeyFormat {
+    /// EC key, unencrypted PKCS#8 (`BEGIN PRIVATE KEY`).
+    Pkcs8,
+    /// RSA key, PKCS#1 (`BEGIN RSA PRIVATE KEY`).
+    Pkcs1,
+    /// EC key, SEC1 (`BEGIN EC PRIVATE KEY`).
+    Sec1,
+    /// EC key, encrypted PKCS#8 (`BEGIN ENCRYPTED PRIVATE KEY`, PBES2 with
+    /// PBKDF2-HMAC-SHA256 and AES-256-CBC, OpenSSL 3's default).
+    EncryptedPkcs8,
+    /// EC key, traditional OpenSSL PEM encryption with AES-128-CBC
+    /// (`Proc-Type: 4,ENCRYPTED`, `DEK-Info: AES-128-CBC,...`).
+    LegacyAes128,
+    /// RSA key, traditional OpenSSL PEM encryption with AES-256-CBC, which is
+    /// what urllib3's own test server writes.
+    LegacyAes256,
+    /// RSA key, traditional OpenSSL PEM encryption with DES-EDE3-CBC.
+    LegacyDes3,
+    /// EC key, unencrypted PKCS#8, appended to the certificate file (no
+    /// separate key file), as `load_cert_chain(certfile)` accepts.
+    InCertFile,
+}
+
+impl ClientKeyFormat {
+    /// Every format.
+    pub const ALL: [ClientKeyFormat; 8] = [
+        ClientKeyFormat::Pkcs8,
+        ClientKeyFormat::Pkcs1,
+        ClientKeyFormat::Sec1,
+        ClientKeyFormat::EncryptedPkcs8,
+        ClientKeyFormat::LegacyAes128,
+        ClientKeyFormat::LegacyAes256,
+        ClientKeyFormat::LegacyDes3,
+        ClientKeyFormat::InCertFile,
+    ];
+
+    /// Whether the key is encrypted with [`CLIENT_KEY_PASSWORD`].
+    pub fn is_encrypted(self) -> bool {
+        matches!(
+            self,
+            Self::EncryptedPkcs8 | Self::LegacyAes128 | Self::LegacyAes256 | Self::LegacyDes3
+        )
+    }
+
+    /// Whether the key is the RSA one (else the EC one).
+    pub fn is_rsa(self) -> bool {
+        matches!(self, Self::Pkcs1 | Self::LegacyAes256 | Self::LegacyDes3)
+    }
+
+    /// The key file's name and its PEM text.
+    pub(crate) fn key_file(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Pkcs8 | Self::InCertFile => ("ec.pkcs8.pem", EC_PKCS8),
+            Self::Pkcs1 => ("rsa.pkcs1.pem", include_str!("../certs/rsa.pkcs1.pem")),
+            Self::Sec1 => ("ec.sec1.pem", include_str!("../certs/ec.sec1.pem")),
+            Self::EncryptedPkcs8 => (
+                "ec.pkcs8-encrypted.pem",
+                include_str!("../certs/ec.pkcs8-encrypted.pem"),
+            ),
+            Self::LegacyAes128 => (
+                "ec.sec1-aes128.pem",
+                include_str!("../certs/ec.sec1-aes128.pem"),
+            ),
+            Self::LegacyAes256 => (
+                "rsa.pkcs1-aes256.pem",
+                include_str!("../certs/rsa.pkcs1-aes256.pem"),
+            ),
+            Self::LegacyDes3 => (
+                "rsa.pkcs1-des3.pem",
+                include_str!("../certs/rsa.pkcs1-des3.pem"),
+            ),
+        }
+    }
+}
+
+const EC_PKCS8: &str = include_str!("../certs/ec.pkcs8.pem");
+const RSA_PKCS8: &str = include_str!("../certs/rsa.pkcs8.pem");
+
+/// The common names of the two client certificates.
+pub(crate) const CLIENT_EC_NAME: &str = "urllib3-rs test client (EC)";
+pub(crate) const CLIENT_RSA_NAME: &str = "urllib3-rs test client (RSA)";
 
 /// The names the default certificate is valid for.
 const LOCAL_NAMES: &[&str] = &["localhost", "127.0.0.1", "::1"];
 
 /// What to put in a server certificate.
 struct LeafSpec {
+    /// subjectAltName entries.
     names: &'static [&'static str],
+    /// The subject's common name.
+    common_name: &'static str,
     expired: bool,
     self_signed: bool,
 }
@@ -47,17 +166,19 @@ struct LeafSpec {
 fn leaf_spec(profile: CertProfile) -> LeafSpec {
     let spec = LeafSpec {
         names: LOCAL_NAMES,
+        common_name: "localhost",
         expired: false,
         self_signed: false,
     };
     match profile {
-        CertProfile::Default => spec,
+        CertProfile::Default | CertProfile::Intermediate | CertProfile::ClientCertRequired => spec,
         CertProfile::Expired => LeafSpec {
             expired: true,
             ..spec
         },
         CertProfile::WrongHost => LeafSpec {
             names: &["wrong.host.invalid"],
+            common_name: "wrong.host.invalid",
             ..spec
         },
         CertProfile::SelfSigned => LeafSpec {
@@ -66,12 +187,14 @@ fn leaf_spec(profile: CertProfile) -> LeafSpec {
         },
         CertProfile::IpOnly => LeafSpec {
             names: &["127.0.0.1", "::1"],
+            common_name: "127.0.0.1",
             ..spec
         },
+        CertProfile::NoSan => LeafSpec { names: &[], ..spec },
     }
 }
 
-/// A certificate authority made for one server.
+/// A certificate authority: the test CA or the intermediate under it.
 struct TestCa {
     cert: Certificate,
     key: KeyPair,
@@ -80,28 +203,32 @@ struct TestCa {
 impl TestCa {
     fn new() -> TestCa {
         let key = KeyPair::generate().expect("generate CA key");
-        let mut params = CertificateParams::new(Vec::new()).expect("CA params");
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "urllib3-rs test CA");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
+        let params = ca_params("urllib3-rs test CA", BasicConstraints::Unconstrained);
         let cert = params.self_signed(&key).expect("self-sign CA");
         TestCa { cert, key }
     }
 
-    /// Makes a server certificate; returns its chain (leaf first) and key.
-    fn issue(&self, spec: &LeafSpec) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+    /// An intermediate CA signed by this one.
+    fn intermediate(&self) -> TestCa {
+        let key = KeyPair::generate().expect("generate intermediate key");
+        let params = ca_params(
+            "urllib3-rs test intermediate CA",
+            BasicConstraints::Constrained(0),
+        );
+        let cert = params
+            .signed_by(&key, &self.cert, &self.key)
+            .expect("sign intermediate");
+        TestCa { cert, key }
+    }
+
+    /// Makes a server certificate; returns it and its key.
+    fn issue(&self, spec: &LeafSpec) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
         let key = KeyPair::generate().expect("generate leaf key");
         let names: Vec<String> = spec.names.iter().map(|n| n.to_string()).collect();
         let mut params = CertificateParams::new(names).expect("leaf params");
         params
             .distinguished_name
-            .push(DnType::CommonName, spec.names[0]);
+            .push(DnType::CommonName, spec.common_name);
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         params.key_usages = vec![
             KeyUsagePurpose::DigitalSignature,
@@ -119,39 +246,124 @@ impl TestCa {
         }
         .expect("sign leaf");
         let key_der = PrivatePkcs8KeyDer::from(key.serialize_der()).into();
-        let mut chain = vec![cert.der().clone()];
-        if !spec.self_signed {
-            chain.push(self.cert.der().clone());
-        }
-        (chain, key_der)
+        (cert.der().clone(), key_der)
+    }
+
+    /// A client certificate for the fixed key in `key_pem` (PKCS#8).
+    fn issue_client(&self, key_pem: &str, name: &str) -> Certificate {
+        let key = KeyPair::from_pem(key_pem).expect("client key fixture");
+        let mut params = CertificateParams::new(Vec::new()).expect("client params");
+        params.distinguished_name.push(DnType::CommonName, name);
+        params
+            .distinguished_name
+            .push(DnType::OrganizationalUnitName, "Testing cert");
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.use_authority_key_identifier_extension = true;
+        params
+            .signed_by(&key, &self.cert, &self.key)
+            .expect("sign client certificate")
     }
 }
 
-/// Everything a TLS server needs.
+fn ca_params(name: &str, constraints: BasicConstraints) -> CertificateParams {
+    let mut params = CertificateParams::new(Vec::new()).expect("CA params");
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.is_ca = IsCa::Ca(constraints);
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    params
+}
+
+/// A client certificate the test CA issued.
+pub(crate) struct IssuedClient {
+    pub(crate) name: &'static str,
+    pub(crate) der: Vec<u8>,
+    pub(crate) pem: String,
+}
+
+/// Everything a TLS server needs, and what clients get to see of it.
 pub(crate) struct TlsSetup {
     pub(crate) acceptor: TlsAcceptor,
-    /// PEM of the test CA, for clients to trust.
+    /// PEM and DER of the test CA, for clients to trust.
     pub(crate) ca_pem: String,
+    pub(crate) ca_der: Vec<u8>,
+    /// The server's own certificate, for fingerprint pinning.
+    pub(crate) leaf_der: Vec<u8>,
+    /// The EC and the RSA client certificates.
+    pub(crate) client_ec: IssuedClient,
+    pub(crate) client_rsa: IssuedClient,
 }
 
-/// Makes a CA and a server certificate per `profile`.
-pub(crate) fn setup(profile: CertProfile) -> TlsSetup {
+/// Makes a CA, a server certificate per `profile`, and client certificates.
+pub(crate) fn setup(profile: CertProfile, versions: ServerTlsVersions) -> TlsSetup {
     let ca = TestCa::new();
-    let (chain, key) = ca.issue(&leaf_spec(profile));
+    let spec = leaf_spec(profile);
+    let chain = if profile == CertProfile::Intermediate {
+        let intermediate = ca.intermediate();
+        let (leaf, key) = intermediate.issue(&spec);
+        (vec![leaf, intermediate.cert.der().clone()], key)
+    } else {
+        let (leaf, key) = ca.issue(&spec);
+        let mut chain = vec![leaf];
+        if !spec.self_signed {
+            chain.push(ca.cert.der().clone());
+        }
+        (chain, key)
+    };
+    let leaf_der = chain.0[0].to_vec();
+    let client_auth = (profile == CertProfile::ClientCertRequired).then(|| ca.cert.der().clone());
+    let config = server_config(chain.0, chain.1, versions, client_auth);
+    let client = |key_pem: &str, name: &'static str| {
+        let cert = ca.issue_client(key_pem, name);
+        IssuedClient {
+            name,
+            der: cert.der().to_vec(),
+            pem: cert.pem(),
+        }
+    };
     TlsSetup {
-        acceptor: TlsAcceptor::from(Arc::new(server_config(chain, key))),
+        acceptor: TlsAcceptor::from(Arc::new(config)),
         ca_pem: ca.cert.pem(),
+        ca_der: ca.cert.der().to_vec(),
+        leaf_der,
+        client_ec: client(EC_PKCS8, CLIENT_EC_NAME),
+        client_rsa: client(RSA_PKCS8, CLIENT_RSA_NAME),
     }
 }
 
-fn server_config(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> ServerConfig {
+fn server_config(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    versions: ServerTlsVersions,
+    client_ca: Option<CertificateDer<'static>>,
+) -> ServerConfig {
     // An explicit provider: the process-wide default would be ambiguous if
     // another crate in the build enables a second rustls backend.
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("TLS protocol versions")
-        .with_no_client_auth()
+    let versions: &[&rustls::SupportedProtocolVersion] = match versions {
+        ServerTlsVersions::Both => &[&rustls::version::TLS13, &rustls::version::TLS12],
+        ServerTlsVersions::Tls12Only => &[&rustls::version::TLS12],
+        ServerTlsVersions::Tls13Only => &[&rustls::version::TLS13],
+    };
+    let builder = ServerConfig::builder_with_provider(Arc::clone(&provider))
+        .with_protocol_versions(versions)
+        .expect("TLS protocol versions");
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let mut roots = RootCertStore::empty();
+            roots.add(ca).expect("client CA");
+            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .expect("client verifier");
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let mut config = builder
         .with_single_cert(chain, key)
         .expect("server certificate");
     config.alpn_protocols = vec![b"http/1.1".to_vec()];

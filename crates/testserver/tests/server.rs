@@ -294,4 +294,53 @@ fn tls_certificate_profiles_fail_verification_as_designed() {
         .contains("UnknownIssuer"));
     assert!(handshake(CertProfile::IpOnly, "127.0.0.1").is_ok());
     assert!(handshake(CertProfile::IpOnly, "localhost").is_err());
+    assert!(handshake(CertProfile::NoSan, "localhost")
+        .unwrap_err()
+        .contains("not valid for name"));
+    assert!(handshake(CertProfile::Intermediate, "localhost").is_ok());
+}
+
+#[test]
+fn tls_servers_give_client_certificates_and_fingerprints() {
+    use testserver::{CertProfile, ClientKeyFormat, FingerprintHash};
+
+    let server = TestServer::start_tls_with(CertProfile::ClientCertRequired);
+    for format in ClientKeyFormat::ALL {
+        let client = server.client_cert(format).unwrap();
+        let cert = std::fs::read_to_string(&client.cert_file).unwrap();
+        assert!(
+            cert.starts_with("-----BEGIN CERTIFICATE-----"),
+            "{format:?}"
+        );
+        match &client.key_file {
+            Some(key) => assert!(std::fs::read_to_string(key)
+                .unwrap()
+                .contains("PRIVATE KEY")),
+            None => assert!(cert.contains("-----BEGIN PRIVATE KEY-----")),
+        }
+        assert_eq!(client.password.is_some(), format.is_encrypted());
+    }
+    let legacy = server.client_cert(ClientKeyFormat::LegacyAes256).unwrap();
+    let text = std::fs::read_to_string(legacy.key_file.unwrap()).unwrap();
+    assert!(text.contains("Proc-Type: 4,ENCRYPTED") && text.contains("DEK-Info: AES-256-CBC,"));
+    for (hash, hex_digits) in [
+        (FingerprintHash::Md5, 32),
+        (FingerprintHash::Sha1, 40),
+        (FingerprintHash::Sha256, 64),
+    ] {
+        let fingerprint = server.cert_fingerprint(hash).unwrap();
+        assert_eq!(fingerprint.replace(':', "").len(), hex_digits);
+    }
+    // Without a client certificate the handshake (or the first read) fails.
+    let mut tls = tls_client(&server, "localhost");
+    let refused = tls
+        .write_all(b"GET /certificate HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .and_then(|()| {
+            let mut buf = [0u8; 64];
+            tls.read(&mut buf)
+        });
+    assert!(matches!(refused, Err(_) | Ok(0)), "{refused:?}");
+    assert!(TestServer::start()
+        .client_cert(ClientKeyFormat::Pkcs8)
+        .is_none());
 }

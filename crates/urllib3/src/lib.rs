@@ -21,6 +21,7 @@ mod timeout;
 mod url;
 
 pub use body::{Body, BodyRead};
+pub use connection::{AssertHostname, CaCertData, CertReqs, TlsConfig, TlsVersion};
 pub use connection::{Connection, SocketConfig, DEFAULT_USER_AGENT, SKIP_HEADER};
 pub use error::{Error, ErrorKind, Result};
 pub use fields::{encode_multipart_formdata, FieldValue, RequestField};

@@ -12,7 +12,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use crate::body::Body;
-use crate::connection::{self, Connection, SocketConfig};
+use crate::connection::{self, Connection, SocketConfig, TlsConfig};
 use crate::error::{Error, ErrorKind, Result};
 use crate::headers::HeaderMap;
 use crate::response::{Response, ResponseOptions};
@@ -42,6 +42,8 @@ const CONTENT_HEADERS: [&str; 8] = [
 pub enum Scheme {
     /// Plain HTTP.
     Http,
+    /// HTTP over TLS.
+    Https,
 }
 
 impl Scheme {
@@ -49,6 +51,7 @@ impl Scheme {
     pub fn parse(name: Option<&str>) -> Result<Scheme> {
         match name.map(str::to_ascii_lowercase).as_deref() {
             None | Some("http") => Ok(Scheme::Http),
+            Some("https") => Ok(Scheme::Https),
             Some(other) => Err(Error::new(
                 ErrorKind::UrlSchemeUnknown,
                 format!("Not supported URL scheme {other}"),
@@ -60,6 +63,7 @@ impl Scheme {
     pub fn as_str(self) -> &'static str {
         match self {
             Scheme::Http => "http",
+            Scheme::Https => "https",
         }
     }
 
@@ -67,6 +71,7 @@ impl Scheme {
     pub fn default_port(self) -> u16 {
         match self {
             Scheme::Http => 80,
+            Scheme::Https => 443,
         }
     }
 }
@@ -102,6 +107,9 @@ pub struct PoolConfig {
     pub socket: SocketConfig,
     /// The `User-Agent` sent when the request headers have none.
     pub user_agent: String,
+    /// How HTTPS connections verify the server and present a client certificate (ignored by
+    /// plain HTTP pools). The default verifies against the system's trust store.
+    pub tls: TlsConfig,
 }
 
 impl Default for PoolConfig {
@@ -114,6 +122,7 @@ impl Default for PoolConfig {
             retries: Retry::default(),
             socket: SocketConfig::default(),
             user_agent: connection::DEFAULT_USER_AGENT.to_owned(),
+            tls: TlsConfig::default(),
         }
     }
 }
@@ -290,6 +299,28 @@ impl ConnectionPool {
     /// A pool for `http://host:port` with `config`.
     pub fn new(host: &str, port: u16, config: PoolConfig) -> Self {
         Self::with_shared_config(Scheme::Http, host, port, Arc::new(config))
+    }
+
+    /// A pool for `scheme://host:port` with `config`: urllib3's `HTTPSConnectionPool` for
+    /// [`Scheme::Https`], with the TLS settings of `config.tls`.
+    ///
+    /// ```
+    /// # let server = testserver::TestServer::start_tls();
+    /// # let port = server.port();
+    /// use urllib3::{ConnectionPool, PoolConfig, RequestOptions, Scheme, TlsConfig};
+    ///
+    /// let config = PoolConfig {
+    ///     tls: TlsConfig::new().with_ca_certs(server.ca_file().unwrap()),
+    ///     ..PoolConfig::default()
+    /// };
+    /// let pool = ConnectionPool::with_scheme(Scheme::Https, "localhost", port, config);
+    /// assert_eq!(pool.to_string(), format!("HTTPSConnectionPool(host='localhost', port={port})"));
+    /// let response = pool.urlopen("GET", "/get", RequestOptions::new())?;
+    /// assert_eq!(response.status(), 200);
+    /// # Ok::<(), urllib3::Error>(())
+    /// ```
+    pub fn with_scheme(scheme: Scheme, host: &str, port: u16, config: PoolConfig) -> Self {
+        Self::with_shared_config(scheme, host, port, Arc::new(config))
     }
 
     /// A pool for the scheme, host and port of `url` (urllib3's `connection_from_url`).
@@ -501,16 +532,36 @@ impl ConnectionPool {
         self.inner.returned.notify_one();
     }
 
-    /// Opens a new connection to the pool's host.
+    /// Opens a new connection to the pool's host (with a TLS handshake for HTTPS).
     pub fn new_conn(&self, timeout: &Timeout) -> Result<Connection> {
         let n = self.inner.num_connections.fetch_add(1, Ordering::Relaxed) + 1;
-        log::debug!(
-            target: "urllib3.connectionpool",
-            "Starting new HTTP connection ({n}): {}:{}",
-            self.host(),
-            self.port()
-        );
-        Connection::open(self.host(), self.port(), timeout, &self.inner.config.socket)
+        let config = &self.inner.config;
+        match self.inner.scheme {
+            Scheme::Http => {
+                log::debug!(
+                    target: "urllib3.connectionpool",
+                    "Starting new HTTP connection ({n}): {}:{}",
+                    self.host(),
+                    self.port()
+                );
+                Connection::open(self.host(), self.port(), timeout, &config.socket)
+            }
+            Scheme::Https => {
+                log::debug!(
+                    target: "urllib3.connectionpool",
+                    "Starting new HTTPS connection ({n}): {}:{}",
+                    self.host(),
+                    self.port()
+                );
+                Connection::open_tls(
+                    self.host(),
+                    self.port(),
+                    timeout,
+                    &config.socket,
+                    &config.tls,
+                )
+            }
+        }
     }
 
     /// Sends a request, with retries and (on the same host) redirects, as urllib3's
@@ -564,6 +615,17 @@ impl ConnectionPool {
             },
         };
         clock.connected();
+        if self.inner.scheme == Scheme::Https && !conn.is_verified() {
+            // urllib3 warns on every request over an unverified connection, not once per
+            // connection; the Python layer turns this into an InsecureRequestWarning.
+            log::warn!(
+                target: "urllib3.connectionpool",
+                "Unverified HTTPS request is being made to host '{}'. Adding certificate \
+                 verification is strongly advised. See: \
+                 https://urllib3.readthedocs.io/en/latest/advanced-usage.html#tls-warnings",
+                self.host()
+            );
+        }
         let result = self.exchange(conn, request, &clock);
         match result {
             Ok(response) => Ok(response),
@@ -664,12 +726,11 @@ impl ConnectionPool {
 
 impl fmt::Display for ConnectionPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "HTTPConnectionPool(host='{}', port={})",
-            self.host(),
-            self.port()
-        )
+        let class = match self.inner.scheme {
+            Scheme::Http => "HTTPConnectionPool",
+            Scheme::Https => "HTTPSConnectionPool",
+        };
+        write!(f, "{class}(host='{}', port={})", self.host(), self.port())
     }
 }
 
@@ -922,6 +983,14 @@ mod tests {
             "example.com:8080"
         );
         assert_eq!(host_header("::1", 8080, Scheme::Http), "[::1]:8080");
+        assert_eq!(
+            host_header("example.com", 443, Scheme::Https),
+            "example.com"
+        );
+        assert_eq!(
+            host_header("example.com", 80, Scheme::Https),
+            "example.com:80"
+        );
     }
 
     #[test]
@@ -933,6 +1002,17 @@ mod tests {
         assert!(!pool.is_same_host("http://example.com:81/x"));
         assert!(!pool.is_same_host("http://other.com/x"));
         assert!(!pool.is_same_host("ftp://example.com/x"));
+        assert!(!pool.is_same_host("https://example.com/x"));
+        let https =
+            ConnectionPool::from_url("https://Example.com/", PoolConfig::default()).unwrap();
+        assert_eq!(https.scheme(), Scheme::Https);
+        assert_eq!(https.port(), 443);
+        assert!(https.is_same_host("https://example.com:443/x"));
+        assert!(!https.is_same_host("http://example.com:443/x"));
+        assert_eq!(
+            https.to_string(),
+            "HTTPSConnectionPool(host='example.com', port=443)"
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! One HTTP/1.1 connection: open it, send a request on it, read the response head.
+//! One HTTP/1.1 connection: open it (over TCP, or TLS with [`TlsConfig`]), send a request on
+//! it, read the response head.
 //!
 //! A [`Connection`] is what a pool keeps. It owns the transport and its read buffer; a
 //! [`Response`] borrows nothing and takes the connection with it while the body is read, then
@@ -7,13 +8,16 @@
 mod encode;
 mod stream;
 mod tcp;
+mod tls;
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use encode::SKIP_HEADER;
 pub use tcp::SocketConfig;
+pub use tls::{AssertHostname, CaCertData, CertReqs, TlsConfig, TlsVersion};
 
 pub(crate) use encode::{BodyFraming, RequestHead};
 pub(crate) use stream::BufStream;
@@ -50,6 +54,10 @@ pub struct Connection {
     host: String,
     port: u16,
     requests: u64,
+    /// The shared rustls configuration a TLS connection was made with.
+    tls_config: Option<Arc<rustls::ClientConfig>>,
+    /// Whether urllib3 would call the connection verified (`is_verified`).
+    verified: bool,
 }
 
 /// A request as it goes out on a connection.
@@ -78,7 +86,95 @@ impl Connection {
             host: host.to_owned(),
             port,
             requests: 0,
+            tls_config: None,
+            verified: false,
         })
+    }
+
+    /// Opens a TCP connection and completes a TLS handshake on it, both within the connect
+    /// timeout of `timeout`, as urllib3's `HTTPSConnection.connect` does.
+    ///
+    /// The server's certificate is checked as `tls` says; a failed check, an alert from the
+    /// server or a handshake that breaks down is an `SSLError` whose message says why.
+    ///
+    /// ```
+    /// # let server = testserver::TestServer::start_tls();
+    /// # let port = server.port();
+    /// use urllib3::{Body, Connection, HeaderMap, Timeout, TlsConfig};
+    ///
+    /// let tls = TlsConfig::new().with_ca_certs(server.ca_file().unwrap());
+    /// let conn = Connection::open_tls("localhost", port, &Timeout::new(), &Default::default(), &tls)?;
+    /// assert_eq!(conn.tls_version(), Some("TLSv1.3"));
+    /// assert_eq!(conn.alpn_protocol(), Some("http/1.1"));
+    /// let response = conn.request("GET", "/get", "localhost", &HeaderMap::new(), Body::Empty, &Timeout::new())?;
+    /// assert_eq!(response.status(), 200);
+    /// # Ok::<(), urllib3::Error>(())
+    /// ```
+    pub fn open_tls(
+        host: &str,
+        port: u16,
+        timeout: &Timeout,
+        socket: &SocketConfig,
+        tls: &TlsConfig,
+    ) -> Result<Self> {
+        let connect_timeout = timeout.connect_timeout();
+        let tcp = tcp::connect(host, port, connect_timeout, socket)?;
+        let (stream, config) = tls::handshake(tcp, host, tls, connect_timeout)?;
+        Ok(Connection {
+            stream: BufStream::new(Transport::Tls(stream)),
+            host: host.to_owned(),
+            port,
+            requests: 0,
+            tls_config: Some(config),
+            verified: tls.is_verified(),
+        })
+    }
+
+    /// Whether the connection is over TLS.
+    pub fn is_tls(&self) -> bool {
+        self.stream.transport().tls().is_some()
+    }
+
+    /// Whether urllib3 would call this connection verified: TLS with `CERT_REQUIRED` or a
+    /// pinned fingerprint. Requests on an unverified connection are what urllib3 warns
+    /// `InsecureRequestWarning` about.
+    pub fn is_verified(&self) -> bool {
+        self.verified
+    }
+
+    /// The negotiated TLS version as Python's `SSLSocket.version()` names it (`"TLSv1.3"`).
+    pub fn tls_version(&self) -> Option<&'static str> {
+        let version = self.stream.transport().tls()?.protocol_version()?;
+        Some(match version {
+            rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3",
+            rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2",
+            _ => "unknown",
+        })
+    }
+
+    /// The negotiated cipher suite's OpenSSL name (`"ECDHE-RSA-AES128-GCM-SHA256"`), as the
+    /// first item of Python's `SSLSocket.cipher()`.
+    pub fn cipher(&self) -> Option<&'static str> {
+        let suite = self.stream.transport().tls()?.negotiated_cipher_suite()?;
+        tls::openssl_name(suite.suite())
+    }
+
+    /// The ALPN protocol the server picked (`"http/1.1"`), if any.
+    pub fn alpn_protocol(&self) -> Option<&str> {
+        let protocol = self.stream.transport().tls()?.alpn_protocol()?;
+        std::str::from_utf8(protocol).ok()
+    }
+
+    /// The server's certificate (DER), as Python's `getpeercert(binary_form=True)`.
+    pub fn peer_certificate(&self) -> Option<&[u8]> {
+        let certs = self.stream.transport().tls()?.peer_certificates()?;
+        certs.first().map(|c| c.as_ref())
+    }
+
+    /// The rustls configuration this TLS connection was made with: one shared object for all
+    /// connections with equal [`TlsConfig`] settings.
+    pub fn tls_config(&self) -> Option<&Arc<rustls::ClientConfig>> {
+        self.tls_config.as_ref()
     }
 
     /// The host this connection was opened to.
@@ -179,11 +275,14 @@ impl Connection {
         };
         let mut out = Vec::with_capacity(512);
         let framing = encode::encode_head(&head, body, &mut out)?;
-        let sent = self.write_body(out, framing, body);
+        // TLS may hold the last record back until flushed; for TCP the flush is free.
+        let sent = self
+            .write_body(out, framing, body)
+            .and_then(|()| self.stream.flush());
         match sent {
             Err(e) if is_peer_gone(&e) => Ok(()),
             Err(e) if is_timeout(&e) => Err(Error::read_timeout(write_timeout).with_source(e)),
-            Err(e) => Err(Error::connection_aborted(e)),
+            Err(e) => Err(io_failure(e)),
             Ok(()) => Ok(()),
         }
     }
@@ -290,7 +389,7 @@ impl Connection {
                 Err(e) if is_timeout(&e) => {
                     return Err(Error::read_timeout(read_timeout).with_source(e));
                 }
-                Err(e) => return Err(Error::connection_aborted(e)),
+                Err(e) => return Err(io_failure(e)),
             }
         }
     }
@@ -301,6 +400,13 @@ impl Connection {
     pub fn is_dropped(&self) -> bool {
         if !self.stream.buffered().is_empty() {
             return true;
+        }
+        // TLS may have read ahead of us: decrypted bytes nobody asked for, or the server's
+        // close_notify, both sitting in rustls rather than in the socket.
+        if let Some(tls) = self.stream.transport().tls() {
+            if !tls.wants_read() {
+                return true;
+            }
         }
         let tcp = self.stream.transport().tcp();
         if tcp.set_nonblocking(true).is_err() {
@@ -316,7 +422,11 @@ impl Connection {
     /// `send`). A peer that went away is reported, unlike in [`Connection::write_request`],
     /// since nothing here decides what the bytes mean.
     pub fn write_raw(&mut self, data: &[u8], write_timeout: Option<Duration>) -> Result<()> {
-        self.stream.transport().tcp().set_write_timeout(write_timeout).map_err(Error::connection_aborted)?;
+        self.stream
+            .transport()
+            .tcp()
+            .set_write_timeout(write_timeout)
+            .map_err(Error::connection_aborted)?;
         self.stream.write_all(data).map_err(|e| {
             if is_timeout(&e) {
                 Error::read_timeout(write_timeout).with_source(e)
@@ -340,6 +450,15 @@ fn is_timeout(e: &io::Error) -> bool {
         e.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
     )
+}
+
+/// An I/O failure on an open connection: an `SSLError` when TLS says why (an alert from the
+/// server, a corrupt record), else `ProtocolError("Connection aborted.")`.
+fn io_failure(e: io::Error) -> Error {
+    match tls::io_error(&e) {
+        Some(ssl) => ssl.with_source(e),
+        None => Error::connection_aborted(e),
+    }
 }
 
 fn is_peer_gone(e: &io::Error) -> bool {

@@ -9,19 +9,33 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use super::tls::TlsStream;
+
 /// The transport a connection talks over.
 ///
-/// An enum rather than a trait object: the set is closed (TCP now; TLS, tunnels and SOCKS wrap
-/// it later) and matching keeps the per-read cost to a branch.
+/// An enum rather than a trait object: the set is closed (TCP and TLS now; tunnels and SOCKS
+/// wrap them later) and matching keeps the per-read cost to a branch.
 #[derive(Debug)]
 pub(crate) enum Transport {
     Tcp(TcpStream),
+    /// Boxed: the rustls state is large and a plain connection should not pay for it.
+    Tls(Box<TlsStream>),
 }
 
 impl Transport {
+    /// The TCP socket under the transport: timeouts and the dropped-connection probe use it.
     pub(crate) fn tcp(&self) -> &TcpStream {
         match self {
             Transport::Tcp(s) => s,
+            Transport::Tls(s) => &s.sock,
+        }
+    }
+
+    /// The TLS session, for a TLS transport.
+    pub(crate) fn tls(&self) -> Option<&rustls::ClientConnection> {
+        match self {
+            Transport::Tcp(_) => None,
+            Transport::Tls(s) => Some(&s.conn),
         }
     }
 }
@@ -30,6 +44,13 @@ impl Read for Transport {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Transport::Tcp(s) => s.read(buf),
+            Transport::Tls(s) => match s.read(buf) {
+                // A peer that closes without close_notify is read as end of stream, as Python's
+                // ssl module does by default (suppress_ragged_eofs): HTTP framing, not TLS,
+                // says whether the body was complete.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
+                other => other,
+            },
         }
     }
 }
@@ -38,18 +59,21 @@ impl Write for Transport {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Transport::Tcp(s) => s.write(buf),
+            Transport::Tls(s) => s.write(buf),
         }
     }
 
     fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
         match self {
             Transport::Tcp(s) => s.write_vectored(bufs),
+            Transport::Tls(s) => s.write_vectored(bufs),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Transport::Tcp(s) => s.flush(),
+            Transport::Tls(s) => s.flush(),
         }
     }
 }
