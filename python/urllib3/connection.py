@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime
 import http.client
 import logging
+import re
 import socket
 import typing
+import warnings
 from http.client import HTTPConnection as _HTTPConnection
 from http.client import HTTPException as HTTPException  # noqa: F401
 from http.client import ResponseNotReady
@@ -22,8 +24,10 @@ from ._base_connection import _TYPE_BODY, ProxyConfig, _ResponseOptions
 from ._collections import HTTPHeaderDict
 from ._errors import CoreError, translate
 from ._version import __version__
-from .exceptions import NameResolutionError, NewConnectionError
+from .exceptions import NameResolutionError, NewConnectionError, ProxyError, SSLError, SystemTimeWarning
 from .util.request import SKIP_HEADER, SKIPPABLE_HEADERS, body_to_chunks
+from .util.ssl_ import is_ipaddress, ssl_wrap_socket  # noqa: F401
+from .util.ssl_match_hostname import CertificateError, match_hostname
 from .util.timeout import _DEFAULT_TIMEOUT, _TYPE_TIMEOUT, Timeout
 from .util.url import Url
 
@@ -54,6 +58,66 @@ RECENT_DATE = datetime.date(2025, 1, 1)
 
 def _get_default_user_agent() -> str:
     return f"python-urllib3/{__version__}"
+
+
+# Obsolete line folding: a CRLF followed by spaces or tabs continues the previous value.
+_OBSOLETE_FOLD_RE = re.compile(r"(?:(?<![ \t])[ \t]+)?\r\n[ \t]+")
+
+
+def _normalize_header_value(value: str) -> str:
+    """Unfolds an obsolete multi-line header value into one line."""
+    if "\r\n" not in value:
+        return value
+    return _OBSOLETE_FOLD_RE.sub(" ", value)
+
+
+def _normalize_header_values(message: http.client.HTTPMessage) -> list[tuple[str, str]]:
+    """The message's headers with folded values unfolded; the message is updated in place
+    (keeping its order) so cookie jars reading it see the same values."""
+    items = message.items()
+    unfolded = [(name, _normalize_header_value(value)) for name, value in items]
+    if unfolded != items:
+        for name, _ in items:
+            del message[name]
+        for name, value in unfolded:
+            message[name] = value
+    return unfolded
+
+
+def _match_hostname(cert: typing.Any, asserted_hostname: str, hostname_checks_common_name: bool = False) -> None:
+    """match_hostname, with the certificate attached to the error for callers to inspect."""
+    # IP addresses are compared without URL brackets; DNS names as given.
+    stripped = asserted_hostname.strip("[]")
+    if is_ipaddress(stripped):
+        asserted_hostname = stripped
+    try:
+        match_hostname(cert, asserted_hostname, hostname_checks_common_name)
+    except CertificateError as e:
+        log.warning(
+            "Certificate did not match expected hostname: %s. Certificate: %s",
+            asserted_hostname,
+            cert,
+        )
+        e._peer_cert = cert  # type: ignore[attr-defined]
+        raise
+
+
+def _wrap_proxy_error(err: Exception, proxy_scheme: str | None) -> ProxyError:
+    """A ProxyError for a failure on the way to the proxy; TLS spoken to a plain HTTP proxy
+    gets a hint, since that misconfiguration is common."""
+    words = " ".join(re.split("[^a-z]", str(err).lower()))
+    looks_plain_http = any(
+        phrase in words for phrase in ("wrong version number", "unknown protocol", "record layer failure")
+    )
+    hint = (
+        ". Your proxy appears to only use HTTP and not HTTPS, "
+        "try changing your proxy URL to be HTTP. See: "
+        "https://urllib3.readthedocs.io/en/latest/advanced-usage.html"
+        "#https-proxy-error-http-proxy"
+    )
+    new_err = ProxyError(f"Unable to connect to proxy{hint if looks_plain_http and proxy_scheme == 'https' else ''}", err)
+    new_err.__cause__ = err
+    return new_err
 
 
 class HTTPConnection(_HTTPConnection):
@@ -460,10 +524,101 @@ class HTTPSConnection(HTTPConnection):
         self.assert_hostname, self.assert_fingerprint = assert_hostname, assert_fingerprint
 
     def connect(self) -> None:
-        raise NewConnectionError(self, "HTTPS is not available yet in this build of urllib3-rs")
+        """Connects and completes the TLS handshake in the core, within the connect timeout."""
+        if datetime.date.today() < RECENT_DATE:
+            warnings.warn(
+                (
+                    f"System time is way off (before {RECENT_DATE}). This will probably "
+                    "lead to SSL verification errors"
+                ),
+                SystemTimeWarning,
+            )
+        nodelay, keepalive = _socket_flags(self.socket_options)
+        try:
+            self.sock = _rs.Connection.open_tls(
+                self._dns_host.strip("[]"),
+                self.port,
+                timeout=_seconds(self.timeout),
+                source_address=self.source_address,
+                nodelay=nodelay,
+                keepalive=keepalive,
+                **self._tls_arguments(),
+            )
+        except CoreError as e:
+            kind, message = e.args[0], e.args[1]
+            if kind == "SSLError":
+                raise SSLError(message) from None
+            if kind == "NameResolutionError":
+                detail = message.split(" (", 1)[-1].rstrip(")")
+                raise NameResolutionError(self.host, self, socket.gaierror(detail)) from None
+            raise translate(e, conn=self) from None
+        self.is_verified = self.sock.is_verified
+        self._has_connected_to_proxy = bool(self.proxy)
+        if self._has_connected_to_proxy:
+            self.proxy_is_verified = False
+
+    def _tls_arguments(self) -> dict[str, typing.Any]:
+        """urllib3's TLS settings (and an ``ssl_context``'s) as the core takes them."""
+        from .util.ssl_ import resolve_cert_reqs
+
+        context = self.ssl_context
+        cert_reqs = self.cert_reqs
+        if cert_reqs is None:
+            cert_reqs = context.verify_mode if context is not None else ssl.CERT_REQUIRED
+        args: dict[str, typing.Any] = {
+            "cert_reqs": int(resolve_cert_reqs(cert_reqs)),
+            "ca_certs": self.ca_certs,
+            "ca_cert_dir": self.ca_cert_dir,
+            "cert_file": self.cert_file,
+            "key_file": self.key_file,
+            "key_password": self.key_password,
+            "server_hostname": self.server_hostname,
+            "assert_fingerprint": self.assert_fingerprint,
+            "minimum_version": _tls_version(self.ssl_minimum_version),
+            "maximum_version": _tls_version(self.ssl_maximum_version),
+        }
+        if isinstance(self.ca_cert_data, str):
+            args["ca_cert_pem"] = self.ca_cert_data
+        elif self.ca_cert_data is not None:
+            args["ca_cert_der"] = bytes(self.ca_cert_data)
+        if self.assert_hostname is False:
+            args["check_hostname"] = False
+        elif self.assert_hostname:
+            args["assert_hostname"] = self.assert_hostname
+        if context is not None:
+            _apply_context(context, args)
+        return args
 
 
 VerifiedHTTPSConnection = HTTPSConnection
+
+
+def _tls_version(version: typing.Any) -> int | None:
+    """An ``ssl.TLSVersion`` (or its integer or name) as its integer."""
+    if version is None:
+        return None
+    if isinstance(version, str):
+        return int(getattr(ssl.TLSVersion, version.replace("TLSVersion.", "")))
+    return int(version)
+
+
+def _apply_context(context: typing.Any, args: dict[str, typing.Any]) -> None:
+    """Carries what a stdlib ``SSLContext`` says over to the core: verification, name
+    checking, versions and the CA certificates loaded into it. Its client certificate and
+    ciphers cannot be read back from the stdlib object; pass them as urllib3 arguments."""
+    if context.verify_mode == ssl.CERT_NONE and args["cert_reqs"] != ssl.CERT_REQUIRED:
+        args["cert_reqs"] = int(ssl.CERT_NONE)
+    if not context.check_hostname and args["cert_reqs"] == ssl.CERT_NONE:
+        args["check_hostname"] = False
+    for name in ("minimum_version", "maximum_version"):
+        value = getattr(context, name, None)
+        if args.get(name) is None and value is not None:
+            number = int(value)
+            args[name] = None if number in (-2, -1) else number
+    if not (args.get("ca_certs") or args.get("ca_cert_dir") or "ca_cert_pem" in args or "ca_cert_der" in args):
+        loaded = context.get_ca_certs(binary_form=True)
+        if loaded:
+            args["ca_cert_der"] = b"".join(loaded)
 
 
 class DummyConnection:

@@ -36,6 +36,67 @@ log = logging.getLogger(__name__)
 
 _READ_CHUNK_SIZE = 2**16
 
+# Longest chunk-size line accepted; the core enforces its own bound with the same intent.
+_MAX_CHUNK_LINE_LENGTH = 4096
+
+try:
+    import brotli  # type: ignore[import-not-found]
+except ImportError:
+    brotli = None  # decoding is done by the core, which always has brotli
+
+
+class BytesQueueBuffer:
+    """A FIFO of byte strings that hands out exactly the number of bytes asked for."""
+
+    def __init__(self) -> None:
+        self.buffer: typing.Deque[bytes | memoryview] = __import__("collections").deque()
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def put(self, data: bytes) -> None:
+        self.buffer.append(data)
+        self._size += len(data)
+
+    def get(self, n: int) -> bytes:
+        if n == 0:
+            return b""
+        if not self.buffer:
+            raise RuntimeError("buffer is empty")
+        if n < 0:
+            raise ValueError("n should be > 0")
+        if len(self.buffer[0]) == n and isinstance(self.buffer[0], bytes):
+            self._size -= n
+            return self.buffer.popleft()  # type: ignore[return-value]
+        out = io.BytesIO()
+        taken = 0
+        while taken < n and self.buffer:
+            chunk = self.buffer.popleft()
+            need = n - taken
+            if len(chunk) > need:
+                view = memoryview(chunk)
+                out.write(view[:need])
+                self.buffer.appendleft(view[need:])
+                taken += need
+            else:
+                out.write(chunk)
+                taken += len(chunk)
+        self._size -= taken
+        return out.getvalue()
+
+    def get_all(self) -> bytes:
+        if not self.buffer:
+            return b""
+        if len(self.buffer) == 1:
+            only = self.buffer.pop()
+            self._size = 0
+            return bytes(only)
+        out = b"".join(self.buffer)
+        self.buffer.clear()
+        self._size = 0
+        return out
+
 
 class BaseHTTPResponse(io.IOBase):
     CONTENT_DECODERS = ["gzip", "x-gzip", "deflate", "br", "zstd"]
@@ -246,7 +307,20 @@ class HTTPResponse(BaseHTTPResponse):
             self._core = body
             self._fp = body
         elif hasattr(body, "read"):
+            # A file-like body is framed and decoded by the core too.
             self._fp = body
+            try:
+                self._core = _rs.Response.from_reader(
+                    body,
+                    status,
+                    reason or "",
+                    version,
+                    list(self.headers.iteritems()),
+                    decode_content,
+                    enforce_content_length,
+                )
+            except CoreError as e:
+                raise translate(e) from None
         self.length_remaining = self._init_length(request_method)
         if preload_content and not self._body:
             self._body = self.read(decode_content=decode_content)
@@ -381,24 +455,11 @@ class HTTPResponse(BaseHTTPResponse):
             if decode_content and self._content_encoding():
                 self._has_decoded_content = True
         else:
-            data = self._read_file(amt)
+            data = b""
         self.length_remaining = self._remaining()
         if amt is None and cache_content:
             self._body = data
         self._after_read()
-        return data
-
-    def _read_file(self, amt: int | None) -> bytes:
-        data = self._fp.read() if amt is None else self._fp.read(amt)
-        self._fp_bytes_read += len(data)
-        if amt is not None and amt != 0 and not data:
-            self._fp.close()
-            if self.enforce_content_length and self.length_remaining not in (0, None):
-                raise ProtocolError(
-                    f"Connection broken: IncompleteRead({self._fp_bytes_read} bytes read, "
-                    f"{self.length_remaining} more expected)",
-                    IncompleteRead(self._fp_bytes_read, self.length_remaining),
-                )
         return data
 
     def _remaining(self) -> int | None:

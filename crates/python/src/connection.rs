@@ -17,7 +17,8 @@ use crate::errors::guard;
 use crate::response::PyResponse;
 use urllib3::connection::Request;
 use urllib3::{
-    Body, Connection, Error, ErrorKind, HeaderMap, ResponseOptions, SocketConfig, Timeout,
+    AssertHostname, Body, CaCertData, CertReqs, Connection, Error, ErrorKind, HeaderMap,
+    ResponseOptions, SocketConfig, Timeout, TlsConfig, TlsVersion,
 };
 
 /// Where the core connection is between requests.
@@ -36,6 +37,16 @@ pub(crate) struct PyConnection {
     slot: SharedSlot,
     peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
+    tls: Option<TlsFacts>,
+}
+
+/// What the TLS handshake settled, read once so Python can ask without locking.
+struct TlsFacts {
+    verified: bool,
+    version: Option<&'static str>,
+    cipher: Option<&'static str>,
+    alpn: Option<String>,
+    peer_certificate: Option<Vec<u8>>,
 }
 
 #[pymethods]
@@ -68,11 +79,119 @@ impl PyConnection {
                 Connection::open(&host, port, &timeout, &socket)
             })
         })?;
-        Ok(PyConnection {
-            peer: conn.peer_addr().ok(),
-            local: conn.local_addr().ok(),
-            slot: Arc::new(Mutex::new(Slot::Idle(Box::new(conn)))),
-        })
+        Ok(PyConnection::idle(conn))
+    }
+
+    /// Opens a TCP connection and completes a TLS handshake, both within the connect timeout.
+    /// The Python layer passes urllib3's TLS arguments already normalised: `cert_reqs` as the
+    /// ssl module's integer, versions as `ssl.TLSVersion` integers.
+    #[staticmethod]
+    #[pyo3(signature = (
+        host, port, timeout=None, source_address=None, nodelay=true, keepalive=false, *,
+        cert_reqs=2, ca_certs=None, ca_cert_dir=None, ca_cert_pem=None, ca_cert_der=None,
+        cert_file=None, key_file=None, key_password=None, assert_hostname=None,
+        check_hostname=true, server_hostname=None, assert_fingerprint=None,
+        minimum_version=None, maximum_version=None, ciphers=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn open_tls(
+        py: Python<'_>,
+        host: String,
+        port: u16,
+        timeout: Option<f64>,
+        source_address: Option<(String, u16)>,
+        nodelay: bool,
+        keepalive: bool,
+        cert_reqs: i64,
+        ca_certs: Option<String>,
+        ca_cert_dir: Option<String>,
+        ca_cert_pem: Option<String>,
+        ca_cert_der: Option<Vec<u8>>,
+        cert_file: Option<String>,
+        key_file: Option<String>,
+        key_password: Option<String>,
+        assert_hostname: Option<String>,
+        check_hostname: bool,
+        server_hostname: Option<String>,
+        assert_fingerprint: Option<String>,
+        minimum_version: Option<i64>,
+        maximum_version: Option<i64>,
+        ciphers: Option<String>,
+    ) -> PyResult<Self> {
+        let timeout = timeout.map(seconds).transpose()?;
+        let source_address = match source_address {
+            Some((ip, port)) => Some(source_addr(&ip, port)?),
+            None => None,
+        };
+        let socket = SocketConfig {
+            source_address,
+            nodelay,
+            keepalive,
+        };
+        let tls = guard(|| {
+            let version = |v: Option<i64>| v.map(TlsVersion::from_int).transpose();
+            Ok(TlsConfig {
+                cert_reqs: CertReqs::from_int(cert_reqs)?,
+                ca_certs: ca_certs.map(Into::into),
+                ca_cert_dir: ca_cert_dir.map(Into::into),
+                ca_cert_data: ca_cert_pem
+                    .map(CaCertData::Pem)
+                    .or(ca_cert_der.map(CaCertData::Der)),
+                cert_file: cert_file.map(Into::into),
+                key_file: key_file.map(Into::into),
+                key_password,
+                assert_hostname: match (check_hostname, assert_hostname) {
+                    (false, _) => AssertHostname::Skip,
+                    (true, Some(name)) => AssertHostname::Name(name),
+                    (true, None) => AssertHostname::Host,
+                },
+                server_hostname,
+                assert_fingerprint,
+                ssl_minimum_version: version(minimum_version)?,
+                ssl_maximum_version: version(maximum_version)?,
+                ciphers,
+            })
+        })?;
+        let conn = py.detach(move || {
+            guard(move || {
+                let timeout = timeout.map_or_else(Timeout::new, |t| Timeout::new().with_connect(t));
+                Connection::open_tls(&host, port, &timeout, &socket, &tls)
+            })
+        })?;
+        Ok(PyConnection::idle(conn))
+    }
+
+    /// Whether the TLS connection's certificate was verified (urllib3's `is_verified`).
+    #[getter]
+    fn is_verified(&self) -> bool {
+        self.tls.as_ref().is_some_and(|t| t.verified)
+    }
+
+    /// The negotiated TLS version (`TLSv1.3`), or None for plain TCP.
+    #[getter]
+    fn tls_version(&self) -> Option<&'static str> {
+        self.tls.as_ref().and_then(|t| t.version)
+    }
+
+    /// The negotiated cipher suite's name.
+    #[getter]
+    fn cipher(&self) -> Option<&'static str> {
+        self.tls.as_ref().and_then(|t| t.cipher)
+    }
+
+    /// The ALPN protocol the server chose.
+    #[getter]
+    fn alpn_protocol(&self) -> Option<String> {
+        self.tls.as_ref().and_then(|t| t.alpn.clone())
+    }
+
+    /// The server's certificate in DER.
+    #[getter]
+    fn peer_certificate<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        self.tls
+            .as_ref()
+            .and_then(|t| t.peer_certificate.as_deref())
+            .map(|der| PyBytes::new(py, der))
     }
 
     /// Writes a request: head (in urllib3's header order) and body.
@@ -205,6 +324,22 @@ impl PyConnection {
 }
 
 impl PyConnection {
+    fn idle(conn: Connection) -> Self {
+        let tls = conn.is_tls().then(|| TlsFacts {
+            verified: conn.is_verified(),
+            version: conn.tls_version(),
+            cipher: conn.cipher(),
+            alpn: conn.alpn_protocol().map(str::to_owned),
+            peer_certificate: conn.peer_certificate().map(<[u8]>::to_vec),
+        });
+        PyConnection {
+            peer: conn.peer_addr().ok(),
+            local: conn.local_addr().ok(),
+            tls,
+            slot: Arc::new(Mutex::new(Slot::Idle(Box::new(conn)))),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Slot> {
         // The slot is replaced in single assignments: a poisoned lock still holds a valid state.
         self.slot.lock().unwrap_or_else(|e| e.into_inner())

@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use crate::errors::guard;
-use urllib3::Response;
+use urllib3::{HeaderMap, Response, ResponseOptions, Version};
 
 /// A response whose body is read (and decoded) in Rust.
 #[pyclass(module = "urllib3._rs", name = "Response", frozen)]
@@ -61,6 +61,36 @@ impl PyResponse {
 
 #[pymethods]
 impl PyResponse {
+    /// A response whose body is read from a Python file-like object `fp` (its `read(n)`), framed
+    /// by `Content-Length` if the headers give one and decoded like any other.
+    #[staticmethod]
+    #[pyo3(signature = (fp, status, reason, version, headers, decode_content=true, enforce_content_length=true))]
+    #[allow(clippy::too_many_arguments)]
+    fn from_reader(
+        fp: Py<PyAny>,
+        status: u16,
+        reason: &str,
+        version: u8,
+        headers: Vec<(String, String)>,
+        decode_content: bool,
+        enforce_content_length: bool,
+    ) -> PyResult<Self> {
+        let version = if version == 10 {
+            Version::Http10
+        } else {
+            Version::Http11
+        };
+        let options = ResponseOptions {
+            decode_content,
+            enforce_content_length,
+        };
+        let headers: HeaderMap = headers.into_iter().collect();
+        let reader = Box::new(PyReader { fp });
+        let response =
+            guard(|| Response::from_reader(status, reason, version, headers, reader, options))?;
+        Ok(PyResponse::new(response))
+    }
+
     #[getter]
     fn status(&self) -> u16 {
         self.status
@@ -165,5 +195,27 @@ fn sync_encoding(response: &mut Response, content_encoding: Option<&str>) {
         None => {
             headers.remove("Content-Encoding");
         }
+    }
+}
+
+/// A Python file-like object as a byte source. The GIL is taken for each `read(n)` call only.
+struct PyReader {
+    fp: Py<PyAny>,
+}
+
+impl std::io::Read for PyReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        Python::attach(|py| {
+            let data = self
+                .fp
+                .bind(py)
+                .call_method1("read", (buf.len(),))
+                .and_then(|d| crate::body::chunk_bytes(&d))
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            // A reader that returns more than asked breaks the contract; keep what fits.
+            let n = data.len().min(buf.len());
+            buf[..n].copy_from_slice(&data[..n]);
+            Ok(n)
+        })
     }
 }

@@ -194,12 +194,12 @@ impl Connection {
 
     /// The local address of the socket.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.stream.transport().tcp().local_addr()
+        self.socket()?.local_addr()
     }
 
     /// The peer address of the socket.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.stream.transport().tcp().peer_addr()
+        self.socket()?.peer_addr()
     }
 
     /// Sends a request and reads the response head; the returned [`Response`] owns the
@@ -260,11 +260,7 @@ impl Connection {
         write_timeout: Option<Duration>,
     ) -> Result<()> {
         self.requests += 1;
-        self.stream
-            .transport()
-            .tcp()
-            .set_write_timeout(write_timeout)
-            .map_err(Error::connection_aborted)?;
+        self.set_write_timeout(write_timeout)?;
         let head = RequestHead {
             method: request.method,
             target: request.target,
@@ -408,7 +404,10 @@ impl Connection {
                 return true;
             }
         }
-        let tcp = self.stream.transport().tcp();
+        let Some(tcp) = self.stream.transport().tcp() else {
+            // A reader-backed connection carries one response and nothing after it.
+            return true;
+        };
         if tcp.set_nonblocking(true).is_err() {
             return true;
         }
@@ -422,11 +421,7 @@ impl Connection {
     /// `send`). A peer that went away is reported, unlike in [`Connection::write_request`],
     /// since nothing here decides what the bytes mean.
     pub fn write_raw(&mut self, data: &[u8], write_timeout: Option<Duration>) -> Result<()> {
-        self.stream
-            .transport()
-            .tcp()
-            .set_write_timeout(write_timeout)
-            .map_err(Error::connection_aborted)?;
+        self.set_write_timeout(write_timeout)?;
         self.stream.write_all(data).map_err(|e| {
             if is_timeout(&e) {
                 Error::read_timeout(write_timeout).with_source(e)
@@ -434,6 +429,35 @@ impl Connection {
                 Error::connection_aborted(e)
             }
         })
+    }
+
+    /// A connection that reads a response from `reader` instead of a socket: for responses
+    /// built by hand (urllib3's `HTTPResponse(body=file)`). It cannot send requests.
+    pub fn from_reader(reader: Box<dyn io::Read + Send>) -> Self {
+        Connection {
+            stream: BufStream::new(Transport::Reader(reader)),
+            host: String::new(),
+            port: 0,
+            requests: 0,
+            tls_config: None,
+            verified: false,
+        }
+    }
+
+    fn socket(&self) -> io::Result<&std::net::TcpStream> {
+        self.stream
+            .transport()
+            .tcp()
+            .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))
+    }
+
+    fn set_write_timeout(&self, timeout: Option<Duration>) -> Result<()> {
+        match self.stream.transport().tcp() {
+            Some(tcp) => tcp
+                .set_write_timeout(timeout)
+                .map_err(Error::connection_aborted),
+            None => Ok(()),
+        }
     }
 
     pub(crate) fn stream(&self) -> &BufStream {

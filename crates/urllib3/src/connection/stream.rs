@@ -5,6 +5,7 @@
 //! connection. Bulk body reads bypass it when it is empty, as `std::io::BufReader` does, so a
 //! 64 MiB download is not copied twice.
 
+use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -15,27 +16,41 @@ use super::tls::TlsStream;
 ///
 /// An enum rather than a trait object: the set is closed (TCP and TLS now; tunnels and SOCKS
 /// wrap them later) and matching keeps the per-read cost to a branch.
-#[derive(Debug)]
 pub(crate) enum Transport {
     Tcp(TcpStream),
     /// Boxed: the rustls state is large and a plain connection should not pay for it.
     Tls(Box<TlsStream>),
+    /// Bytes from anywhere (a file, a buffer, a Python object): responses built by hand are
+    /// framed and decoded by the same code as those read off a socket.
+    Reader(Box<dyn Read + Send>),
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Transport::Tcp(s) => f.debug_tuple("Tcp").field(s).finish(),
+            Transport::Tls(s) => f.debug_tuple("Tls").field(s).finish(),
+            Transport::Reader(_) => f.write_str("Reader"),
+        }
+    }
 }
 
 impl Transport {
     /// The TCP socket under the transport: timeouts and the dropped-connection probe use it.
-    pub(crate) fn tcp(&self) -> &TcpStream {
+    /// A reader has none.
+    pub(crate) fn tcp(&self) -> Option<&TcpStream> {
         match self {
-            Transport::Tcp(s) => s,
-            Transport::Tls(s) => &s.sock,
+            Transport::Tcp(s) => Some(s),
+            Transport::Tls(s) => Some(&s.sock),
+            Transport::Reader(_) => None,
         }
     }
 
     /// The TLS session, for a TLS transport.
     pub(crate) fn tls(&self) -> Option<&rustls::ClientConnection> {
         match self {
-            Transport::Tcp(_) => None,
             Transport::Tls(s) => Some(&s.conn),
+            Transport::Tcp(_) | Transport::Reader(_) => None,
         }
     }
 }
@@ -44,6 +59,7 @@ impl Read for Transport {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Transport::Tcp(s) => s.read(buf),
+            Transport::Reader(r) => r.read(buf),
             Transport::Tls(s) => match s.read(buf) {
                 // A peer that closes without close_notify is read as end of stream, as Python's
                 // ssl module does by default (suppress_ragged_eofs): HTTP framing, not TLS,
@@ -60,6 +76,7 @@ impl Write for Transport {
         match self {
             Transport::Tcp(s) => s.write(buf),
             Transport::Tls(s) => s.write(buf),
+            Transport::Reader(_) => Err(read_only()),
         }
     }
 
@@ -67,6 +84,7 @@ impl Write for Transport {
         match self {
             Transport::Tcp(s) => s.write_vectored(bufs),
             Transport::Tls(s) => s.write_vectored(bufs),
+            Transport::Reader(_) => Err(read_only()),
         }
     }
 
@@ -74,8 +92,16 @@ impl Write for Transport {
         match self {
             Transport::Tcp(s) => s.flush(),
             Transport::Tls(s) => s.flush(),
+            Transport::Reader(_) => Ok(()),
         }
     }
+}
+
+fn read_only() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        "a response read from a reader takes no request",
+    )
 }
 
 /// Size of the read buffer. Large enough that a typical response head and a small body arrive in
@@ -166,7 +192,9 @@ impl BufStream {
             // A zero duration means "no timeout" to the OS; urllib3 treats an exhausted total as
             // an immediate timeout, so give the smallest wait the OS takes.
             let os_timeout = timeout.map(|t| t.max(Duration::from_micros(1)));
-            self.transport.tcp().set_read_timeout(os_timeout)?;
+            if let Some(tcp) = self.transport.tcp() {
+                tcp.set_read_timeout(os_timeout)?;
+            }
             self.read_timeout = timeout;
         }
         Ok(())

@@ -99,6 +99,46 @@ impl Response {
         })
     }
 
+    /// A response whose body comes from `reader` rather than a socket (urllib3's
+    /// `HTTPResponse(body=file, headers=...)`). The reader yields the body as it would be after
+    /// transfer decoding, so only a `Content-Length` frames it; content decoding applies as
+    /// usual.
+    ///
+    /// ```
+    /// use urllib3::{HeaderMap, Response, ResponseOptions, Version};
+    ///
+    /// let headers: HeaderMap = [("Content-Length", "5")].into_iter().collect();
+    /// let body = std::io::Cursor::new(b"hello".to_vec());
+    /// let mut r = Response::from_reader(200, "OK", Version::Http11, headers, Box::new(body), ResponseOptions::default())?;
+    /// assert_eq!(r.read_all()?, b"hello");
+    /// # Ok::<(), urllib3::Error>(())
+    /// ```
+    pub fn from_reader(
+        status: u16,
+        reason: &str,
+        version: Version,
+        headers: HeaderMap,
+        reader: Box<dyn Read + Send>,
+        options: ResponseOptions,
+    ) -> Result<Response> {
+        let framing = match content_length(&headers)? {
+            Some(n) => Framing::Length(n),
+            None => Framing::Close,
+        };
+        let conn = Connection::from_reader(reader);
+        let body = BodyReader::new(conn, framing, false, options.enforce_content_length);
+        Ok(Response {
+            status,
+            reason: reason.to_owned(),
+            version,
+            headers,
+            body: Source::Body(body),
+            decoding: Decoding::NotStarted,
+            options,
+            cached: None,
+        })
+    }
+
     /// The status code.
     pub fn status(&self) -> u16 {
         self.status
@@ -373,12 +413,18 @@ fn framing(head: &head::ResponseHead, method: &str) -> Result<Framing> {
         }
         return Ok(Framing::Chunked(Chunk::Size));
     }
-    let Some(value) = head.headers.get("content-length") else {
-        return Ok(Framing::Close);
+    Ok(content_length(&head.headers)?.map_or(Framing::Close, Framing::Length))
+}
+
+/// The body length a `Content-Length` gives, with urllib3's rules: repeated equal values are
+/// one value, different values are an error, anything unparsable or negative is no length.
+fn content_length(headers: &HeaderMap) -> Result<Option<u64>> {
+    let Some(value) = headers.get("content-length") else {
+        return Ok(None);
     };
     let mut lengths = value.split(',').map(|v| v.trim().parse::<i64>());
     let Some(Ok(first)) = lengths.next() else {
-        return Ok(Framing::Close);
+        return Ok(None);
     };
     for other in lengths {
         match other {
@@ -389,10 +435,10 @@ fn framing(head: &head::ResponseHead, method: &str) -> Result<Framing> {
                     format!("Content-Length contained multiple unmatching values ({value})"),
                 ))
             }
-            Err(_) => return Ok(Framing::Close),
+            Err(_) => return Ok(None),
         }
     }
-    Ok(u64::try_from(first).map_or(Framing::Close, Framing::Length))
+    Ok(u64::try_from(first).ok())
 }
 
 impl Read for Response {
