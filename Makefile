@@ -12,9 +12,13 @@ all: build
 build:
 	$(CARGO) build --workspace --all-targets
 
-## demo: start the embedded test server and run the user guide's requests against it.
-demo:
+## demo: start the embedded test server and run the user guide's requests against it,
+## with the Rust API and then through the Python package.
+demo: venv
 	$(CARGO) run --release -p examples --bin demo
+	$(CARGO) build --release -p testserver --bin testserver
+	$(VENV)/bin/maturin develop -q --release
+	$(PY) examples/demo.py
 
 ## test: build everything and run every test suite: Rust, pytest, and urllib3's own suite.
 test: test-rust test-python suite

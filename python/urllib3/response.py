@@ -7,6 +7,7 @@ and adapters do) is read through the same core.
 
 from __future__ import annotations
 
+import http.client
 import io
 import json as _json
 import logging
@@ -198,25 +199,11 @@ class BaseHTTPResponse(io.IOBase):
         return len(temp)
 
     def getheaders(self) -> HTTPHeaderDict:
-        import warnings
-
-        warnings.warn(
-            "HTTPResponse.getheaders() is deprecated and will be removed "
-            "in urllib3 v2.6.0. Instead access HTTPResponse.headers directly.",
-            category=DeprecationWarning,
-            stacklevel=2,
-        )
+        """The headers (the 1.x name, kept by urllib3 2.x)."""
         return self.headers
 
     def getheader(self, name: str, default: str | None = None) -> str | None:
-        import warnings
-
-        warnings.warn(
-            "HTTPResponse.getheader() is deprecated and will be removed "
-            "in urllib3 v2.6.0. Instead use HTTPResponse.headers.get(name, default).",
-            category=DeprecationWarning,
-            stacklevel=2,
-        )
+        """One header's value (the 1.x name, kept by urllib3 2.x)."""
         return self.headers.get(name, default)
 
     def info(self) -> HTTPHeaderDict:
@@ -292,6 +279,7 @@ class HTTPResponse(BaseHTTPResponse):
         self.enforce_content_length = enforce_content_length
         self.auto_close = auto_close
         self._body: bytes | None = None
+        self._uncached_read_occurred = False
         self._fp: typing.Any = None
         self._core: typing.Any = None
         self._original = original_response
@@ -301,6 +289,9 @@ class HTTPResponse(BaseHTTPResponse):
         self._connection = connection
         self._sock_shutdown = sock_shutdown
         self.chunk_left: int | None = None
+        # Whether the body comes from a Python file object rather than a core connection:
+        # then that object's own state says whether the response is closed, as in urllib3.
+        self._reads_python_file = False
         if body and isinstance(body, (str, bytes)):
             self._body = body  # type: ignore[assignment]
         if isinstance(body, _rs.Response):
@@ -309,18 +300,24 @@ class HTTPResponse(BaseHTTPResponse):
         elif hasattr(body, "read"):
             # A file-like body is framed and decoded by the core too.
             self._fp = body
+            # An http.client response of a chunked body: its socket file holds the chunk
+            # framing, which the core reads (urllib3 reads it there too).
+            wire = self.chunked and isinstance(body, http.client.HTTPResponse) and body.fp is not None
             try:
                 self._core = _rs.Response.from_reader(
-                    body,
+                    body.fp if wire else body,
                     status,
                     reason or "",
                     version,
                     list(self.headers.iteritems()),
                     decode_content,
                     enforce_content_length,
+                    wire,
+                    request_method or "GET",
                 )
             except CoreError as e:
                 raise translate(e) from None
+            self._reads_python_file = True
         self.length_remaining = self._init_length(request_method)
         if preload_content and not self._body:
             self._body = self.read(decode_content=decode_content)
@@ -401,7 +398,7 @@ class HTTPResponse(BaseHTTPResponse):
         return self._connection
 
     def isclosed(self) -> bool:
-        if self._core is not None:
+        if self._core is not None and not self._reads_python_file:
             return self._core.is_complete or self._core.closed
         return is_fp_closed(self._fp)
 
@@ -454,11 +451,17 @@ class HTTPResponse(BaseHTTPResponse):
                 self._raise(e)
             if decode_content and self._content_encoding():
                 self._has_decoded_content = True
+            if self._reads_python_file and amt and not data and hasattr(self._fp, "close"):
+                # urllib3 closes the file once a sized read finds nothing left.
+                self._fp.close()
         else:
             data = b""
         self.length_remaining = self._remaining()
-        if amt is None and cache_content:
+        # A body read in part is not cached whole later: the cache would miss the start.
+        if amt is None and cache_content and not self._uncached_read_occurred:
             self._body = data
+        elif data:
+            self._uncached_read_occurred = True
         self._after_read()
         return data
 
@@ -518,7 +521,7 @@ class HTTPResponse(BaseHTTPResponse):
             return io.IOBase.closed.__get__(self)  # type: ignore[no-any-return]
         if self._fp is None:
             return True
-        if self._core is not None:
+        if self._core is not None and not self._reads_python_file:
             return self._core.closed or self._core.is_complete
         if hasattr(self._fp, "isclosed"):
             return self._fp.isclosed()  # type: ignore[no-any-return]
@@ -542,7 +545,7 @@ class HTTPResponse(BaseHTTPResponse):
 
     def supports_chunked_reads(self) -> bool:
         """Whether the body can be read wire chunk by wire chunk."""
-        return self._core is not None or hasattr(self._fp, "fp")
+        return hasattr(self._fp, "fp") or (self._core is not None and not self._reads_python_file)
 
     def read_chunked(self, amt: int | None = None, decode_content: bool | None = None) -> typing.Iterator[bytes]:
         """Yields the body chunk by chunk as the server framed it."""

@@ -11,6 +11,13 @@ mod response;
 
 use pyo3::prelude::*;
 
+/// Panics inside the guard that every core call goes through, so that a test can show a
+/// panic arriving in Python as an exception rather than an abort. Not part of the API.
+#[pyfunction]
+fn _panic_in_core(message: String) -> PyResult<()> {
+    errors::guard(move || -> urllib3::Result<()> { panic!("{message}") })
+}
+
 /// The `urllib3._rs` extension module.
 #[pymodule]
 fn _rs(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -20,5 +27,6 @@ fn _rs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CoreError", m.py().get_type::<errors::CoreError>())?;
     m.add_class::<connection::PyConnection>()?;
     m.add_class::<response::PyResponse>()?;
+    m.add_function(wrap_pyfunction!(_panic_in_core, m)?)?;
     Ok(())
 }

@@ -64,7 +64,10 @@ impl PyResponse {
     /// A response whose body is read from a Python file-like object `fp` (its `read(n)`), framed
     /// by `Content-Length` if the headers give one and decoded like any other.
     #[staticmethod]
-    #[pyo3(signature = (fp, status, reason, version, headers, decode_content=true, enforce_content_length=true))]
+    ///
+    /// With `wire` true, `fp` gives the raw body as sent (chunk framing included) and the
+    /// headers frame it, as for the socket file of an `http.client` response.
+    #[pyo3(signature = (fp, status, reason, version, headers, decode_content=true, enforce_content_length=true, wire=false, method="GET"))]
     #[allow(clippy::too_many_arguments)]
     fn from_reader(
         fp: Py<PyAny>,
@@ -74,6 +77,8 @@ impl PyResponse {
         headers: Vec<(String, String)>,
         decode_content: bool,
         enforce_content_length: bool,
+        wire: bool,
+        method: &str,
     ) -> PyResult<Self> {
         let version = if version == 10 {
             Version::Http10
@@ -86,8 +91,13 @@ impl PyResponse {
         };
         let headers: HeaderMap = headers.into_iter().collect();
         let reader = Box::new(PyReader { fp });
-        let response =
-            guard(|| Response::from_reader(status, reason, version, headers, reader, options))?;
+        let response = guard(|| {
+            if wire {
+                Response::from_wire(status, reason, version, headers, reader, method, options)
+            } else {
+                Response::from_reader(status, reason, version, headers, reader, options)
+            }
+        })?;
         Ok(PyResponse::new(response))
     }
 

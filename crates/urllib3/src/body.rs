@@ -41,6 +41,27 @@ pub enum Body {
 }
 
 /// A streamed request body that may know how to go back to its start.
+///
+/// ```
+/// # let server = testserver::TestServer::start();
+/// use std::io::{self, Read};
+/// use urllib3::{Body, BodyRead, PoolManager, RequestOptions};
+///
+/// /// 1000 zero bytes, generated again for each retry.
+/// struct Zeros(io::Take<io::Repeat>);
+/// impl Read for Zeros {
+///     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> { self.0.read(buf) }
+/// }
+/// impl BodyRead for Zeros {
+///     fn rewind(&mut self) -> io::Result<bool> { self.0 = io::repeat(0).take(1000); Ok(true) }
+/// }
+///
+/// let body = Body::from_body_read(Box::new(Zeros(io::repeat(0).take(1000))), Some(1000));
+/// let options = RequestOptions::new().body(body);
+/// let mut r = PoolManager::new().urlopen("POST", &server.url("/upload"), options)?;
+/// assert!(r.text()?.contains(r#"{"received":1000}"#));
+/// # Ok::<(), urllib3::Error>(())
+/// ```
 pub trait BodyRead: Read + Send {
     /// Goes back to where the body started, for a retry or redirect. `Ok(false)` means this
     /// body cannot go back.

@@ -22,6 +22,21 @@ use std::io;
 /// Variants are alphabetical. Abstract urllib3 bases (`HTTPError`, `PoolError`,
 /// `RequestError`, `TimeoutError`) have no variant of their own: ask [`ErrorKind::is_a`] or
 /// [`ErrorKind::is_timeout`] instead.
+///
+/// ```
+/// # let server = testserver::TestServer::start();
+/// use std::time::Duration;
+/// use urllib3::{ErrorKind, PoolManager, RequestOptions, Retry, Timeout};
+///
+/// let timeout = Timeout::new().with_read(Duration::from_millis(100));
+/// let options = RequestOptions::new().retries(Retry::disabled()).timeout(timeout);
+/// let err = PoolManager::new().urlopen("GET", &server.url("/delay/1"), options).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::ReadTimeout);
+/// assert!(err.kind().is_timeout());
+/// assert_eq!(err.kind().class_name(), "ReadTimeoutError");
+/// assert!(ErrorKind::NameResolution.is_a(ErrorKind::NewConnection));
+/// # Ok::<(), urllib3::Error>(())
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
@@ -165,6 +180,19 @@ type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 ///
 /// The message follows urllib3's wording where users and tests read it
 /// (`"Failed to parse: …"`, `"Read timed out."`, `"Max retries exceeded with url: …"`).
+///
+/// ```
+/// # let server = testserver::TestServer::start();
+/// use urllib3::{ErrorKind, PoolManager, RequestOptions, Retry};
+///
+/// let retries = Retry::from_total(1).with_status_forcelist([503]);
+/// let options = RequestOptions::new().retries(retries);
+/// let err = PoolManager::new().urlopen("GET", &server.url("/status/503"), options).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::MaxRetry);
+/// assert!(err.message().contains("Max retries exceeded with url: /status/503"));
+/// assert_eq!(err.reason().map(|cause| cause.kind()), Some(ErrorKind::Response));
+/// # Ok::<(), urllib3::Error>(())
+/// ```
 pub struct Error(Box<Inner>);
 
 struct Inner {
@@ -211,7 +239,10 @@ impl Error {
 
     /// `ProtocolError("Connection broken: …")` wrapping `cause`, as urllib3 raises mid-body.
     pub fn connection_broken(cause: Error) -> Self {
-        Error::new(ErrorKind::Protocol, format!("Connection broken: {cause}")).with_source(cause)
+        // The cause's message alone, as urllib3 embeds its repr: "Connection broken:
+        // IncompleteRead(5 bytes read, 5 more expected)".
+        let message = format!("Connection broken: {}", cause.message());
+        Error::new(ErrorKind::Protocol, message).with_source(cause)
     }
 
     /// `ProtocolError("Connection aborted.")` wrapping an I/O failure while sending or
@@ -301,6 +332,17 @@ impl StdError for Error {
 }
 
 /// Results whose error is this crate's [`Error`].
+///
+/// ```
+/// use urllib3::{parse_url, Result};
+///
+/// fn host_of(url: &str) -> Result<String> {
+///     Ok(parse_url(url)?.host.unwrap_or_default())
+/// }
+/// assert_eq!(host_of("http://Example.COM/a")?, "example.com");
+/// assert!(host_of("http://[::1").is_err());
+/// # Ok::<(), urllib3::Error>(())
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]

@@ -175,6 +175,20 @@ fn render_parts(parts: &[(&str, Option<&str>)]) -> String {
 
 /// urllib3's "old-style" field value for [`RequestField::from_tuples`]: plain data or a file
 /// tuple. Text and bytes share a variant, since urllib3 writes `str` data as UTF-8 anyway.
+///
+/// Tuples convert into it, as urllib3's `fields={...}` values are written:
+///
+/// ```
+/// use urllib3::{FieldValue, RequestField};
+///
+/// let plain = RequestField::from_tuples("name", "value");
+/// assert_eq!(plain.header("Content-Type"), None);
+/// let file = RequestField::from_tuples("doc", ("notes.txt", "some text"));
+/// assert_eq!(file.header("Content-Type"), Some("text/plain"));
+///
+/// let typed = FieldValue::from(("data.bin", vec![1u8, 2], "application/x-demo"));
+/// assert!(matches!(typed, FieldValue::File { content_type: Some(_), .. }));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FieldValue {
     /// A plain value: the part gets no filename and no `Content-Type`.

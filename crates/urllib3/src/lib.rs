@@ -4,6 +4,25 @@
 //! caller's case and order, response headers are kept in wire order with repeats, URLs are
 //! parsed by urllib3's rules, and every failure is an [`Error`] whose [`ErrorKind`] names the
 //! urllib3 exception class it stands for.
+//!
+//! ```
+//! # let server = testserver::TestServer::start();
+//! use urllib3::{PoolManager, RequestMethods, RequestOptions, Retry, Timeout};
+//! use urllib3::request::Form;
+//!
+//! let http = PoolManager::new();
+//! let mut r = http.request("GET", &server.url("/get"))?;
+//! assert_eq!(r.status(), 200);
+//! println!("{}", r.text()?);
+//!
+//! let form = Form::new().field("name", "value");
+//! let options = RequestOptions::new()
+//!     .timeout(Timeout::from_secs_f64(2.5)?)
+//!     .retries(Retry::from_total(5).with_backoff_factor(0.2));
+//! let r = http.request_form("POST", &server.url("/post"), form, options)?;
+//! assert_eq!(r.status(), 200);
+//! # Ok::<(), urllib3::Error>(())
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -13,6 +13,23 @@ use crate::response::Response;
 use crate::url::{parse_url, Url};
 
 /// What identifies a pool: urllib3's `PoolKey` (scheme, host, port and the pool settings).
+///
+/// Equal keys share one pool, whichever way the pool was asked for:
+///
+/// ```
+/// use std::sync::Arc;
+/// use urllib3::{PoolConfig, PoolKey, PoolManager, Scheme};
+///
+/// let http = PoolManager::new();
+/// let key = PoolKey {
+///     scheme: Scheme::Http, host: "localhost".into(), port: 8080, config: Arc::new(PoolConfig::default()),
+/// };
+/// let pool = http.connection_from_pool_key(key);
+/// assert_eq!((pool.host(), pool.port()), ("localhost", 8080));
+/// http.connection_from_url("http://LOCALHOST:8080/path", None)?;
+/// assert_eq!(http.len(), 1);
+/// # Ok::<(), urllib3::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct PoolKey {
     /// The scheme.
@@ -39,12 +56,15 @@ impl PartialEq for PoolKey {
 /// Keeps at most `num_pools` pools, dropping the least recently used; thread-safe and cheap to
 /// clone (clones share the pools).
 ///
-/// ```no_run
+/// ```
+/// # let server = testserver::TestServer::start();
 /// use urllib3::{PoolManager, RequestMethods};
 ///
 /// let http = PoolManager::new();
-/// let mut response = http.request("GET", "http://example.com/")?;
-/// println!("{} {}", response.status(), response.text()?);
+/// let mut response = http.request("GET", &server.url("/get"))?;
+/// assert_eq!(response.status(), 200);
+/// println!("{}", response.text()?);
+/// assert_eq!(http.len(), 1); // one pool, for this scheme, host and port
 /// # Ok::<(), urllib3::Error>(())
 /// ```
 #[derive(Clone)]

@@ -37,6 +37,17 @@ const CONTENT_HEADERS: [&str; 8] = [
 ];
 
 /// The URL schemes a pool can serve.
+///
+/// ```
+/// use urllib3::Scheme;
+///
+/// let scheme = Scheme::parse(Some("HTTPS"))?;
+/// assert_eq!(scheme, Scheme::Https);
+/// assert_eq!((scheme.as_str(), scheme.default_port()), ("https", 443));
+/// assert_eq!(Scheme::parse(None)?, Scheme::Http);
+/// assert!(Scheme::parse(Some("ftp")).is_err());
+/// # Ok::<(), urllib3::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Scheme {
@@ -257,12 +268,17 @@ impl RequestOptions {
 ///
 /// Cloning is cheap and gives another handle to the same pool.
 ///
-/// ```no_run
+/// ```
+/// # let server = testserver::TestServer::start();
+/// # let (host, port) = (server.host(), server.port());
 /// use urllib3::{ConnectionPool, PoolConfig, RequestOptions};
 ///
-/// let pool = ConnectionPool::new("example.com", 80, PoolConfig::default());
-/// let mut response = pool.urlopen("GET", "/", RequestOptions::new())?;
-/// println!("{}", response.status());
+/// let pool = ConnectionPool::new(host, port, PoolConfig::default());
+/// let response = pool.urlopen("GET", "/get", RequestOptions::new())?;
+/// assert_eq!(response.status(), 200);
+/// let response = pool.urlopen("GET", "/headers", RequestOptions::new())?;
+/// assert_eq!(response.status(), 200);
+/// assert_eq!(pool.num_connections(), 1); // the second request reused the connection
 /// # Ok::<(), urllib3::Error>(())
 /// ```
 #[derive(Clone)]

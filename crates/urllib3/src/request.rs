@@ -167,13 +167,19 @@ pub(crate) fn encode(
 /// The request helpers shared by pools and the manager (urllib3's `RequestMethods`): each
 /// encodes fields or JSON, then calls `urlopen`.
 ///
-/// ```no_run
+/// ```
+/// # let server = testserver::TestServer::start();
 /// use urllib3::{PoolManager, RequestMethods, RequestOptions};
 /// use urllib3::request::Form;
 ///
 /// let http = PoolManager::new();
 /// let form = Form::new().field("q", "rust");
-/// let response = http.request_form("GET", "http://example.com/search", form, RequestOptions::new())?;
+/// let mut r = http.request_form("GET", &server.url("/get"), form, RequestOptions::new())?;
+/// assert!(r.text()?.contains(r#""args":{"q":"rust"}"#)); // sent as ?q=rust
+///
+/// let json = br#"{"n": 1}"#.to_vec();
+/// let mut r = http.request_json("POST", &server.url("/post"), json, RequestOptions::new())?;
+/// assert!(r.text()?.contains(r#""json":{"n":1}"#));
 /// # Ok::<(), urllib3::Error>(())
 /// ```
 pub trait RequestMethods {

@@ -26,6 +26,15 @@ mod date;
 pub use clock::{Clock, ManualClock, SystemClock};
 
 /// One retry counter: urllib3 lets each be `None`, an `int`, or (for some) `False`.
+///
+/// ```
+/// use urllib3::{Limit, Retry};
+///
+/// let retry = Retry::new().with_total(Limit::Unlimited).with_connect(2).with_read(Limit::Disabled);
+/// assert_eq!(retry.total(), Limit::Unlimited);
+/// assert_eq!(retry.connect(), Limit::Count(2));
+/// assert_eq!(retry.read().to_string(), "False"); // as Python prints it
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Limit {
     /// Python `None`: this counter imposes no limit.
@@ -86,6 +95,18 @@ impl fmt::Display for Limit {
 }
 
 /// What happened to one attempt, as handed to [`Retry::increment`].
+///
+/// ```
+/// use urllib3::{Error, ErrorKind, Limit, Outcome, Retry};
+///
+/// let reset = Error::new(ErrorKind::Protocol, "Connection aborted.");
+/// let retry = Retry::new().increment(Some("GET"), Some("/a"), Outcome::Error(&reset))?;
+/// assert_eq!(retry.read(), Limit::Unlimited); // read is unset: only `total` counts down
+/// let moved = Outcome::Response { status: 301, redirect_location: Some("/b"), retry_after: None };
+/// let retry = retry.increment(Some("GET"), Some("/a"), moved)?;
+/// assert_eq!(retry.total(), Limit::Count(8));
+/// # Ok::<(), urllib3::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub enum Outcome<'a> {
     /// The attempt failed with this error.
@@ -107,6 +128,18 @@ pub enum Outcome<'a> {
 }
 
 /// One entry of [`Retry::history`], urllib3's `RequestHistory`.
+///
+/// ```
+/// use urllib3::{Error, ErrorKind, Outcome, Retry};
+///
+/// let refused = Error::new(ErrorKind::NewConnection, "Connection refused");
+/// let retry = Retry::new().increment(Some("GET"), Some("/a"), Outcome::Error(&refused))?;
+/// let entry = &retry.history()[0];
+/// assert_eq!((entry.method.as_deref(), entry.url.as_deref()), (Some("GET"), Some("/a")));
+/// assert_eq!(entry.error.as_ref().map(|e| e.kind()), Some(ErrorKind::NewConnection));
+/// assert_eq!(entry.status, None);
+/// # Ok::<(), urllib3::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct RequestHistory {
     /// The request method passed to [`Retry::increment`].

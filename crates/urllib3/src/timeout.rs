@@ -109,6 +109,18 @@ impl Timeout {
 }
 
 /// A [`Timeout`] with its clock running (urllib3's `start_connect`).
+///
+/// ```
+/// use std::time::Duration;
+/// use urllib3::Timeout;
+///
+/// let timeout = Timeout::new().with_read(Duration::from_secs(5)).with_total(Duration::from_secs(3));
+/// let mut clock = timeout.start();
+/// assert_eq!(clock.connect_timeout(), Some(Duration::from_secs(3)));
+/// clock.connected();
+/// // Each read may take 5 s, but `total` leaves less than 3 s after connecting.
+/// assert!(clock.read_timeout().unwrap() <= Duration::from_secs(3));
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct TimeoutClock {
     timeout: Timeout,

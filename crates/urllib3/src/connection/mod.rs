@@ -40,12 +40,16 @@ const BLOCK_SIZE: usize = 16 * 1024;
 
 /// An open HTTP/1.1 connection to one host and port.
 ///
-/// ```no_run
-/// use urllib3::{Connection, HeaderMap, Body, Timeout};
+/// ```
+/// # let server = testserver::TestServer::start();
+/// # let (host, port) = (server.host(), server.port());
+/// use urllib3::{Body, Connection, HeaderMap, Timeout};
 ///
-/// let conn = Connection::open("example.com", 80, &Timeout::new(), &Default::default())?;
-/// let mut response = conn.request("GET", "/", "example.com", &HeaderMap::new(), Body::Empty, &Timeout::new())?;
-/// println!("{} {}", response.status(), response.text()?);
+/// let conn = Connection::open(host, port, &Timeout::new(), &Default::default())?;
+/// let host_header = format!("{host}:{port}");
+/// let mut response = conn.request("GET", "/get", &host_header, &HeaderMap::new(), Body::Empty, &Timeout::new())?;
+/// assert_eq!(response.status(), 200);
+/// println!("{}", response.text()?);
 /// # Ok::<(), urllib3::Error>(())
 /// ```
 #[derive(Debug)]
@@ -61,6 +65,23 @@ pub struct Connection {
 }
 
 /// A request as it goes out on a connection.
+///
+/// ```
+/// # let server = testserver::TestServer::start();
+/// # let (host, port) = (server.host(), server.port());
+/// use urllib3::connection::Request;
+/// use urllib3::{Body, Connection, HeaderMap, ResponseOptions, Timeout};
+///
+/// let conn = Connection::open(host, port, &Timeout::new(), &Default::default())?;
+/// let headers: HeaderMap = [("Accept", "application/json")].into_iter().collect();
+/// let request = Request {
+///     method: "POST", target: "/post", host, headers: &headers, chunked: true, user_agent: "demo/1.0",
+/// };
+/// let mut body = Body::from("hello");
+/// let mut response = conn.send(&request, &mut body, None, None, ResponseOptions::default())?;
+/// assert!(response.text()?.contains("demo/1.0"));
+/// # Ok::<(), urllib3::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Request<'a> {
     /// The method, sent as given (`GET`, `POST`, …).

@@ -9,6 +9,20 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use crate::error::{Error, ErrorKind, Result};
 
 /// How to open a socket: what urllib3 takes as `source_address` and `socket_options`.
+///
+/// ```
+/// # let server = testserver::TestServer::start();
+/// use urllib3::{Connection, SocketConfig, Timeout};
+///
+/// let socket = SocketConfig {
+///     source_address: Some("127.0.0.1:0".parse().unwrap()),
+///     keepalive: true,
+///     ..SocketConfig::default()
+/// };
+/// let conn = Connection::open(server.host(), server.port(), &Timeout::new(), &socket)?;
+/// assert_eq!(conn.local_addr().unwrap().ip().to_string(), "127.0.0.1");
+/// # Ok::<(), urllib3::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SocketConfig {
     /// Local address to bind before connecting (`source_address`); port 0 picks any.

@@ -46,6 +46,22 @@ pub(crate) enum Chunk {
 /// connection may carry another request, `None` when it was closed instead (an error, a
 /// `Connection: close`, or a response dropped before its end). It runs exactly once either way,
 /// so a pool always gets its slot back.
+///
+/// ```
+/// # let server = testserver::TestServer::start();
+/// # let (host, port) = (server.host(), server.port());
+/// use std::sync::mpsc;
+/// use urllib3::{Body, Connection, HeaderMap, Timeout};
+///
+/// let conn = Connection::open(host, port, &Timeout::new(), &Default::default())?;
+/// let mut response = conn.request("GET", "/bytes/100", host, &HeaderMap::new(), Body::Empty, &Timeout::new())?;
+/// let (tx, rx) = mpsc::channel();
+/// response.set_release(Box::new(move |conn| tx.send(conn).unwrap()));
+/// assert_eq!(response.read_all()?.len(), 100);
+/// let conn = rx.recv().unwrap().expect("the connection can carry another request");
+/// assert_eq!(conn.requests_sent(), 1);
+/// # Ok::<(), urllib3::Error>(())
+/// ```
 pub type ReleaseHook = Box<dyn FnOnce(Option<Connection>) + Send>;
 
 /// Reads one response body off a connection, by its framing.

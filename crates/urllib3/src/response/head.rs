@@ -13,6 +13,17 @@ pub(crate) const MAX_LINE: usize = 65_536;
 pub(crate) const MAX_HEADERS: usize = 100;
 
 /// The HTTP version a response declared.
+///
+/// ```
+/// # let server = testserver::TestServer::start();
+/// use urllib3::{PoolManager, RequestMethods, Version};
+///
+/// let response = PoolManager::new().request("GET", &server.url("/get"))?;
+/// assert_eq!(response.version(), Version::Http11);
+/// assert_eq!(response.version().as_int(), 11);
+/// assert_eq!(response.version().as_str(), "HTTP/1.1");
+/// # Ok::<(), urllib3::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Version {

@@ -22,6 +22,17 @@ use decode::Source;
 
 /// How a response body is to be read (urllib3's `decode_content` and
 /// `enforce_content_length`).
+///
+/// ```
+/// # let server = testserver::TestServer::start();
+/// use urllib3::{PoolManager, RequestOptions, ResponseOptions};
+///
+/// let options = RequestOptions::new().decode_content(false);
+/// let mut r = PoolManager::new().urlopen("GET", &server.url("/gzip"), options)?;
+/// assert_eq!(r.options(), ResponseOptions { decode_content: false, ..ResponseOptions::default() });
+/// assert!(r.read_all()?.starts_with(b"\x1f\x8b")); // the gzip bytes as they came
+/// # Ok::<(), urllib3::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ResponseOptions {
     /// Undo `Content-Encoding` when reading (default true).
@@ -50,16 +61,19 @@ enum Decoding {
 
 /// An HTTP response whose body is read on demand.
 ///
-/// ```no_run
-/// use urllib3::{Body, Connection, HeaderMap, Timeout};
+/// ```
+/// # let server = testserver::TestServer::start();
+/// use urllib3::{PoolManager, RequestOptions};
 ///
-/// let conn = Connection::open("example.com", 80, &Timeout::new(), &Default::default())?;
-/// let mut response = conn.request("GET", "/", "example.com", &HeaderMap::new(), Body::Empty, &Timeout::new())?;
+/// let options = RequestOptions::new().preload_content(false);
+/// let mut response = PoolManager::new().urlopen("GET", &server.url("/bytes/20000"), options)?;
 /// assert_eq!(response.status(), 200);
+/// assert_eq!(response.headers().get("content-length").as_deref(), Some("20000"));
+/// let mut received = 0;
 /// for chunk in response.stream(8192) {
-///     let chunk = chunk?;
-///     assert!(!chunk.is_empty());
+///     received += chunk?.len();
 /// }
+/// assert_eq!(received, 20_000);
 /// # Ok::<(), urllib3::Error>(())
 /// ```
 pub struct Response {
@@ -121,22 +135,56 @@ impl Response {
         reader: Box<dyn Read + Send>,
         options: ResponseOptions,
     ) -> Result<Response> {
-        let framing = match content_length(&headers)? {
-            Some(n) => Framing::Length(n),
-            None => Framing::Close,
-        };
-        let conn = Connection::from_reader(reader);
-        let body = BodyReader::new(conn, framing, false, options.enforce_content_length);
-        Ok(Response {
+        let framing = content_length(&headers)?.map_or(Framing::Close, Framing::Length);
+        let head = head::ResponseHead {
             status,
             reason: reason.to_owned(),
             version,
             headers,
+        };
+        Ok(Self::over_reader(head, reader, framing, options))
+    }
+
+    /// A response whose body is read raw from `reader`, framed by its headers as one read off
+    /// the wire would be (chunked, `Content-Length` or to the end): for callers holding the
+    /// socket file of a response whose head was parsed elsewhere (http.client's `fp`).
+    pub fn from_wire(
+        status: u16,
+        reason: &str,
+        version: Version,
+        headers: HeaderMap,
+        reader: Box<dyn Read + Send>,
+        method: &str,
+        options: ResponseOptions,
+    ) -> Result<Response> {
+        let head = head::ResponseHead {
+            status,
+            reason: reason.to_owned(),
+            version,
+            headers,
+        };
+        let framing = framing(&head, method)?;
+        Ok(Self::over_reader(head, reader, framing, options))
+    }
+
+    fn over_reader(
+        head: head::ResponseHead,
+        reader: Box<dyn Read + Send>,
+        framing: Framing,
+        options: ResponseOptions,
+    ) -> Response {
+        let conn = Connection::from_reader(reader);
+        let body = BodyReader::new(conn, framing, false, options.enforce_content_length);
+        Response {
+            status: head.status,
+            reason: head.reason,
+            version: head.version,
+            headers: head.headers,
             body: Source::Body(body),
             decoding: Decoding::NotStarted,
             options,
             cached: None,
-        })
+        }
     }
 
     /// The status code.
@@ -461,6 +509,18 @@ impl fmt::Debug for Response {
 }
 
 /// The pieces of [`Response::stream`].
+///
+/// ```
+/// use std::io::Cursor;
+/// use urllib3::{HeaderMap, Response, ResponseOptions, Version};
+///
+/// let headers: HeaderMap = [("Content-Length", "100")].into_iter().collect();
+/// let body = Box::new(Cursor::new(vec![7u8; 100]));
+/// let mut response = Response::from_reader(200, "OK", Version::Http11, headers, body, ResponseOptions::default())?;
+/// let sizes: Vec<usize> = response.stream(40).map(|piece| piece.map(|p| p.len())).collect::<urllib3::Result<_>>()?;
+/// assert_eq!(sizes, [40, 40, 20]);
+/// # Ok::<(), urllib3::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Stream<'a> {
     response: &'a mut Response,
@@ -491,6 +551,19 @@ impl Iterator for Stream<'_> {
 }
 
 /// The pieces of [`Response::read_chunked`].
+///
+/// ```
+/// # let server = testserver::TestServer::start();
+/// use urllib3::{PoolManager, RequestOptions};
+///
+/// let options = RequestOptions::new().preload_content(false);
+/// let url = server.url("/stream-bytes/250?chunk_size=100");
+/// let mut response = PoolManager::new().urlopen("GET", &url, options)?;
+/// assert!(response.is_chunked());
+/// let sizes: Vec<usize> = response.read_chunked(None, false)?.map(|c| c.map(|c| c.len())).collect::<urllib3::Result<_>>()?;
+/// assert_eq!(sizes, [100, 100, 50]); // as the server framed them
+/// # Ok::<(), urllib3::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Chunks<'a> {
     response: &'a mut Response,

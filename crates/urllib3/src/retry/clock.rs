@@ -5,6 +5,24 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Sleeping and telling the time, injectable so tests never really sleep.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::{Duration, SystemTime};
+/// use urllib3::{Clock, Retry};
+///
+/// /// A clock that never waits.
+/// #[derive(Debug)]
+/// struct Impatient;
+/// impl Clock for Impatient {
+///     fn sleep(&self, _: Duration) {}
+///     fn now(&self) -> SystemTime { SystemTime::now() }
+/// }
+///
+/// let retry = Retry::new().with_clock(Arc::new(Impatient));
+/// retry.sleep(Some("3600"))?; // an hour's Retry-After, over at once
+/// # Ok::<(), urllib3::Error>(())
+/// ```
 pub trait Clock: Send + Sync + fmt::Debug {
     /// Blocks for `d`.
     fn sleep(&self, d: Duration);
@@ -13,6 +31,18 @@ pub trait Clock: Send + Sync + fmt::Debug {
 }
 
 /// The real clock: [`std::thread::sleep`] and [`SystemTime::now`].
+///
+/// Every [`Retry`](super::Retry) uses it unless given another with `with_clock`.
+///
+/// ```
+/// use std::time::{Duration, Instant, UNIX_EPOCH};
+/// use urllib3::{Clock, SystemClock};
+///
+/// let start = Instant::now();
+/// SystemClock.sleep(Duration::from_millis(10));
+/// assert!(start.elapsed() >= Duration::from_millis(10));
+/// assert!(SystemClock.now() > UNIX_EPOCH);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SystemClock;
 

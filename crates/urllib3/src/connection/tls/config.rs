@@ -202,6 +202,19 @@ impl fmt::Display for TlsVersion {
 }
 
 /// Which name the server's certificate must carry: urllib3's `assert_hostname`.
+///
+/// ```
+/// # let server = testserver::TestServer::start_tls();
+/// use urllib3::{AssertHostname, PoolConfig, PoolManager, RequestMethods, TlsConfig};
+///
+/// // The URL says 127.0.0.1; check the certificate for "localhost" instead.
+/// let tls = TlsConfig::new()
+///     .with_ca_certs(server.ca_file().unwrap())
+///     .with_assert_hostname(AssertHostname::Name("localhost".into()));
+/// let http = PoolManager::with_config(10, PoolConfig { tls, ..PoolConfig::default() });
+/// assert_eq!(http.request("GET", &server.url("/get"))?.status(), 200);
+/// # Ok::<(), urllib3::Error>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub enum AssertHostname {
     /// `None`: the host connected to, or `server_hostname` when it is set.
@@ -214,6 +227,18 @@ pub enum AssertHostname {
 }
 
 /// CA certificates given in memory: urllib3's `ca_cert_data`.
+///
+/// ```
+/// # let server = testserver::TestServer::start_tls();
+/// # let ca_pem = server.ca_pem().unwrap().to_owned();
+/// use urllib3::{CaCertData, PoolConfig, PoolManager, RequestMethods, TlsConfig};
+///
+/// // `ca_pem` holds "-----BEGIN CERTIFICATE-----…", read from a file or a secret store.
+/// let tls = TlsConfig::new().with_ca_cert_data(CaCertData::Pem(ca_pem));
+/// let http = PoolManager::with_config(10, PoolConfig { tls, ..PoolConfig::default() });
+/// assert_eq!(http.request("GET", &server.url("/get"))?.status(), 200);
+/// # Ok::<(), urllib3::Error>(())
+/// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub enum CaCertData {
     /// One or more PEM certificates (a `str` in Python).

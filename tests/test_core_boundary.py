@@ -1,0 +1,44 @@
+"""What crosses between the Rust core and Python: errors, panics, the GIL."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+import urllib3
+from urllib3 import _rs
+from urllib3._errors import CoreError, translate
+from urllib3.exceptions import ProtocolError
+
+
+def test_a_panic_in_the_core_is_an_exception() -> None:
+    with pytest.raises(CoreError) as info:
+        _rs._panic_in_core("boom")
+    kind, message = info.value.args[:2]
+    assert kind == "ProtocolError"
+    assert "internal error in the Rust core: boom" in message
+    assert isinstance(translate(info.value), ProtocolError)
+
+
+def test_the_gil_is_released_while_waiting_on_the_network(server) -> None:
+    # While one thread waits two seconds for /delay/2, another keeps running Python.
+    http = urllib3.PoolManager()
+    done = threading.Event()
+    ticks = 0
+
+    def tick() -> None:
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            time.sleep(0.001)
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    try:
+        http.request("GET", server.url("/delay/1"))
+    finally:
+        done.set()
+        ticker.join()
+    assert ticks > 50
