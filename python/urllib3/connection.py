@@ -24,7 +24,15 @@ from ._base_connection import _TYPE_BODY, ProxyConfig, _ResponseOptions
 from ._collections import HTTPHeaderDict
 from ._errors import CoreError, translate
 from ._version import __version__
-from .exceptions import NameResolutionError, NewConnectionError, ProxyError, SSLError, SystemTimeWarning
+from .exceptions import (
+    ConnectTimeoutError,
+    NameResolutionError,
+    NewConnectionError,
+    ProxyError,
+    SSLError,
+    SystemTimeWarning,
+)
+from .util import connection as _util_connection
 from .util.request import SKIP_HEADER, SKIPPABLE_HEADERS, body_to_chunks
 from .util.ssl_ import is_ipaddress, ssl_wrap_socket  # noqa: F401
 from .util.ssl_match_hostname import CertificateError, match_hostname
@@ -49,6 +57,14 @@ ConnectionError = ConnectionError
 BrokenPipeError = BrokenPipeError
 
 log = logging.getLogger(__name__)
+
+# The functions as shipped: a replacement (a test's patch, a library's hook) sends the
+# connection down the Python path so that the replacement is honoured.
+_ORIGINAL_CREATE_CONNECTION = _util_connection.create_connection
+_HTTP_CLIENT_SEAMS = {
+    name: getattr(_HTTPConnection, name)
+    for name in ("putrequest", "putheader", "endheaders", "send", "_send_output")
+}
 
 port_by_scheme = {"http": 80, "https": 443}
 
@@ -177,7 +193,14 @@ class HTTPConnection(_HTTPConnection):
         self._dns_host = value
 
     def _new_conn(self) -> typing.Any:
-        """Opens the core connection (the GIL is released while connecting)."""
+        """Opens the core connection (the GIL is released while connecting).
+
+        If ``urllib3.util.connection.create_connection`` was replaced (tests and some
+        libraries patch it), the replacement makes a Python socket, and the connection then
+        speaks through it the way http.client does.
+        """
+        if _util_connection.create_connection is not _ORIGINAL_CREATE_CONNECTION:
+            return self._new_python_socket()
         nodelay, keepalive = _socket_flags(self.socket_options)
         try:
             return _rs.Connection.open(
@@ -194,6 +217,27 @@ class HTTPConnection(_HTTPConnection):
                 detail = message.split(" (", 1)[-1].rstrip(")")
                 raise NameResolutionError(self.host, self, socket.gaierror(detail)) from None
             raise translate(e, conn=self) from None
+
+    def _new_python_socket(self) -> socket.socket:
+        try:
+            return _util_connection.create_connection(
+                (self._dns_host, self.port),
+                self.timeout,
+                source_address=self.source_address,
+                socket_options=self.socket_options,
+            )
+        except socket.gaierror as e:
+            raise NameResolutionError(self.host, self, e) from e
+        except socket.timeout as e:
+            raise ConnectTimeoutError(
+                self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
+            ) from e
+        except OSError as e:
+            raise NewConnectionError(self, f"Failed to establish a new connection: {e}") from e
+
+    def _uses_core(self) -> bool:
+        """Whether the socket is the core's (else a Python socket or a stand-in for one)."""
+        return isinstance(self.sock, _rs.Connection)
 
     def connect(self) -> None:
         self.sock = self._new_conn()
@@ -242,7 +286,7 @@ class HTTPConnection(_HTTPConnection):
     def putheader(self, header: str, *values: str) -> None:  # type: ignore[override]
         if not any(isinstance(v, str) and v == SKIP_HEADER for v in values):
             super().putheader(header, *values)
-        elif header.lower() not in SKIPPABLE_HEADERS:
+        elif _str(header).lower() not in SKIPPABLE_HEADERS:
             skippable = "', '".join(h.title() for h in sorted(SKIPPABLE_HEADERS))
             raise ValueError(f"urllib3.util.SKIP_HEADER only supports '{skippable}'")
 
@@ -253,6 +297,9 @@ class HTTPConnection(_HTTPConnection):
                 self.connect()
             else:
                 raise http.client.NotConnected()
+        if not self._uses_core():
+            super().send(data)
+            return
         if hasattr(data, "read"):
             while block := data.read(self.blocksize):
                 self._send_bytes(block)
@@ -288,14 +335,14 @@ class HTTPConnection(_HTTPConnection):
         )
         if headers is None:
             headers = {}
-        if not self._writes_stock_requests():
+        if self.sock is None and self._writes_stock_requests():
+            self.connect()
+        if not (self._uses_core() and self._writes_stock_requests()):
             self._request_step_by_step(method, url, body, headers, chunked)
             return
-        if self.sock is None:
-            self.connect()
         items = list(headers.items())
         for name, value in items:
-            if value == SKIP_HEADER and name.lower() not in SKIPPABLE_HEADERS:
+            if value == SKIP_HEADER and _str(name).lower() not in SKIPPABLE_HEADERS:
                 skippable = "', '".join(h.title() for h in sorted(SKIPPABLE_HEADERS))
                 raise ValueError(f"urllib3.util.SKIP_HEADER only supports '{skippable}'")
         try:
@@ -314,12 +361,13 @@ class HTTPConnection(_HTTPConnection):
             raise translate(e, conn=self) from None
 
     def _writes_stock_requests(self) -> bool:
-        # A subclass that changes how requests are written gets its methods called.
+        # A subclass (or a patch of http.client) that changes how requests are written gets
+        # its methods called.
         cls = type(self)
         return all(
             getattr(cls, name) is getattr(HTTPConnection, name)
             for name in ("putrequest", "putheader", "endheaders", "send", "_send_output")
-        )
+        ) and all(getattr(_HTTPConnection, name) is original for name, original in _HTTP_CLIENT_SEAMS.items())
 
     def _request_step_by_step(
         self,
@@ -400,6 +448,8 @@ class HTTPConnection(_HTTPConnection):
             raise ResponseNotReady()
         options = self._response_options
         self._response_options = None
+        if not self._uses_core():
+            return self._python_getresponse(options)
         # http.client's own state machine would refuse the next request otherwise.
         self._HTTPConnection__state = http.client._CS_IDLE  # type: ignore[attr-defined]
         from .response import HTTPResponse
@@ -424,6 +474,30 @@ class HTTPConnection(_HTTPConnection):
             reason=core.reason,
             preload_content=options.preload_content,
             decode_content=options.decode_content,
+            enforce_content_length=options.enforce_content_length,
+            request_method=options.request_method,
+            request_url=options.request_url,
+        )
+
+
+    def _python_getresponse(self, options: _ResponseOptions) -> HTTPResponse:
+        """http.client reads the head from a Python socket; the body goes through the core."""
+        from .response import HTTPResponse
+
+        if self.sock is not None:
+            self.sock.settimeout(self.timeout)
+        httplib_response = super().getresponse()
+        headers = HTTPHeaderDict(_normalize_header_values(httplib_response.msg))
+        return HTTPResponse(
+            body=httplib_response,
+            headers=headers,
+            status=httplib_response.status,
+            version=httplib_response.version,
+            version_string=getattr(self, "_http_vsn_str", "HTTP/?"),
+            reason=httplib_response.reason,
+            preload_content=options.preload_content,
+            decode_content=options.decode_content,
+            original_response=httplib_response,
             enforce_content_length=options.enforce_content_length,
             request_method=options.request_method,
             request_url=options.request_url,
@@ -494,7 +568,9 @@ class HTTPSConnection(HTTPConnection):
         self.ca_cert_dir = ca_cert_dir and __import__("os").path.expanduser(ca_cert_dir)
         self.ca_cert_data = ca_cert_data
         if cert_reqs is None:
-            cert_reqs = "CERT_REQUIRED" if ssl_context is None else ssl_context.verify_mode
+            from .util.ssl_ import resolve_cert_reqs
+
+            cert_reqs = resolve_cert_reqs(None) if ssl_context is None else ssl_context.verify_mode
         self.cert_reqs = cert_reqs
 
     def set_cert(

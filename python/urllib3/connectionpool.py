@@ -63,11 +63,16 @@ log = logging.getLogger(__name__)
 _TYPE_TIMEOUT = typing.Union[Timeout, float, _TYPE_DEFAULT, None]
 
 
+# A marker meaning "queue.LifoQueue as it is when the pool is made", so that patching
+# queue.LifoQueue (as gevent and tests do) takes effect.
+_DEFAULT_QUEUE_CLASS: typing.Any = object()
+
+
 class ConnectionPool:
     """Base class for pools: a host and port, and a context manager that closes the pool."""
 
     scheme: str | None = None
-    QueueCls = queue.LifoQueue
+    QueueCls = _DEFAULT_QUEUE_CLASS
 
     def __init__(self, host: str, port: int | None = None) -> None:
         if not host:
@@ -94,6 +99,11 @@ class ConnectionPool:
 
     def close(self) -> None:
         """Closes all pooled connections."""
+
+    def _new_pool_queue(self, maxsize: int) -> queue.LifoQueue[typing.Any]:
+        if self.QueueCls is _DEFAULT_QUEUE_CLASS:
+            return queue.LifoQueue(maxsize)
+        return self.QueueCls(maxsize)  # type: ignore[no-any-return]
 
 
 class HTTPConnectionPool(ConnectionPool, RequestMethods):
@@ -124,7 +134,7 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
             retries = Retry.DEFAULT
         self.timeout = timeout
         self.retries = retries
-        self.pool: queue.LifoQueue[typing.Any] | None = self.QueueCls(maxsize)
+        self.pool: queue.LifoQueue[typing.Any] | None = self._new_pool_queue(maxsize)
         self.block = block
         self.proxy = _proxy
         self.proxy_headers = _proxy_headers or {}
@@ -329,8 +339,12 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
         **response_kw: typing.Any,
     ) -> BaseHTTPResponse:
         """Sends a request with retries and same-host redirects, as urllib3 does."""
-        parsed_url = parse_url(url)
-        destination_scheme = None if url.startswith("/") else parsed_url.scheme
+        if url.startswith("/"):
+            parsed_url = None
+            destination_scheme = None
+        else:
+            parsed_url = parse_url(url)
+            destination_scheme = parsed_url.scheme
         if headers is None:
             headers = self.headers
         if not isinstance(retries, Retry):
@@ -339,7 +353,7 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
             release_conn = preload_content
         if assert_same_host and not self.is_same_host(url):
             raise HostChangedError(self, url, retries)
-        if url.startswith("/"):
+        if parsed_url is None:
             url = to_str(_encode_target(url))
         else:
             url = to_str(parsed_url._replace(fragment=None).url)
@@ -352,8 +366,8 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
         err = None
         clean_exit = False
         body_pos = set_file_position(body, body_pos)
+        timeout_obj = self._get_timeout(timeout)
         try:
-            timeout_obj = self._get_timeout(timeout)
             conn = self._get_conn(timeout=pool_timeout)
             conn.timeout = timeout_obj.connect_timeout  # type: ignore[assignment]
             if self.proxy is not None and http_tunnel_required and conn.is_closed:
@@ -596,7 +610,8 @@ def connection_from_url(url: str, **kw: typing.Any) -> HTTPConnectionPool:
     """A pool for the scheme, host and port of ``url``."""
     scheme, _, host, port, *_ = parse_url(url)
     scheme = scheme or "http"
-    port = port or port_by_scheme.get(scheme, 80)
+    if port is None:
+        port = port_by_scheme.get(scheme, 80)
     if scheme == "https":
         return HTTPSConnectionPool(host, port=port, **kw)  # type: ignore[arg-type]
     return HTTPConnectionPool(host, port=port, **kw)  # type: ignore[arg-type]

@@ -306,9 +306,9 @@ class HTTPResponse(BaseHTTPResponse):
             try:
                 self._core = _rs.Response.from_reader(
                     body.fp if wire else body,
-                    status,
-                    reason or "",
-                    version,
+                    status if isinstance(status, int) else 0,
+                    reason if isinstance(reason, str) else "",
+                    version if isinstance(version, int) else 11,
                     list(self.headers.iteritems()),
                     decode_content,
                     enforce_content_length,
