@@ -42,3 +42,25 @@ def test_the_gil_is_released_while_waiting_on_the_network(server) -> None:
         done.set()
         ticker.join()
     assert ticks > 50
+
+
+class _Alarm(Exception):
+    pass
+
+
+def test_signal_handlers_run_while_a_request_waits(server) -> None:
+    # A server that never answers and no timeout: only the signal handler can end the wait,
+    # as it would with Python's own sockets (Ctrl-C, a test runner's timeout).
+    import signal
+
+    def on_alarm(signum, frame):  # type: ignore[no-untyped-def]
+        raise _Alarm()
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, 0.2)
+    try:
+        with pytest.raises(_Alarm):
+            urllib3.PoolManager().request("GET", server.url("/fault/stall-before-headers"), retries=False)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -5,6 +5,8 @@
 //! turns it into the urllib3 exception it names, adding the pool or connection that urllib3
 //! passes to the constructor: only Python knows those objects.
 
+use std::cell::RefCell;
+
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
@@ -17,8 +19,30 @@ create_exception!(
     "A failure in the Rust core: args are (kind, message, url, counts, cause, errno)."
 );
 
-/// Converts a core error (and its chain of core causes) into a `CoreError`.
+thread_local! {
+    /// The exception a Python signal handler raised while this thread waited in the core: it
+    /// replaces the core error that the abandoned wait produced.
+    static PENDING: RefCell<Option<PyErr>> = const { RefCell::new(None) };
+}
+
+/// Runs Python's signal handlers during core socket waits, so Ctrl-C and timeout alarms work
+/// while a request blocks. Installed once when the module loads.
+pub(crate) fn check_signals() -> std::io::Result<()> {
+    Python::attach(|py| py.check_signals()).map_err(|err| {
+        PENDING.with(|p| *p.borrow_mut() = Some(err));
+        std::io::Error::new(
+            std::io::ErrorKind::Interrupted,
+            "interrupted by a signal handler",
+        )
+    })
+}
+
+/// Converts a core error (and its chain of core causes) into a `CoreError`, unless a signal
+/// handler's exception is pending: that one wins, as it would in Python.
 pub(crate) fn to_py(err: urllib3::Error) -> PyErr {
+    if let Some(pending) = PENDING.with(|p| p.borrow_mut().take()) {
+        return pending;
+    }
     Python::attach(|py| match to_args(py, &err) {
         Ok(args) => PyErr::from_type(py.get_type::<CoreError>(), args.unbind()),
         Err(e) => e,

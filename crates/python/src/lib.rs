@@ -23,6 +23,7 @@ fn _panic_in_core(message: String) -> PyResult<()> {
 fn _rs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // A second interpreter-level import (tests reload urllib3) must not fail on the logger.
     let _ = pyo3_log::try_init();
+    urllib3::connection::set_interrupt_check(errors::check_signals);
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("CoreError", m.py().get_type::<errors::CoreError>())?;
     m.add_class::<connection::PyConnection>()?;

@@ -9,6 +9,7 @@ mod encode;
 mod stream;
 mod tcp;
 mod tls;
+mod wait;
 
 use std::io;
 use std::net::SocketAddr;
@@ -18,6 +19,7 @@ use std::time::Duration;
 pub use encode::SKIP_HEADER;
 pub use tcp::SocketConfig;
 pub use tls::{AssertHostname, CaCertData, CertReqs, TlsConfig, TlsVersion};
+pub use wait::{set_interrupt_check, InterruptCheck};
 
 pub(crate) use encode::{BodyFraming, RequestHead};
 pub(crate) use stream::BufStream;
@@ -472,13 +474,10 @@ impl Connection {
             .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))
     }
 
-    fn set_write_timeout(&self, timeout: Option<Duration>) -> Result<()> {
-        match self.stream.transport().tcp() {
-            Some(tcp) => tcp
-                .set_write_timeout(timeout)
-                .map_err(Error::connection_aborted),
-            None => Ok(()),
-        }
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> Result<()> {
+        self.stream
+            .set_write_timeout(timeout)
+            .map_err(Error::connection_aborted)
     }
 
     pub(crate) fn stream(&self) -> &BufStream {

@@ -11,6 +11,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use super::tls::TlsStream;
+use super::wait::{blocking, os_timeout};
 
 /// The transport a connection talks over.
 ///
@@ -116,16 +117,24 @@ pub(crate) struct BufStream {
     start: usize,
     end: usize,
     read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
 }
 
 impl BufStream {
     pub(crate) fn new(transport: Transport) -> Self {
+        // The socket starts with no timeout as far as this buffer knows; with an interrupt
+        // check installed, "no timeout" still means waking every slice to run the check.
+        if let Some(tcp) = transport.tcp() {
+            let _ = tcp.set_read_timeout(os_timeout(None));
+            let _ = tcp.set_write_timeout(os_timeout(None));
+        }
         BufStream {
             transport,
             buf: vec![0; BUFFER_SIZE],
             start: 0,
             end: 0,
             read_timeout: None,
+            write_timeout: None,
         }
     }
 
@@ -164,7 +173,8 @@ impl BufStream {
                 ));
             }
         }
-        let n = self.transport.read(&mut self.buf[self.end..])?;
+        let (transport, buf, end) = (&mut self.transport, &mut self.buf, self.end);
+        let n = blocking(self.read_timeout, || transport.read(&mut buf[end..]))?;
         self.end += n;
         Ok(n)
     }
@@ -174,7 +184,8 @@ impl BufStream {
     pub(crate) fn read_into(&mut self, out: &mut [u8]) -> io::Result<usize> {
         if self.start == self.end {
             if out.len() >= self.buf.len() {
-                return self.transport.read(out);
+                let transport = &mut self.transport;
+                return blocking(self.read_timeout, || transport.read(out));
             }
             if self.fill_more(BUFFER_SIZE)? == 0 {
                 return Ok(0);
@@ -189,11 +200,8 @@ impl BufStream {
     /// Sets the transport's read timeout, skipping the system call when it is unchanged.
     pub(crate) fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         if timeout != self.read_timeout {
-            // A zero duration means "no timeout" to the OS; urllib3 treats an exhausted total as
-            // an immediate timeout, so give the smallest wait the OS takes.
-            let os_timeout = timeout.map(|t| t.max(Duration::from_micros(1)));
             if let Some(tcp) = self.transport.tcp() {
-                tcp.set_read_timeout(os_timeout)?;
+                tcp.set_read_timeout(os_timeout(timeout))?;
             }
             self.read_timeout = timeout;
         }
@@ -204,8 +212,29 @@ impl BufStream {
         self.read_timeout
     }
 
-    pub(crate) fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.transport.write_all(bytes)
+    /// Sets the transport's write timeout, skipping the system call when it is unchanged.
+    pub(crate) fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        if timeout != self.write_timeout {
+            if let Some(tcp) = self.transport.tcp() {
+                tcp.set_write_timeout(os_timeout(timeout))?;
+            }
+            self.write_timeout = timeout;
+        }
+        Ok(())
+    }
+
+    /// Writes all of `bytes`, each write waiting at most the write timeout. (Not
+    /// `Write::write_all`: a timed-out slice must resume where it stopped, not start over.)
+    pub(crate) fn write_all(&mut self, mut bytes: &[u8]) -> io::Result<()> {
+        while !bytes.is_empty() {
+            let transport = &mut self.transport;
+            let n = blocking(self.write_timeout, || transport.write(bytes))?;
+            if n == 0 {
+                return Err(io::Error::from(io::ErrorKind::WriteZero));
+            }
+            bytes = &bytes[n..];
+        }
+        Ok(())
     }
 
     pub(crate) fn flush(&mut self) -> io::Result<()> {

@@ -335,10 +335,12 @@ pub(crate) fn handshake(
             .and_then(|()| tcp.set_write_timeout(t))
             .map_err(Error::connection_aborted)
     };
-    // A zero duration means "no timeout" to the OS; give the smallest wait it takes instead.
-    set_timeouts(&tcp, timeout.map(|t| t.max(Duration::from_micros(1))))?;
+    set_timeouts(&tcp, super::wait::os_timeout(timeout))?;
+    // One budget for the whole handshake, however many reads and writes it takes.
+    let deadline = timeout.map(|t| std::time::Instant::now() + t);
     while conn.is_handshaking() {
-        if let Err(e) = conn.complete_io(&mut tcp) {
+        let step = super::wait::blocking_until(deadline, || conn.complete_io(&mut tcp));
+        if let Err(e) = step {
             return Err(handshake_error(e, timeout));
         }
     }
