@@ -334,7 +334,8 @@ class HTTPResponse(BaseHTTPResponse):
 
     def _init_length(self, request_method: str | None) -> int | None:
         if self._core is not None:
-            return self._core.length_remaining
+            # A chunked body has no length, whatever a Content-Length beside it says.
+            return None if self.chunked else self._core.length_remaining
         length: int | None = None
         content_length = self.headers.get("content-length")
         if content_length is not None:
@@ -467,7 +468,7 @@ class HTTPResponse(BaseHTTPResponse):
 
     def _remaining(self) -> int | None:
         if self._core is not None:
-            return self._core.length_remaining
+            return None if self.chunked else self._core.length_remaining
         if self.length_remaining is None:
             return None
         return max(self.length_remaining - self._fp_bytes_read, 0)

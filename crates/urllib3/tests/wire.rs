@@ -149,6 +149,25 @@ fn replies_are_framed_as_the_rfc_says() {
         ("GET", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n", Err { kind: ErrorKind::Protocol, contains: "InvalidChunkLength(got length b\"zz\", 5 bytes read)" }),
         ("GET", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", Err { kind: ErrorKind::Protocol, contains: "IncompleteRead" }),
         ("GET", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX\r\n0\r\n\r\n", Err { kind: ErrorKind::Protocol, contains: "Connection broken" }),
+        // A server that closes after the last chunk without the final empty line sent it all.
+        (
+            "GET",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nfoo\r\n0\r\n",
+            Ok {
+                status: 200,
+                reason: "OK",
+                headers: &[("Transfer-Encoding", "chunked")],
+                body: b"foo",
+            },
+        ),
+        (
+            "GET",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nfoo\r\n",
+            Err {
+                kind: ErrorKind::Protocol,
+                contains: "Response ended prematurely",
+            },
+        ),
         ("GET", b"HTTP/1.1 abc Oops\r\n\r\n", Err { kind: ErrorKind::Protocol, contains: "BadStatusLine" }),
         ("GET", b"SSH-2.0-OpenSSH_9.2\r\n", Err { kind: ErrorKind::Protocol, contains: "BadStatusLine" }),
         ("GET", b"", Err { kind: ErrorKind::Protocol, contains: "Remote end closed connection without response" }),

@@ -218,7 +218,10 @@ impl BodyReader {
             };
             match state {
                 Chunk::Size => {
-                    let line = self.take_line(MAX_CHUNK_LINE)?;
+                    // urllib3's words for a body that stops where a chunk should start.
+                    let line = self.take_line(MAX_CHUNK_LINE)?.ok_or_else(|| {
+                        Error::new(ErrorKind::Protocol, "Response ended prematurely")
+                    })?;
                     let size =
                         parse_chunk_size(&line).ok_or_else(|| self.invalid_chunk_length(&line))?;
                     self.framing = Framing::Chunked(if size == 0 {
@@ -248,7 +251,7 @@ impl BodyReader {
                     return Ok(n);
                 }
                 Chunk::DataEnd => {
-                    let line = self.take_line(MAX_CHUNK_LINE)?;
+                    let line = self.take_line(MAX_CHUNK_LINE)?.unwrap_or_default();
                     if !line.is_empty() {
                         return Err(self.broken("chunk data was longer than its size line said"));
                     }
@@ -256,19 +259,24 @@ impl BodyReader {
                 }
                 Chunk::Trailers => {
                     // Trailers are read to find the end of the body and then dropped, as
-                    // http.client does.
-                    let line = self.take_line(MAX_TRAILERS)?;
-                    if line.is_empty() {
-                        self.finish(true);
-                        return Ok(0);
+                    // http.client does. A server that closes right after the last chunk,
+                    // without the final empty line, still sent the whole body.
+                    match self.take_line(MAX_TRAILERS)? {
+                        Some(line) if !line.is_empty() => {}
+                        Some(_) => {
+                            self.finish(true);
+                            return Ok(0);
+                        }
+                        None => return Ok(0),
                     }
                 }
             }
         }
     }
 
-    /// Takes one line (without its CRLF or LF) from the connection.
-    fn take_line(&mut self, max: usize) -> Result<Vec<u8>> {
+    /// Takes one line (without its CRLF or LF) from the connection; `None` when the stream
+    /// ends before any byte of it.
+    fn take_line(&mut self, max: usize) -> Result<Option<Vec<u8>>> {
         loop {
             let conn = self.conn.as_mut().ok_or_else(|| {
                 Error::new(
@@ -283,17 +291,19 @@ impl BodyReader {
                     line.pop();
                 }
                 conn.stream_mut().consume(end + 1);
-                return Ok(line);
+                return Ok(Some(line));
             }
             if buffered.len() > max {
                 return Err(self.broken("chunk-size or trailer line too long"));
             }
-            let n = conn
-                .stream_mut()
-                .fill_more(max + 2)
-                .map_err(|e| self.io_error(e))?;
+            let filled = conn.stream_mut().fill_more(max + 2);
+            let nothing = conn.stream().buffered().is_empty();
+            let n = filled.map_err(|e| self.io_error(e))?;
             if n == 0 {
                 self.finish(false);
+                if nothing {
+                    return Ok(None);
+                }
                 return Err(Error::connection_broken(Error::incomplete_read(
                     self.read, 0,
                 )));
