@@ -2,14 +2,15 @@
 //! embedded test server, each printed with what came back.
 
 use std::io::Read;
+use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
-use testserver::{FingerprintHash, TestServer};
+use testserver::{FingerprintHash, HttpProxy, SocksProxy, TestServer};
 use urllib3::request::Form;
 use urllib3::{
-    CertReqs, PoolConfig, PoolManager, RequestMethods, RequestOptions, Response, Retry, Timeout,
-    TlsConfig,
+    CertReqs, PoolConfig, PoolManager, ProxyConfig, ProxyManager, RequestMethods, RequestOptions,
+    Response, Retry, SocksProxyManager, Timeout, TlsConfig,
 };
 
 fn main() {
@@ -34,6 +35,16 @@ fn main() {
     }
     for (title, run) in tls_examples() {
         report(title, run(&tls_server));
+    }
+    let (http_proxy, socks_proxy) = (HttpProxy::start(), SocksProxy::start());
+    let lab = Lab {
+        http: &server,
+        https: &tls_server,
+        proxy: &http_proxy,
+        socks: &socks_proxy,
+    };
+    for (title, run) in proxy_examples() {
+        report(title, run(&lab));
     }
     if failures > 0 {
         eprintln!("\n{failures} example(s) failed");
@@ -219,6 +230,58 @@ fn tls_examples() -> Vec<TlsExample> {
                 .with_assert_fingerprint(&pin);
             let shown = pin.get(..11).unwrap_or(&pin);
             https_get(s, tls, &format!("assert_fingerprint={shown}…"))
+        }),
+    ]
+}
+
+/// The test servers and the test proxies in front of them.
+struct Lab<'a> {
+    http: &'a TestServer,
+    https: &'a TestServer,
+    proxy: &'a HttpProxy,
+    socks: &'a SocksProxy,
+}
+
+type ProxyExample = (&'static str, fn(&Lab<'_>) -> urllib3::Result<String>);
+
+/// Requests through the test HTTP proxy (forwarded, then tunnelled) and the SOCKS proxy.
+fn proxy_examples() -> Vec<ProxyExample> {
+    vec![
+        ("through an HTTP proxy (forwarded)", |lab| {
+            let http = ProxyManager::new(ProxyConfig::new(&lab.proxy.url())?);
+            let r = http.request("GET", &lab.http.url("/get"))?;
+            let seen = lab.proxy.requests().last().map(|p| p.target.clone());
+            Ok(format!(
+                "{} proxy saw GET {}",
+                r.status(),
+                seen.unwrap_or_default()
+            ))
+        }),
+        ("through a CONNECT tunnel (HTTPS)", |lab| {
+            let config = PoolConfig {
+                tls: TlsConfig::new().with_ca_certs(lab.https.ca_file().unwrap_or(Path::new(""))),
+                ..PoolConfig::default()
+            };
+            let http = ProxyManager::with_config(ProxyConfig::new(&lab.proxy.url())?, 1, config);
+            let url = format!("https://localhost:{}/get", lab.https.port());
+            let r = http.request("GET", &url)?;
+            let seen = lab.proxy.requests().last().map(|p| p.target.clone());
+            Ok(format!(
+                "{} proxy saw CONNECT {}",
+                r.status(),
+                seen.unwrap_or_default()
+            ))
+        }),
+        ("through SOCKS5h (the proxy resolves)", |lab| {
+            let http = SocksProxyManager::from_url(&lab.socks.url("socks5h"))?;
+            let url = format!("http://localhost:{}/get", lab.http.port());
+            let r = http.request("GET", &url)?;
+            let seen = lab.socks.requests().last().map(|s| s.host.clone());
+            Ok(format!(
+                "{} proxy resolved {}",
+                r.status(),
+                seen.unwrap_or_default()
+            ))
         }),
     ]
 }

@@ -50,6 +50,11 @@
 //! or requiring a client certificate); [`TestServer::client_cert`] gives
 //! client certificates with their keys in every format clients read.
 //!
+//! Proxies: [`HttpProxy`] forwards absolute-form requests and opens CONNECT
+//! tunnels, optionally over TLS and behind Basic authentication; [`SocksProxy`]
+//! speaks SOCKS4, SOCKS4a and SOCKS5, optionally with username/password. Both
+//! record what they were asked.
+//!
 //! Any request with `close=1` in its query or `Connection: close` is
 //! answered with `Connection: close` and the connection is closed; HTTP/1.0
 //! requests close unless they ask for keep-alive. `Expect: 100-continue`
@@ -59,11 +64,13 @@ mod encoding;
 mod faults;
 mod httpbin;
 mod params;
+mod proxy;
 mod raw;
 mod request;
 mod response;
 mod routes;
 mod server;
+mod socks;
 mod tls;
 
 use std::io;
@@ -72,7 +79,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+pub use proxy::{HttpProxy, ProxiedRequest, ProxyOptions};
 pub use raw::{RawServer, Reply, Then};
+pub use socks::{SocksOptions, SocksProxy, SocksRequest};
 pub use tls::{CertProfile, ClientKeyFormat, ServerTlsVersions, CLIENT_KEY_PASSWORD};
 
 use server::{Ctx, ServerThread};
@@ -333,16 +342,16 @@ impl TestServer {
 
 /// The CA certificate and the client certificates and keys, written to a
 /// private temporary directory.
-struct TlsFiles {
+pub(crate) struct TlsFiles {
     dir: PathBuf,
-    ca_file: PathBuf,
+    pub(crate) ca_file: PathBuf,
     ca_pem: String,
     ca_der: Vec<u8>,
     leaf_der: Vec<u8>,
 }
 
 impl TlsFiles {
-    fn write(setup: &tls::TlsSetup) -> io::Result<TlsFiles> {
+    pub(crate) fn write(setup: &tls::TlsSetup) -> io::Result<TlsFiles> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

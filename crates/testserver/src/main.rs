@@ -1,26 +1,45 @@
-//! `testserver [--http-port N] [--https-port N] [--ignore-stdin]`
+//! `testserver [--http-port N] [--https-port N] [--proxy-port N] [--socks-port N] [--ignore-stdin]`
 //!
-//! Starts a plain and a TLS test server, prints one JSON line with their
-//! URLs and the CA file, and serves until stdin reaches end of file (so a
-//! parent process that dies takes the server with it) or SIGTERM/SIGINT.
-//! `--ignore-stdin` serves until a signal only.
+//! Starts a plain and a TLS test server, an HTTP proxy (forwarding and CONNECT) and a SOCKS
+//! proxy (SOCKS4/4a/5), prints one JSON line with their URLs and the CA file
+//! (`{"http": …, "https": …, "ca_file": …, "proxy": "http://127.0.0.1:P", "socks":
+//! "socks5://127.0.0.1:P"}`), and serves until stdin reaches end of file (so a parent process
+//! that dies takes the server with it) or SIGTERM/SIGINT. `--ignore-stdin` serves until a
+//! signal only.
 
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use testserver::{CertProfile, Options, TestServer};
+use testserver::{
+    CertProfile, HttpProxy, Options, ProxyOptions, SocksOptions, SocksProxy, TestServer,
+};
+
+const USAGE: &str = "usage: testserver [--http-port N] [--https-port N] [--proxy-port N] \
+                     [--socks-port N] [--ignore-stdin]";
 
 /// Command-line options.
 struct Args {
     http_port: u16,
     https_port: u16,
+    proxy_port: u16,
+    socks_port: u16,
     ignore_stdin: bool,
+}
+
+/// Everything the binary runs.
+struct Servers {
+    http: TestServer,
+    https: TestServer,
+    proxy: HttpProxy,
+    socks: SocksProxy,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         http_port: 0,
         https_port: 0,
+        proxy_port: 0,
+        socks_port: 0,
         ignore_stdin: false,
     };
     let mut it = std::env::args().skip(1);
@@ -28,12 +47,10 @@ fn parse_args() -> Result<Args, String> {
         match arg.as_str() {
             "--http-port" => args.http_port = port(it.next())?,
             "--https-port" => args.https_port = port(it.next())?,
+            "--proxy-port" => args.proxy_port = port(it.next())?,
+            "--socks-port" => args.socks_port = port(it.next())?,
             "--ignore-stdin" => args.ignore_stdin = true,
-            "-h" | "--help" => {
-                return Err(
-                    "usage: testserver [--http-port N] [--https-port N] [--ignore-stdin]".into(),
-                )
-            }
+            "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -53,21 +70,20 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let servers = start(&args);
-    let (http, https) = match servers {
+    let servers = match start(&args) {
         Ok(servers) => servers,
         Err(e) => {
             eprintln!("testserver: {e}");
             return ExitCode::FAILURE;
         }
     };
-    announce(&http, &https);
+    announce(&servers);
     wait_for_exit(args.ignore_stdin);
-    drop((http, https));
+    drop(servers);
     ExitCode::SUCCESS
 }
 
-fn start(args: &Args) -> std::io::Result<(TestServer, TestServer)> {
+fn start(args: &Args) -> std::io::Result<Servers> {
     let http = TestServer::start_with(Options {
         port: args.http_port,
         ..Options::default()
@@ -77,21 +93,37 @@ fn start(args: &Args) -> std::io::Result<(TestServer, TestServer)> {
         tls: Some(CertProfile::Default),
         ..Options::default()
     })?;
-    Ok((http, https))
+    let proxy = HttpProxy::start_with(ProxyOptions {
+        port: args.proxy_port,
+        ..ProxyOptions::default()
+    })?;
+    let socks = SocksProxy::start_with(SocksOptions {
+        port: args.socks_port,
+        ..SocksOptions::default()
+    })?;
+    Ok(Servers {
+        http,
+        https,
+        proxy,
+        socks,
+    })
 }
 
 /// Prints the one JSON line the parent process waits for.
-fn announce(http: &TestServer, https: &TestServer) {
-    let ca_file = https
+fn announce(servers: &Servers) {
+    let ca_file = servers
+        .https
         .ca_file()
         .map(|p| p.display().to_string())
         .unwrap_or_default();
     let quote = |s: &str| serde_json::Value::from(s).to_string();
     let line = format!(
-        "{{\"http\": {}, \"https\": {}, \"ca_file\": {}}}",
-        quote(&http.base_url()),
-        quote(&https.base_url()),
-        quote(&ca_file)
+        "{{\"http\": {}, \"https\": {}, \"ca_file\": {}, \"proxy\": {}, \"socks\": {}}}",
+        quote(&servers.http.base_url()),
+        quote(&servers.https.base_url()),
+        quote(&ca_file),
+        quote(&servers.proxy.url()),
+        quote(&servers.socks.url("socks5")),
     );
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{line}");

@@ -131,6 +131,14 @@ impl Reader {
         self.buf.clone()
     }
 
+    /// Takes the bytes that arrived after the current request head (a CONNECT tunnel's first
+    /// bytes, if the client did not wait for the answer).
+    pub(crate) fn take_rest(&mut self) -> Vec<u8> {
+        let rest = self.buf.split_off(self.end.min(self.buf.len()));
+        self.end = self.buf.len();
+        rest
+    }
+
     /// Reads the next request head. Returns `Ok(false)` when the peer closed
     /// the connection cleanly between requests.
     pub(crate) async fn read_head<S>(&mut self, io: &mut S) -> Result<bool, ReadError>

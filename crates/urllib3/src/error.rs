@@ -200,6 +200,7 @@ struct Inner {
     message: String,
     url: Option<String>,
     counts: Option<(u64, u64)>,
+    status: Option<u16>,
     source: Option<BoxError>,
 }
 
@@ -211,6 +212,7 @@ impl Error {
             message: message.into(),
             url: None,
             counts: None,
+            status: None,
             source: None,
         }))
     }
@@ -284,6 +286,29 @@ impl Error {
         self.0.counts
     }
 
+    /// For a `ProxyError` from a refused CONNECT: the status the proxy answered with (407,
+    /// 403, 502, …), also on the "Unable to connect to proxy" error that wraps it.
+    ///
+    /// ```
+    /// # let server = testserver::TestServer::start_tls();
+    /// # let http_proxy = testserver::HttpProxy::start_with(testserver::ProxyOptions {
+    /// #     auth: Some(("user".into(), "pass".into())), ..Default::default() }).unwrap();
+    /// use urllib3::{ErrorKind, ProxyManager, ProxyConfig, RequestOptions, Retry};
+    ///
+    /// // No credentials for a proxy that wants them: the CONNECT is answered 407.
+    /// let http = ProxyManager::new(ProxyConfig::new(&http_proxy.url())?);
+    /// let options = RequestOptions::new().retries(Retry::disabled());
+    /// let err = http.urlopen("GET", &server.url("/get"), options).unwrap_err();
+    /// assert_eq!((err.kind(), err.status()), (ErrorKind::Proxy, Some(407)));
+    /// assert_eq!(err.message(), "Unable to connect to proxy");
+    /// let cause = err.reason().unwrap();
+    /// assert_eq!(cause.message(), "Tunnel connection failed: 407 Proxy Authentication Required");
+    /// # Ok::<(), urllib3::Error>(())
+    /// ```
+    pub fn status(&self) -> Option<u16> {
+        self.0.status
+    }
+
     /// The cause when it is one of ours: `MaxRetryError.reason` in urllib3.
     pub fn reason(&self) -> Option<&Error> {
         self.0.source.as_deref()?.downcast_ref::<Error>()
@@ -292,6 +317,11 @@ impl Error {
     /// Puts `prefix: ` before the message (a pool naming itself, as urllib3's `PoolError` does).
     pub(crate) fn prefixed(mut self, prefix: &str) -> Self {
         self.0.message = format!("{prefix}: {}", self.0.message);
+        self
+    }
+
+    pub(crate) fn with_status(mut self, status: Option<u16>) -> Self {
+        self.0.status = status;
         self
     }
 
@@ -308,6 +338,9 @@ impl fmt::Debug for Error {
             .field("message", &self.0.message);
         if let Some(url) = &self.0.url {
             d.field("url", url);
+        }
+        if let Some(status) = self.0.status {
+            d.field("status", &status);
         }
         if let Some(source) = &self.0.source {
             d.field("source", source);

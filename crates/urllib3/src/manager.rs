@@ -3,16 +3,28 @@
 //! `PoolManager::urlopen` takes absolute URLs, picks (or makes) the pool for each, and follows
 //! redirects across hosts itself: pools only ever see their own host. The Retry state travels
 //! with the request from pool to pool, so one budget covers every hop.
+//!
+//! With a proxy in its settings the manager is urllib3's `ProxyManager` or
+//! `SOCKSProxyManager` (see [`ProxyManager`] and [`SocksProxyManager`]): through an HTTP
+//! proxy, every `http://` URL goes to one pool for the proxy itself, and each `https://` host
+//! gets a pool of tunnels.
+
+mod proxy;
+
+pub use proxy::{proxy_from_url, ProxyManager, SocksProxyManager};
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::connection::{Proxy, ProxyConfig};
 use crate::error::{Error, ErrorKind, Result};
+use crate::headers::HeaderMap;
 use crate::pool::{Attempt, ConnectionPool, FollowUp, PoolConfig, RequestOptions, Scheme};
 use crate::response::Response;
 use crate::url::{parse_url, Url};
 
-/// What identifies a pool: urllib3's `PoolKey` (scheme, host, port and the pool settings).
+/// What identifies a pool: urllib3's `PoolKey` (scheme, host, port and the pool settings, the
+/// proxy included).
 ///
 /// Equal keys share one pool, whichever way the pool was asked for:
 ///
@@ -128,6 +140,10 @@ impl PoolManager {
 
     /// The pool for `host`, `port` and `scheme` (http when `None`), made with `config` or
     /// the manager's settings.
+    ///
+    /// Through an HTTP proxy, an `http` URL (or an `https` one the proxy forwards) gets the
+    /// pool for the proxy itself, shared by all hosts, as urllib3's `ProxyManager` does. A
+    /// proxy manager's proxy replaces the one of a `config` given here.
     pub fn connection_from_host(
         &self,
         host: &str,
@@ -139,13 +155,39 @@ impl PoolManager {
             return Err(Error::new(ErrorKind::LocationValue, "No host specified."));
         }
         let scheme = Scheme::parse(scheme)?;
-        let key = PoolKey {
-            scheme,
-            host: crate::pool::normalize_host(host),
-            port: port.unwrap_or(scheme.default_port()),
-            config: config.map_or_else(|| Arc::clone(&self.inner.config), Arc::new),
+        let config = match config {
+            None => Arc::clone(&self.inner.config),
+            Some(mut config) => {
+                if self.inner.config.proxy.is_some() {
+                    config.proxy = self.inner.config.proxy.clone();
+                }
+                Arc::new(config)
+            }
+        };
+        let key = match self.forwarding_proxy(scheme) {
+            // One pool for every plain http host: the connections are to the proxy.
+            Some(proxy) if scheme == Scheme::Http => PoolKey {
+                scheme,
+                host: crate::pool::normalize_host(proxy.host()),
+                port: proxy.port(),
+                config,
+            },
+            _ => PoolKey {
+                scheme,
+                host: crate::pool::normalize_host(host),
+                port: port.unwrap_or(scheme.default_port()),
+                config,
+            },
         };
         Ok(self.connection_from_pool_key(key))
+    }
+
+    /// The HTTP proxy that requests to `scheme` URLs are forwarded to, if any.
+    fn forwarding_proxy(&self, scheme: Scheme) -> Option<&ProxyConfig> {
+        match &self.inner.config.proxy {
+            Some(Proxy::Http(proxy)) if !proxy.requires_tunnel(scheme) => Some(proxy),
+            _ => None,
+        }
     }
 
     /// The pool for the scheme, host and port of `url`.
@@ -197,6 +239,10 @@ impl PoolManager {
     }
 
     /// Sends a request to an absolute URL, following redirects across hosts.
+    ///
+    /// Through a forwarding proxy the pool is given the absolute URL, and `Accept: */*` is
+    /// added unless the headers have an `Accept` (urllib3's `_set_proxy_headers`; the `Host`
+    /// header comes from the URL).
     pub fn urlopen(&self, method: &str, url: &str, options: RequestOptions) -> Result<Response> {
         let follow = options.redirect;
         let mut attempt = Attempt::new(method, url, options, &self.inner.config);
@@ -206,7 +252,13 @@ impl PoolManager {
         loop {
             let parsed = parse_url(&full_url)?;
             let pool = self.connection_from_parsed(&parsed, None)?;
-            attempt.url = parsed.request_uri();
+            let forwarded = pool.forwarding_proxy().is_some();
+            if forwarded {
+                attempt.url = full_url.clone();
+                accept_anything(&mut attempt.headers);
+            } else {
+                attempt.url = parsed.request_uri();
+            }
             let response = pool.run(&mut attempt)?;
             let location = follow
                 .then(|| crate::pool::redirect_location(&response))
@@ -215,8 +267,13 @@ impl PoolManager {
                 return Ok(response);
             };
             let target = join(&full_url, &location)?;
+            // A forwarding pool's own host is the proxy's: compare with the URL instead.
+            let same_host = |l: &str| match forwarded {
+                true => same_origin(&full_url, l),
+                false => pool.is_same_host(l),
+            };
             match attempt
-                .redirect(response, &target, |l| pool.is_same_host(l))
+                .redirect(response, &target, same_host)
                 .map_err(|e| pool.own(e))?
             {
                 FollowUp::Done(response) => return Ok(response),
@@ -241,6 +298,27 @@ impl fmt::Debug for PoolManager {
             .field("pools", &self.len())
             .finish()
     }
+}
+
+/// Puts `Accept: */*` first unless the headers have an `Accept`.
+fn accept_anything(headers: &mut HeaderMap) {
+    if !headers.contains("accept") {
+        let mut with_accept = HeaderMap::with_capacity(headers.len() + 1);
+        with_accept.append("Accept", "*/*");
+        with_accept.extend(headers);
+        *headers = with_accept;
+    }
+}
+
+/// Whether two absolute URLs have the same scheme, host and port.
+fn same_origin(a: &str, b: &str) -> bool {
+    let origin = |url: &str| {
+        let parsed = parse_url(url).ok()?;
+        let scheme = Scheme::parse(parsed.scheme.as_deref()).ok()?;
+        let host = crate::pool::normalize_host(parsed.host.as_deref()?);
+        Some((scheme, host, parsed.port.unwrap_or(scheme.default_port())))
+    };
+    matches!((origin(a), origin(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// Resolves a `Location` against the URL it answered (RFC 3986 §5.2, as Python's `urljoin`).

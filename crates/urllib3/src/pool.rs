@@ -12,7 +12,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use crate::body::Body;
-use crate::connection::{self, Connection, SocketConfig, TlsConfig};
+use crate::connection::{self, Connection, Proxy, ProxyConfig, SocketConfig, TlsConfig};
 use crate::error::{Error, ErrorKind, Result};
 use crate::headers::HeaderMap;
 use crate::response::{Response, ResponseOptions};
@@ -121,6 +121,11 @@ pub struct PoolConfig {
     /// How HTTPS connections verify the server and present a client certificate (ignored by
     /// plain HTTP pools). The default verifies against the system's trust store.
     pub tls: TlsConfig,
+    /// The proxy connections go through (`None`: straight to the host). Through an HTTP proxy,
+    /// an `https` pool tunnels with CONNECT, and an `http` pool (or an `https` one that an
+    /// HTTPS proxy forwards) sends its requests to the proxy with absolute URLs; through a
+    /// SOCKS proxy, every connection is made by the proxy.
+    pub proxy: Option<Proxy>,
 }
 
 impl Default for PoolConfig {
@@ -134,6 +139,7 @@ impl Default for PoolConfig {
             socket: SocketConfig::default(),
             user_agent: connection::DEFAULT_USER_AGENT.to_owned(),
             tls: TlsConfig::default(),
+            proxy: None,
         }
     }
 }
@@ -548,35 +554,51 @@ impl ConnectionPool {
         self.inner.returned.notify_one();
     }
 
-    /// Opens a new connection to the pool's host (with a TLS handshake for HTTPS).
+    /// Opens a new connection to the pool's host (with a TLS handshake for HTTPS), through the
+    /// pool's proxy if it has one.
     pub fn new_conn(&self, timeout: &Timeout) -> Result<Connection> {
         let n = self.inner.num_connections.fetch_add(1, Ordering::Relaxed) + 1;
         let config = &self.inner.config;
-        match self.inner.scheme {
-            Scheme::Http => {
-                log::debug!(
-                    target: "urllib3.connectionpool",
-                    "Starting new HTTP connection ({n}): {}:{}",
-                    self.host(),
-                    self.port()
-                );
-                Connection::open(self.host(), self.port(), timeout, &config.socket)
+        let (host, port) = (self.host(), self.port());
+        let tls = (self.inner.scheme == Scheme::Https).then_some(&config.tls);
+        log::debug!(
+            target: "urllib3.connectionpool",
+            "Starting new {} connection ({n}): {host}:{port}",
+            if tls.is_some() { "HTTPS" } else { "HTTP" },
+        );
+        match &config.proxy {
+            None => match tls {
+                Some(tls) => Connection::open_tls(host, port, timeout, &config.socket, tls),
+                None => Connection::open(host, port, timeout, &config.socket),
+            },
+            Some(Proxy::Socks(socks)) => {
+                Connection::open_socks(socks, host, port, timeout, &config.socket, tls)
             }
-            Scheme::Https => {
-                log::debug!(
-                    target: "urllib3.connectionpool",
-                    "Starting new HTTPS connection ({n}): {}:{}",
-                    self.host(),
-                    self.port()
-                );
-                Connection::open_tls(
-                    self.host(),
-                    self.port(),
-                    timeout,
-                    &config.socket,
-                    &config.tls,
-                )
+            Some(Proxy::Http(proxy)) if proxy.requires_tunnel(self.inner.scheme) => {
+                Connection::open_tunnel(proxy, host, port, timeout, &config.socket, tls)
             }
+            Some(Proxy::Http(proxy)) => Connection::open_proxy(proxy, timeout, &config.socket),
+        }
+    }
+
+    /// The HTTP proxy this pool forwards its requests to, if it does: its requests then name
+    /// absolute URLs and carry the proxy headers.
+    ///
+    /// ```
+    /// use urllib3::{ConnectionPool, PoolConfig, Proxy, ProxyConfig, Scheme};
+    ///
+    /// let proxy = ProxyConfig::new("http://127.0.0.1:3128")?;
+    /// let config = PoolConfig { proxy: Some(Proxy::Http(proxy)), ..PoolConfig::default() };
+    /// let forwarding = ConnectionPool::with_scheme(Scheme::Http, "example.com", 80, config.clone());
+    /// assert_eq!(forwarding.forwarding_proxy().map(|p| p.port()), Some(3128));
+    /// let tunnel = ConnectionPool::with_scheme(Scheme::Https, "example.com", 443, config);
+    /// assert!(tunnel.forwarding_proxy().is_none());
+    /// # Ok::<(), urllib3::Error>(())
+    /// ```
+    pub fn forwarding_proxy(&self) -> Option<&ProxyConfig> {
+        match &self.inner.config.proxy {
+            Some(Proxy::Http(proxy)) if !proxy.requires_tunnel(self.inner.scheme) => Some(proxy),
+            _ => None,
         }
     }
 
@@ -617,6 +639,10 @@ impl ConnectionPool {
 
     /// One try: take a connection, send, read the head (and the body when preloading).
     fn send_once(&self, request: &mut Attempt) -> Result<Response> {
+        // Worked out before a connection is taken, so a bad URL costs no connection.
+        let route = self
+            .wire_route(request)
+            .map_err(|e| e.with_url(&request.url))?;
         let pooled = self.get_conn(request.options.pool_timeout)?;
         self.inner.num_requests.fetch_add(1, Ordering::Relaxed);
         let mut clock = request.timeout.start();
@@ -631,7 +657,11 @@ impl ConnectionPool {
             },
         };
         clock.connected();
-        if self.inner.scheme == Scheme::Https && !conn.is_verified() {
+        // As urllib3's `_validate_conn`: a verified HTTPS proxy silences the warning too.
+        if self.inner.scheme == Scheme::Https
+            && !conn.is_verified()
+            && conn.proxy_is_verified() != Some(true)
+        {
             // urllib3 warns on every request over an unverified connection, not once per
             // connection; the Python layer turns this into an InsecureRequestWarning.
             log::warn!(
@@ -642,25 +672,63 @@ impl ConnectionPool {
                 self.host()
             );
         }
-        let result = self.exchange(conn, request, &clock);
+        let result = self.exchange(conn, request, &route, &clock);
         match result {
             Ok(response) => Ok(response),
             Err(e) => Err(e.with_url(&request.url)),
         }
     }
 
+    /// The request target, `Host` and headers as they go on the wire: as given for a direct
+    /// connection or a tunnel; for a forwarding proxy, the absolute URL, the target's `Host`,
+    /// and the proxy headers merged over the request's (urllib3's `headers.update`).
+    fn wire_route(&self, request: &Attempt) -> Result<WireRoute> {
+        let Some(proxy) = self.forwarding_proxy() else {
+            return Ok(WireRoute {
+                target: None,
+                host: host_header(self.host(), self.port(), self.inner.scheme),
+                headers: None,
+            });
+        };
+        let target = if request.url.starts_with('/') {
+            let host = host_header(self.host(), self.port(), self.inner.scheme);
+            format!("{}://{host}{}", self.inner.scheme.as_str(), request.url)
+        } else {
+            request.url.clone()
+        };
+        let host = parse_url(&target)?.netloc().unwrap_or_default();
+        let mut headers = request.headers.clone();
+        let mut replaced: Vec<&str> = Vec::new();
+        let proxy_headers = proxy.proxy_headers();
+        for (name, value) in proxy_headers.iter() {
+            // The first line of a name replaces the request's in place; repeats follow it.
+            if replaced.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                headers.append(name, value);
+            } else {
+                headers.insert(name, value);
+                replaced.push(name);
+            }
+        }
+        Ok(WireRoute {
+            target: Some(target),
+            host,
+            headers: Some(headers),
+        })
+    }
+
     fn exchange(
         &self,
         conn: Connection,
         request: &mut Attempt,
+        route: &WireRoute,
         clock: &crate::timeout::TimeoutClock,
     ) -> Result<Response> {
-        let host = host_header(self.host(), self.port(), self.inner.scheme);
+        let target = route.target.as_deref().unwrap_or(&request.url);
         let wire = connection::Request {
             method: &request.method,
-            target: &request.url,
-            host: &host,
-            headers: &request.headers,
+            target,
+            host: &route.host,
+            headers: route.headers.as_ref().unwrap_or(&request.headers),
             chunked: request.options.chunked,
             user_agent: &self.inner.config.user_agent,
         };
@@ -691,7 +759,7 @@ impl ConnectionPool {
             self.host(),
             self.port(),
             request.method,
-            request.url,
+            target,
             response.version().as_str(),
             response.status(),
             response.length_remaining().map_or_else(|| "None".to_owned(), |n| n.to_string())
@@ -760,6 +828,13 @@ impl fmt::Debug for ConnectionPool {
             .field("num_requests", &self.num_requests())
             .finish()
     }
+}
+
+/// How one request goes on the wire; `None` fields mean "as the request has it".
+struct WireRoute {
+    target: Option<String>,
+    host: String,
+    headers: Option<HeaderMap>,
 }
 
 /// What `urlopen` does after a response arrived.

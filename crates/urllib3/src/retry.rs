@@ -715,6 +715,7 @@ fn duplicate(err: &Error) -> Error {
     if let Some((partial, expected)) = err.counts() {
         copy = copy.with_counts(partial, expected);
     }
+    copy = copy.with_status(err.status());
     if let Some(cause) = err.reason() {
         copy = copy.with_source(duplicate(cause));
     } else if let Some(cause) = StdError::source(err) {

@@ -1,11 +1,17 @@
-//! One HTTP/1.1 connection: open it (over TCP, or TLS with [`TlsConfig`]), send a request on
-//! it, read the response head.
+//! One HTTP/1.1 connection: open it (over TCP, or TLS with [`TlsConfig`], directly or through
+//! a proxy), send a request on it, read the response head.
+//!
+//! A connection is built in layers, each on the one before: a TCP socket; a SOCKS handshake on
+//! it ([`SocksConfig`]); or TLS to an HTTPS proxy and a CONNECT tunnel through it
+//! ([`ProxyConfig`]); then TLS to the server.
 //!
 //! A [`Connection`] is what a pool keeps. It owns the transport and its read buffer; a
 //! [`Response`] borrows nothing and takes the connection with it while the body is read, then
 //! hands it back through a release hook (see [`crate::response`]).
 
 mod encode;
+mod proxy;
+mod socks;
 mod stream;
 mod tcp;
 mod tls;
@@ -17,6 +23,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use encode::SKIP_HEADER;
+pub use proxy::ProxyConfig;
+pub use socks::{SocksConfig, SocksVersion};
 pub use tcp::SocketConfig;
 pub use tls::{AssertHostname, CaCertData, CertReqs, TlsConfig, TlsVersion};
 pub use wait::{set_interrupt_check, InterruptCheck};
@@ -26,7 +34,7 @@ pub(crate) use stream::BufStream;
 pub(crate) use tcp::os_error_text;
 
 use crate::body::Body;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::headers::HeaderMap;
 use crate::response::{head, Response, ResponseOptions};
 use crate::timeout::Timeout;
@@ -64,6 +72,30 @@ pub struct Connection {
     tls_config: Option<Arc<rustls::ClientConfig>>,
     /// Whether urllib3 would call the connection verified (`is_verified`).
     verified: bool,
+    /// Through an HTTP proxy: whether the proxy's certificate was verified
+    /// (`proxy_is_verified`); `None` without such a proxy.
+    proxy_verified: Option<bool>,
+}
+
+/// The proxy a connection goes through.
+///
+/// ```
+/// use urllib3::{Proxy, ProxyConfig, SocksConfig};
+///
+/// let http = Proxy::Http(ProxyConfig::new("http://127.0.0.1:3128")?);
+/// let socks = Proxy::Socks(SocksConfig::from_url("socks5h://127.0.0.1:1080")?);
+/// assert_ne!(http, socks);
+/// # Ok::<(), urllib3::Error>(())
+/// ```
+// One per pool configuration, which pools share through an Arc: the size difference costs
+// nothing, and boxing would make every caller write `Box::new`.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Proxy {
+    /// An HTTP or HTTPS proxy: requests are forwarded to it, or tunnelled with CONNECT.
+    Http(ProxyConfig),
+    /// A SOCKS proxy: every connection is made through it.
+    Socks(SocksConfig),
 }
 
 /// A request as it goes out on a connection.
@@ -104,14 +136,7 @@ impl Connection {
     /// Opens a TCP connection within the connect timeout of `timeout`.
     pub fn open(host: &str, port: u16, timeout: &Timeout, socket: &SocketConfig) -> Result<Self> {
         let tcp = tcp::connect(host, port, timeout.connect_timeout(), socket)?;
-        Ok(Connection {
-            stream: BufStream::new(Transport::Tcp(tcp)),
-            host: host.to_owned(),
-            port,
-            requests: 0,
-            tls_config: None,
-            verified: false,
-        })
+        Ok(Connection::over(Transport::Tcp(tcp), host, port))
     }
 
     /// Opens a TCP connection and completes a TLS handshake on it, both within the connect
@@ -142,15 +167,148 @@ impl Connection {
     ) -> Result<Self> {
         let connect_timeout = timeout.connect_timeout();
         let tcp = tcp::connect(host, port, connect_timeout, socket)?;
-        let (stream, config) = tls::handshake(tcp, host, tls, connect_timeout)?;
-        Ok(Connection {
-            stream: BufStream::new(Transport::Tls(stream)),
+        Connection::finish(Transport::Tcp(tcp), host, port, Some(tls), connect_timeout)
+    }
+
+    /// Opens a connection to `host:port` through a SOCKS proxy (urllib3's `SOCKSConnection`),
+    /// with TLS to the server inside it when `tls` is given. The proxy handshake and the TLS
+    /// handshake each get the connect timeout.
+    ///
+    /// A proxy that refuses is a `NewConnectionError` with the SOCKS error text; one that does
+    /// not answer in time, a `ConnectTimeoutError`.
+    ///
+    /// ```
+    /// # let server = testserver::TestServer::start();
+    /// # let socks_proxy = testserver::SocksProxy::start();
+    /// use urllib3::{Body, Connection, HeaderMap, SocksConfig, Timeout};
+    ///
+    /// let socks = SocksConfig::from_url(&socks_proxy.url("socks5h"))?;
+    /// let conn = Connection::open_socks(&socks, "localhost", server.port(), &Timeout::new(), &Default::default(), None)?;
+    /// let response = conn.request("GET", "/get", "localhost", &HeaderMap::new(), Body::Empty, &Timeout::new())?;
+    /// assert_eq!(response.status(), 200);
+    /// # Ok::<(), urllib3::Error>(())
+    /// ```
+    pub fn open_socks(
+        socks: &SocksConfig,
+        host: &str,
+        port: u16,
+        timeout: &Timeout,
+        socket: &SocketConfig,
+        tls: Option<&TlsConfig>,
+    ) -> Result<Self> {
+        let connect_timeout = timeout.connect_timeout();
+        let tcp = socks::connect(socks, host, port, connect_timeout, socket)?;
+        Connection::finish(Transport::Tcp(tcp), host, port, tls, connect_timeout)
+    }
+
+    /// Opens a connection to `host:port` through a CONNECT tunnel of an HTTP or HTTPS proxy,
+    /// with TLS to the server inside the tunnel when `tls` is given (TLS inside TLS through an
+    /// HTTPS proxy). The proxy headers (with `Proxy-Authorization` from the proxy URL) go on
+    /// the CONNECT only.
+    ///
+    /// Failing to reach the proxy, or a CONNECT answered with another status than 200, is a
+    /// `ProxyError("Unable to connect to proxy")` whose cause says why; for a refused CONNECT,
+    /// [`Error::status`] is the proxy's status (407, 403, 502, …).
+    ///
+    /// ```
+    /// # let server = testserver::TestServer::start_tls();
+    /// # let http_proxy = testserver::HttpProxy::start();
+    /// use urllib3::{Body, Connection, HeaderMap, ProxyConfig, Timeout, TlsConfig};
+    ///
+    /// let proxy = ProxyConfig::new(&http_proxy.url())?;
+    /// let tls = TlsConfig::new().with_ca_certs(server.ca_file().unwrap());
+    /// let conn = Connection::open_tunnel(&proxy, "localhost", server.port(), &Timeout::new(), &Default::default(), Some(&tls))?;
+    /// assert!(conn.is_verified());
+    /// assert_eq!(conn.proxy_is_verified(), Some(false)); // a plain http:// proxy
+    /// let response = conn.request("GET", "/get", "localhost", &HeaderMap::new(), Body::Empty, &Timeout::new())?;
+    /// assert_eq!(response.status(), 200);
+    /// # Ok::<(), urllib3::Error>(())
+    /// ```
+    pub fn open_tunnel(
+        proxy: &ProxyConfig,
+        host: &str,
+        port: u16,
+        timeout: &Timeout,
+        socket: &SocketConfig,
+        tls: Option<&TlsConfig>,
+    ) -> Result<Self> {
+        let connect_timeout = timeout.connect_timeout();
+        let reached = proxy::reach(proxy, connect_timeout, socket)?;
+        let mut transport = reached.transport;
+        let headers = proxy.proxy_headers();
+        proxy::tunnel(&mut transport, host, port, &headers, connect_timeout).map_err(|e| {
+            // A refused tunnel is a failure to connect to the proxy, as in urllib3; a timeout
+            // or a broken answer is reported as it is.
+            if e.kind() == ErrorKind::Proxy {
+                proxy::unable_to_connect(e, proxy.scheme() == crate::Scheme::Https)
+            } else {
+                e
+            }
+        })?;
+        let mut conn = Connection::finish(transport, host, port, tls, connect_timeout)?;
+        conn.proxy_verified = Some(reached.verified);
+        Ok(conn)
+    }
+
+    /// Opens a connection to an HTTP or HTTPS proxy itself, for requests forwarded to it with
+    /// absolute URLs as their targets. The connection is never verified in urllib3's sense
+    /// (the proxy, not us, checks the server); [`Connection::proxy_is_verified`] says whether
+    /// the proxy's own certificate was.
+    ///
+    /// ```
+    /// # let server = testserver::TestServer::start();
+    /// # let http_proxy = testserver::HttpProxy::start();
+    /// use urllib3::{Body, Connection, HeaderMap, ProxyConfig, Timeout};
+    ///
+    /// let proxy = ProxyConfig::new(&http_proxy.url())?;
+    /// let conn = Connection::open_proxy(&proxy, &Timeout::new(), &Default::default())?;
+    /// let host = format!("127.0.0.1:{}", server.port());
+    /// let url = server.url("/get");
+    /// let response = conn.request("GET", &url, &host, &proxy.proxy_headers(), Body::Empty, &Timeout::new())?;
+    /// assert_eq!(response.status(), 200);
+    /// # Ok::<(), urllib3::Error>(())
+    /// ```
+    pub fn open_proxy(
+        proxy: &ProxyConfig,
+        timeout: &Timeout,
+        socket: &SocketConfig,
+    ) -> Result<Self> {
+        let reached = proxy::reach(proxy, timeout.connect_timeout(), socket)?;
+        let mut conn = Connection::over(reached.transport, proxy.host(), proxy.port());
+        conn.tls_config = reached.tls_config;
+        conn.proxy_verified = Some(reached.verified);
+        Ok(conn)
+    }
+
+    /// A connection over an established transport, with TLS to `host` on top when `tls` is
+    /// given (the last layer of every way of connecting).
+    fn finish(
+        transport: Transport,
+        host: &str,
+        port: u16,
+        tls: Option<&TlsConfig>,
+        connect_timeout: Option<Duration>,
+    ) -> Result<Self> {
+        let Some(tls) = tls else {
+            return Ok(Connection::over(transport, host, port));
+        };
+        let (stream, config) = tls::handshake(transport, host, tls, connect_timeout)?;
+        let mut conn = Connection::over(Transport::Tls(stream), host, port);
+        conn.tls_config = Some(config);
+        conn.verified = tls.is_verified();
+        Ok(conn)
+    }
+
+    fn over(transport: Transport, host: &str, port: u16) -> Self {
+        Connection {
+            stream: BufStream::new(transport),
             host: host.to_owned(),
             port,
             requests: 0,
-            tls_config: Some(config),
-            verified: tls.is_verified(),
-        })
+            tls_config: None,
+            verified: false,
+            proxy_verified: None,
+        }
     }
 
     /// Whether the connection is over TLS.
@@ -163,6 +321,12 @@ impl Connection {
     /// `InsecureRequestWarning` about.
     pub fn is_verified(&self) -> bool {
         self.verified
+    }
+
+    /// Through an HTTP or HTTPS proxy: whether the proxy's certificate was verified (urllib3's
+    /// `proxy_is_verified`; always false for an `http://` proxy). `None` without one.
+    pub fn proxy_is_verified(&self) -> Option<bool> {
+        self.proxy_verified
     }
 
     /// The negotiated TLS version as Python's `SSLSocket.version()` names it (`"TLSv1.3"`).
@@ -422,10 +586,8 @@ impl Connection {
         }
         // TLS may have read ahead of us: decrypted bytes nobody asked for, or the server's
         // close_notify, both sitting in rustls rather than in the socket.
-        if let Some(tls) = self.stream.transport().tls() {
-            if !tls.wants_read() {
-                return true;
-            }
+        if self.stream.transport().tls_has_unread() {
+            return true;
         }
         let Some(tcp) = self.stream.transport().tcp() else {
             // A reader-backed connection carries one response and nothing after it.
@@ -457,14 +619,7 @@ impl Connection {
     /// A connection that reads a response from `reader` instead of a socket: for responses
     /// built by hand (urllib3's `HTTPResponse(body=file)`). It cannot send requests.
     pub fn from_reader(reader: Box<dyn io::Read + Send>) -> Self {
-        Connection {
-            stream: BufStream::new(Transport::Reader(reader)),
-            host: String::new(),
-            port: 0,
-            requests: 0,
-            tls_config: None,
-            verified: false,
-        }
+        Connection::over(Transport::Reader(reader), "", 0)
     }
 
     fn socket(&self) -> io::Result<&std::net::TcpStream> {

@@ -13,10 +13,14 @@ use std::time::Duration;
 use super::tls::TlsStream;
 use super::wait::{blocking, os_timeout};
 
-/// The transport a connection talks over.
+/// The transport a connection talks over, built in layers: a TCP socket, on which a SOCKS
+/// handshake or a CONNECT exchange may run first, then TLS, possibly TLS inside the TLS to an
+/// HTTPS proxy.
 ///
-/// An enum rather than a trait object: the set is closed (TCP and TLS now; tunnels and SOCKS
-/// wrap them later) and matching keeps the per-read cost to a branch.
+/// An enum rather than a trait object: the set is closed and matching keeps the per-read cost
+/// to a branch. TLS wraps a `Transport` in turn, so TLS inside TLS is one more layer rather
+/// than another variant, and the socket under every layer stays reachable through
+/// [`Transport::tcp`].
 pub(crate) enum Transport {
     Tcp(TcpStream),
     /// Boxed: the rustls state is large and a plain connection should not pay for it.
@@ -42,12 +46,23 @@ impl Transport {
     pub(crate) fn tcp(&self) -> Option<&TcpStream> {
         match self {
             Transport::Tcp(s) => Some(s),
-            Transport::Tls(s) => Some(&s.sock),
+            Transport::Tls(s) => s.sock.tcp(),
             Transport::Reader(_) => None,
         }
     }
 
-    /// The TLS session, for a TLS transport.
+    /// Whether some TLS layer holds bytes nobody asked for yet: decrypted data, or the peer's
+    /// close_notify. Each layer is asked, because with TLS inside TLS the outer session may
+    /// have decrypted records that the inner one has not read.
+    pub(crate) fn tls_has_unread(&self) -> bool {
+        match self {
+            Transport::Tls(s) => !s.conn.wants_read() || s.sock.tls_has_unread(),
+            Transport::Tcp(_) | Transport::Reader(_) => false,
+        }
+    }
+
+    /// The outermost TLS session, for a TLS transport: the one with the server the requests
+    /// go to (the target through a tunnel, or the proxy itself when forwarding).
     pub(crate) fn tls(&self) -> Option<&rustls::ClientConnection> {
         match self {
             Transport::Tls(s) => Some(&s.conn),

@@ -80,3 +80,37 @@ pub(crate) fn blocking_until<T>(
         }
     }
 }
+
+/// Reads exactly `buf.len()` bytes, each wait interruptible and all of them within `deadline`
+/// (the proxy handshakes: SOCKS replies, the CONNECT answer). End of stream is an
+/// `UnexpectedEof` error.
+pub(crate) fn read_exact_until(
+    reader: &mut impl io::Read,
+    buf: &mut [u8],
+    deadline: Option<Instant>,
+) -> io::Result<()> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match blocking_until(deadline, || reader.read(&mut buf[filled..]))? {
+            0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+            n => filled += n,
+        }
+    }
+    Ok(())
+}
+
+/// Writes all of `bytes`, resuming after a wait that ended without writing them all.
+pub(crate) fn write_all_until(
+    writer: &mut impl io::Write,
+    bytes: &[u8],
+    deadline: Option<Instant>,
+) -> io::Result<()> {
+    let mut sent = 0;
+    while sent < bytes.len() {
+        match blocking_until(deadline, || writer.write(&bytes[sent..]))? {
+            0 => return Err(io::ErrorKind::WriteZero.into()),
+            n => sent += n,
+        }
+    }
+    blocking_until(deadline, || writer.flush())
+}

@@ -25,7 +25,6 @@ mod verify;
 
 use std::ffi::OsString;
 use std::io;
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
@@ -34,14 +33,16 @@ use rustls::client::ClientConnection;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, RootCertStore, StreamOwned, SupportedProtocolVersion};
 
+use super::stream::Transport;
 use crate::error::{Error, ErrorKind, Result};
 
 pub(crate) use ciphers::openssl_name;
 use config::normalize_name;
 pub use config::{AssertHostname, CaCertData, CertReqs, TlsConfig, TlsVersion};
 
-/// A TLS stream over a TCP socket, as the transport holds it.
-pub(crate) type TlsStream = StreamOwned<ClientConnection, TcpStream>;
+/// A TLS stream as the transport holds it: over a TCP socket, or over the TLS stream to an
+/// HTTPS proxy (TLS inside TLS).
+pub(crate) type TlsStream = StreamOwned<ClientConnection, Transport>;
 
 /// Builds the rustls configuration for `tls` (the cache calls this on a miss).
 fn build(tls: &TlsConfig) -> Result<ClientConfig> {
@@ -316,10 +317,10 @@ mod cache {
     }
 }
 
-/// Wraps a connected socket in TLS and completes the handshake within `timeout` (urllib3 gives
-/// the handshake the connect timeout).
+/// Wraps a connected transport (a socket, or a tunnel through a proxy) in TLS and completes
+/// the handshake within `timeout` (urllib3 gives the handshake the connect timeout).
 pub(crate) fn handshake(
-    mut tcp: TcpStream,
+    mut transport: Transport,
     host: &str,
     tls: &TlsConfig,
     timeout: Option<Duration>,
@@ -330,24 +331,30 @@ pub(crate) fn handshake(
         .map_err(|e| ssl_error(format!("invalid server hostname {name:?}: {e}")))?;
     let mut conn = ClientConnection::new(Arc::clone(&config), server_name)
         .map_err(|e| ssl_error(verify::describe(&e)).with_source(e))?;
-    let set_timeouts = |tcp: &TcpStream, t: Option<Duration>| {
-        tcp.set_read_timeout(t)
-            .and_then(|()| tcp.set_write_timeout(t))
-            .map_err(Error::connection_aborted)
-    };
-    set_timeouts(&tcp, super::wait::os_timeout(timeout))?;
+    set_timeouts(&transport, super::wait::os_timeout(timeout))?;
     // One budget for the whole handshake, however many reads and writes it takes.
     let deadline = timeout.map(|t| std::time::Instant::now() + t);
     while conn.is_handshaking() {
-        let step = super::wait::blocking_until(deadline, || conn.complete_io(&mut tcp));
+        let step = super::wait::blocking_until(deadline, || conn.complete_io(&mut transport));
         if let Err(e) = step {
             return Err(handshake_error(e, timeout));
         }
     }
     // Reads and writes set their own timeouts from here; start from none, which is what the
     // connection's read buffer assumes.
-    set_timeouts(&tcp, None)?;
-    Ok((Box::new(StreamOwned::new(conn, tcp)), config))
+    set_timeouts(&transport, None)?;
+    Ok((Box::new(StreamOwned::new(conn, transport)), config))
+}
+
+/// Sets the read and write timeouts of the socket under `transport`.
+pub(crate) fn set_timeouts(transport: &Transport, timeout: Option<Duration>) -> Result<()> {
+    match transport.tcp() {
+        Some(tcp) => tcp
+            .set_read_timeout(timeout)
+            .and_then(|()| tcp.set_write_timeout(timeout))
+            .map_err(Error::connection_aborted),
+        None => Ok(()),
+    }
 }
 
 /// Sorts a failed handshake into urllib3's classes: TLS failures are `SSLError`s saying why, a
