@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUITE := ../shared/harness/urllib3-suite.sh
 
-.PHONY: all build demo test test-rust test-python suite lint fmt clean venv python
+.PHONY: all build demo test test-rust test-interop test-python suite lint fmt clean venv python
 
 all: build
 
@@ -20,11 +20,15 @@ demo: venv
 	$(VENV)/bin/maturin develop -q --release
 	$(PY) examples/demo.py
 
-## test: build everything and run every test suite: Rust, pytest, and urllib3's own suite.
-test: test-rust test-python suite
+## test: build everything and run every test suite: Rust, proxy interop (squid and dante from
+## Debian), pytest, and urllib3's own suite.
+test: test-rust test-interop test-python suite
 
 test-rust:
 	$(CARGO) test --workspace
+
+test-interop:
+	tests/interop/run-interop.sh
 
 # The virtualenv holds our package (built by maturin) and what the tests need from PyPI.
 $(PY):

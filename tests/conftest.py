@@ -15,17 +15,19 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 def _server_binary() -> pathlib.Path:
     target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    for profile in ("release", "debug"):
-        candidate = target / profile / "testserver"
-        if candidate.exists():
-            return candidate
-    raise RuntimeError("testserver binary not built: run `cargo build -p testserver`")
+    built = [p for p in (target / "release" / "testserver", target / "debug" / "testserver") if p.exists()]
+    if not built:
+        raise RuntimeError("testserver binary not built: run `cargo build -p testserver`")
+    # The most recent build is the one that matches the sources.
+    return max(built, key=lambda p: p.stat().st_mtime)
 
 
 class Server(typing.NamedTuple):
     http: str
     https: str
     ca_file: str
+    proxy: str
+    socks: str
 
     def url(self, path: str) -> str:
         return self.http + path
@@ -42,7 +44,7 @@ def server() -> typing.Iterator[Server]:
     assert proc.stdout is not None
     info = json.loads(proc.stdout.readline())
     try:
-        yield Server(info["http"], info["https"], info["ca_file"])
+        yield Server(info["http"], info["https"], info["ca_file"], info["proxy"], info["socks"])
     finally:
         assert proc.stdin is not None
         proc.stdin.close()  # the server exits when its stdin closes

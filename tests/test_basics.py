@@ -103,3 +103,20 @@ def test_cookies_are_readable_where_requests_reads_them(server) -> None:
     r = http.request("GET", server.url("/response-headers?Set-Cookie=a%3D1&Set-Cookie=b%3D2"))
     assert r._original_response.msg.get_all("Set-Cookie", []) == ["a=1", "b=2"]
     assert json.loads(r.data)
+
+
+def test_http_proxy_forwards_and_tunnels(server) -> None:
+    proxy = urllib3.ProxyManager(server.proxy, ca_certs=server.ca_file)
+    r = proxy.request("GET", server.url("/get"))
+    assert r.status == 200
+    r = proxy.request("GET", server.https + "/get")
+    assert r.status == 200
+    assert r.json()["url"].startswith("https://")
+
+
+def test_socks5h_proxy(server) -> None:
+    from urllib3.contrib.socks import SOCKSProxyManager
+
+    socks = SOCKSProxyManager(server.socks.replace("socks5://", "socks5h://"), ca_certs=server.ca_file)
+    assert socks.request("GET", server.url("/get")).status == 200
+    assert socks.request("GET", server.https + "/get").status == 200

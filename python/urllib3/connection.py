@@ -201,22 +201,95 @@ class HTTPConnection(_HTTPConnection):
         """
         if _util_connection.create_connection is not _ORIGINAL_CREATE_CONNECTION:
             return self._new_python_socket()
+        return self._open_core(tls=None)
+
+    def _open_core(self, tls: dict[str, typing.Any] | None) -> typing.Any:
+        """Opens the core connection: direct, through a CONNECT tunnel (``set_tunnel``), or
+        through a SOCKS proxy; with TLS to the target when ``tls`` is given."""
         nodelay, keepalive = _socket_flags(self.socket_options)
+        host, port = self._dns_host.strip("[]"), self.port
+        route: dict[str, typing.Any] = {}
+        if self._tunnel_host:
+            host, port = self._tunnel_host.strip("[]"), self._tunnel_port
+            route["proxy"] = {
+                "url": self.proxy.url if self.proxy else f"{self._tunnel_scheme or 'http'}://{self._dns_host}:{self.port}",
+                "headers": [(_str(k), _str(v)) for k, v in (self._tunnel_headers or {}).items()],
+                "tls": self._proxy_tls_arguments(),
+            }
+        elif self.proxy is not None and self.proxy.scheme == "https" and tls is not None:
+            # Forwarding through an HTTPS proxy: the TLS is with the proxy itself.
+            route["proxy"] = {"url": self.proxy.url, "tls": self._proxy_tls_arguments(), "forwarding": True}
+            tls = None
+        socks = getattr(self, "_socks_options", None)
+        if socks:
+            route["socks"] = _socks_arguments(socks)
         try:
             return _rs.Connection.open(
-                self._dns_host.strip("[]"),
-                self.port,
+                host,
+                port,
                 timeout=_seconds(self.timeout),
                 source_address=self.source_address,
                 nodelay=nodelay,
                 keepalive=keepalive,
+                tls=tls,
+                **route,
             )
         except CoreError as e:
-            kind, message = e.args[0], e.args[1]
-            if kind == "NameResolutionError":
-                detail = message.split(" (", 1)[-1].rstrip(")")
-                raise NameResolutionError(self.host, self, socket.gaierror(detail)) from None
-            raise translate(e, conn=self) from None
+            raise self._connect_error(e) from None
+
+    def _proxy_tls_arguments(self) -> dict[str, typing.Any] | None:
+        """TLS settings for an HTTPS proxy: the connection's CA settings, with the proxy's
+        own context, hostname and fingerprint settings on top, as urllib3 does."""
+        if self.proxy is None or self.proxy.scheme != "https":
+            return None
+        args: dict[str, typing.Any] = {"cert_reqs": int(ssl.CERT_REQUIRED)}
+        for name in ("ca_certs", "ca_cert_dir"):
+            if getattr(self, name, None):
+                args[name] = getattr(self, name)
+        data = getattr(self, "ca_cert_data", None)
+        if isinstance(data, str):
+            args["ca_cert_pem"] = data
+        elif data is not None:
+            args["ca_cert_der"] = bytes(data)
+        config = self.proxy_config
+        if config is not None:
+            if config.assert_hostname is False:
+                args["check_hostname"] = False
+            elif config.assert_hostname:
+                args["assert_hostname"] = config.assert_hostname
+            if config.assert_fingerprint:
+                args["assert_fingerprint"] = config.assert_fingerprint
+            if config.ssl_context is not None:
+                _apply_context(config.ssl_context, args)
+        return args
+
+    def _connect_error(self, e: CoreError) -> BaseException:
+        """urllib3's exception for a failed connect, with this connection as its subject."""
+        kind, message = e.args[0], e.args[1]
+        if kind == "NameResolutionError":
+            detail = message.split(" (", 1)[-1].rstrip(")")
+            return NameResolutionError(self.host, self, socket.gaierror(detail))
+        if kind == "SSLError":
+            return SSLError(message)
+        if kind == "ProxyError":
+            cause = e.args[4]
+            reason = translate(CoreError(*cause), conn=self) if cause else OSError(message)
+            return ProxyError(message, reason)
+        return translate(e, conn=self)
+
+    def set_tunnel(
+        self,
+        host: str,
+        port: int | None = None,
+        headers: typing.Mapping[str, str] | None = None,
+        scheme: str = "http",
+    ) -> None:
+        if scheme not in ("http", "https"):
+            raise ValueError(
+                f"Invalid proxy scheme for tunneling: {scheme!r}, must be either 'http' or 'https'"
+            )
+        super().set_tunnel(host, port=port, headers=headers)
+        self._tunnel_scheme = scheme
 
     def _new_python_socket(self) -> socket.socket:
         try:
@@ -609,29 +682,14 @@ class HTTPSConnection(HTTPConnection):
                 ),
                 SystemTimeWarning,
             )
-        nodelay, keepalive = _socket_flags(self.socket_options)
-        try:
-            self.sock = _rs.Connection.open_tls(
-                self._dns_host.strip("[]"),
-                self.port,
-                timeout=_seconds(self.timeout),
-                source_address=self.source_address,
-                nodelay=nodelay,
-                keepalive=keepalive,
-                **self._tls_arguments(),
-            )
-        except CoreError as e:
-            kind, message = e.args[0], e.args[1]
-            if kind == "SSLError":
-                raise SSLError(message) from None
-            if kind == "NameResolutionError":
-                detail = message.split(" (", 1)[-1].rstrip(")")
-                raise NameResolutionError(self.host, self, socket.gaierror(detail)) from None
-            raise translate(e, conn=self) from None
+        if _util_connection.create_connection is not _ORIGINAL_CREATE_CONNECTION:
+            raise NewConnectionError(self, "HTTPS over a replaced create_connection is not supported")
+        self.sock = self._open_core(tls=self._tls_arguments())
         self.is_verified = self.sock.is_verified
         self._has_connected_to_proxy = bool(self.proxy)
         if self._has_connected_to_proxy:
-            self.proxy_is_verified = False
+            verified = self.sock.proxy_is_verified
+            self.proxy_is_verified = bool(verified) if verified is not None else False
 
     def _tls_arguments(self) -> dict[str, typing.Any]:
         """urllib3's TLS settings (and an ``ssl_context``'s) as the core takes them."""
@@ -667,6 +725,17 @@ class HTTPSConnection(HTTPConnection):
 
 
 VerifiedHTTPSConnection = HTTPSConnection
+
+
+def _socks_arguments(options: typing.Mapping[str, typing.Any]) -> dict[str, typing.Any]:
+    """contrib.socks's options as the core takes them: a URL plus credentials."""
+    names = {(1, False): "socks4", (1, True): "socks4a", (2, False): "socks5", (2, True): "socks5h"}
+    scheme = names.get((options["socks_version"], bool(options["rdns"])), "socks5")
+    return {
+        "url": f"{scheme}://{options['proxy_host']}:{options['proxy_port'] or 1080}",
+        "username": options.get("username"),
+        "password": options.get("password"),
+    }
 
 
 def _tls_version(version: typing.Any) -> int | None:

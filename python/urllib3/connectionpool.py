@@ -557,6 +557,12 @@ class HTTPSConnectionPool(HTTPConnectionPool):
         self.assert_hostname = assert_hostname
         self.assert_fingerprint = assert_fingerprint
 
+    def _prepare_proxy(self, conn: HTTPSConnection) -> None:  # type: ignore[override]
+        """Sets up the CONNECT tunnel to this pool's host through the proxy, and connects."""
+        tunnel_scheme = "https" if self.proxy and self.proxy.scheme == "https" else "http"
+        conn.set_tunnel(scheme=tunnel_scheme, host=self._tunnel_host, port=self.port, headers=self.proxy_headers)
+        conn.connect()
+
     def _new_conn(self) -> HTTPSConnection:
         self.num_connections += 1
         log.debug(

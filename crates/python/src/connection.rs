@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
 
 use crate::body::PyIterBody;
 use crate::errors::guard;
@@ -18,7 +18,7 @@ use crate::response::PyResponse;
 use urllib3::connection::Request;
 use urllib3::{
     AssertHostname, Body, CaCertData, CertReqs, Connection, Error, ErrorKind, HeaderMap,
-    ResponseOptions, SocketConfig, Timeout, TlsConfig, TlsVersion,
+    ProxyConfig, ResponseOptions, SocketConfig, SocksConfig, Timeout, TlsConfig, TlsVersion,
 };
 
 /// Where the core connection is between requests.
@@ -38,6 +38,7 @@ pub(crate) struct PyConnection {
     peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
     tls: Option<TlsFacts>,
+    proxy_verified: Option<bool>,
 }
 
 /// What the TLS handshake settled, read once so Python can ask without locking.
@@ -51,9 +52,15 @@ struct TlsFacts {
 
 #[pymethods]
 impl PyConnection {
-    /// Opens a TCP connection (the GIL is released while connecting).
+    /// Opens a connection (the GIL is released while connecting and handshaking).
+    ///
+    /// `tls` (a dict of urllib3's TLS arguments, already normalised by the Python layer)
+    /// makes it HTTPS; `proxy` (`url`, `headers`, `tls`, `forwarding`) goes through an HTTP(S)
+    /// proxy, by a CONNECT tunnel or, with `forwarding`, to the proxy itself; `socks` (`url`,
+    /// `username`, `password`) goes through a SOCKS proxy.
     #[staticmethod]
-    #[pyo3(signature = (host, port, timeout=None, source_address=None, nodelay=true, keepalive=false))]
+    #[pyo3(signature = (host, port, timeout=None, source_address=None, nodelay=true, keepalive=false, tls=None, proxy=None, socks=None))]
+    #[allow(clippy::too_many_arguments)]
     fn open(
         py: Python<'_>,
         host: String,
@@ -62,6 +69,9 @@ impl PyConnection {
         source_address: Option<(String, u16)>,
         nodelay: bool,
         keepalive: bool,
+        tls: Option<Bound<'_, PyDict>>,
+        proxy: Option<Bound<'_, PyDict>>,
+        socks: Option<Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let timeout = timeout.map(seconds).transpose()?;
         let source_address = match source_address {
@@ -73,92 +83,39 @@ impl PyConnection {
             nodelay,
             keepalive,
         };
+        let tls = tls.as_ref().map(tls_config).transpose()?;
+        let proxy = proxy.as_ref().map(proxy_config).transpose()?;
+        let socks = socks.as_ref().map(socks_config).transpose()?;
         let conn = py.detach(move || {
             guard(move || {
                 let timeout = timeout.map_or_else(Timeout::new, |t| Timeout::new().with_connect(t));
-                Connection::open(&host, port, &timeout, &socket)
+                match (proxy, socks) {
+                    (Some((proxy, true)), _) => Connection::open_proxy(&proxy, &timeout, &socket),
+                    (Some((proxy, false)), _) => Connection::open_tunnel(
+                        &proxy,
+                        &host,
+                        port,
+                        &timeout,
+                        &socket,
+                        tls.as_ref(),
+                    ),
+                    (None, Some(socks)) => {
+                        Connection::open_socks(&socks, &host, port, &timeout, &socket, tls.as_ref())
+                    }
+                    (None, None) => match &tls {
+                        Some(tls) => Connection::open_tls(&host, port, &timeout, &socket, tls),
+                        None => Connection::open(&host, port, &timeout, &socket),
+                    },
+                }
             })
         })?;
         Ok(PyConnection::idle(conn))
     }
 
-    /// Opens a TCP connection and completes a TLS handshake, both within the connect timeout.
-    /// The Python layer passes urllib3's TLS arguments already normalised: `cert_reqs` as the
-    /// ssl module's integer, versions as `ssl.TLSVersion` integers.
-    #[staticmethod]
-    #[pyo3(signature = (
-        host, port, timeout=None, source_address=None, nodelay=true, keepalive=false, *,
-        cert_reqs=2, ca_certs=None, ca_cert_dir=None, ca_cert_pem=None, ca_cert_der=None,
-        cert_file=None, key_file=None, key_password=None, assert_hostname=None,
-        check_hostname=true, server_hostname=None, assert_fingerprint=None,
-        minimum_version=None, maximum_version=None, ciphers=None
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn open_tls(
-        py: Python<'_>,
-        host: String,
-        port: u16,
-        timeout: Option<f64>,
-        source_address: Option<(String, u16)>,
-        nodelay: bool,
-        keepalive: bool,
-        cert_reqs: i64,
-        ca_certs: Option<String>,
-        ca_cert_dir: Option<String>,
-        ca_cert_pem: Option<String>,
-        ca_cert_der: Option<Vec<u8>>,
-        cert_file: Option<String>,
-        key_file: Option<String>,
-        key_password: Option<String>,
-        assert_hostname: Option<String>,
-        check_hostname: bool,
-        server_hostname: Option<String>,
-        assert_fingerprint: Option<String>,
-        minimum_version: Option<i64>,
-        maximum_version: Option<i64>,
-        ciphers: Option<String>,
-    ) -> PyResult<Self> {
-        let timeout = timeout.map(seconds).transpose()?;
-        let source_address = match source_address {
-            Some((ip, port)) => Some(source_addr(&ip, port)?),
-            None => None,
-        };
-        let socket = SocketConfig {
-            source_address,
-            nodelay,
-            keepalive,
-        };
-        let tls = guard(|| {
-            let version = |v: Option<i64>| v.map(TlsVersion::from_int).transpose();
-            Ok(TlsConfig {
-                cert_reqs: CertReqs::from_int(cert_reqs)?,
-                ca_certs: ca_certs.map(Into::into),
-                ca_cert_dir: ca_cert_dir.map(Into::into),
-                ca_cert_data: ca_cert_pem
-                    .map(CaCertData::Pem)
-                    .or(ca_cert_der.map(CaCertData::Der)),
-                cert_file: cert_file.map(Into::into),
-                key_file: key_file.map(Into::into),
-                key_password,
-                assert_hostname: match (check_hostname, assert_hostname) {
-                    (false, _) => AssertHostname::Skip,
-                    (true, Some(name)) => AssertHostname::Name(name),
-                    (true, None) => AssertHostname::Host,
-                },
-                server_hostname,
-                assert_fingerprint,
-                ssl_minimum_version: version(minimum_version)?,
-                ssl_maximum_version: version(maximum_version)?,
-                ciphers,
-            })
-        })?;
-        let conn = py.detach(move || {
-            guard(move || {
-                let timeout = timeout.map_or_else(Timeout::new, |t| Timeout::new().with_connect(t));
-                Connection::open_tls(&host, port, &timeout, &socket, &tls)
-            })
-        })?;
-        Ok(PyConnection::idle(conn))
+    /// Whether the connection to the proxy was verified (urllib3's `proxy_is_verified`).
+    #[getter]
+    fn proxy_is_verified(&self) -> Option<bool> {
+        self.proxy_verified
     }
 
     /// Whether the TLS connection's certificate was verified (urllib3's `is_verified`).
@@ -335,6 +292,7 @@ impl PyConnection {
         PyConnection {
             peer: conn.peer_addr().ok(),
             local: conn.local_addr().ok(),
+            proxy_verified: conn.proxy_is_verified(),
             tls,
             slot: Arc::new(Mutex::new(Slot::Idle(Box::new(conn)))),
         }
@@ -419,4 +377,101 @@ fn source_addr(ip: &str, port: u16) -> PyResult<SocketAddr> {
         .map_err(|e| {
             pyo3::exceptions::PyValueError::new_err(format!("invalid source_address {ip:?}: {e}"))
         })
+}
+
+/// urllib3's TLS arguments, as the Python layer passes them (`cert_reqs` and versions as the
+/// ssl module's integers).
+fn tls_config(args: &Bound<'_, PyDict>) -> PyResult<TlsConfig> {
+    let text = |key: &str| -> PyResult<Option<String>> {
+        match args.get_item(key)? {
+            Some(v) if !v.is_none() => Ok(Some(v.extract()?)),
+            _ => Ok(None),
+        }
+    };
+    let int = |key: &str| -> PyResult<Option<i64>> {
+        match args.get_item(key)? {
+            Some(v) if !v.is_none() => Ok(Some(v.extract()?)),
+            _ => Ok(None),
+        }
+    };
+    let check_hostname = match args.get_item("check_hostname")? {
+        Some(v) => v.is_truthy()?,
+        None => true,
+    };
+    let der: Option<Vec<u8>> = match args.get_item("ca_cert_der")? {
+        Some(v) if !v.is_none() => Some(v.extract()?),
+        _ => None,
+    };
+    let (assert_hostname, server_hostname) = (text("assert_hostname")?, text("server_hostname")?);
+    let (min, max, reqs) = (
+        int("minimum_version")?,
+        int("maximum_version")?,
+        int("cert_reqs")?,
+    );
+    let core = |e: Error| crate::errors::to_py(e);
+    Ok(TlsConfig {
+        cert_reqs: CertReqs::from_int(reqs.unwrap_or(2)).map_err(core)?,
+        ca_certs: text("ca_certs")?.map(Into::into),
+        ca_cert_dir: text("ca_cert_dir")?.map(Into::into),
+        ca_cert_data: text("ca_cert_pem")?
+            .map(CaCertData::Pem)
+            .or(der.map(CaCertData::Der)),
+        cert_file: text("cert_file")?.map(Into::into),
+        key_file: text("key_file")?.map(Into::into),
+        key_password: text("key_password")?,
+        assert_hostname: match (check_hostname, assert_hostname) {
+            (false, _) => AssertHostname::Skip,
+            (true, Some(name)) => AssertHostname::Name(name),
+            (true, None) => AssertHostname::Host,
+        },
+        server_hostname,
+        assert_fingerprint: text("assert_fingerprint")?,
+        ssl_minimum_version: min.map(TlsVersion::from_int).transpose().map_err(core)?,
+        ssl_maximum_version: max.map(TlsVersion::from_int).transpose().map_err(core)?,
+        ciphers: text("ciphers")?,
+    })
+}
+
+/// An HTTP(S) proxy: its URL, headers, TLS settings, and whether requests are forwarded to it
+/// (else tunnelled through it).
+fn proxy_config(args: &Bound<'_, PyDict>) -> PyResult<(ProxyConfig, bool)> {
+    let url: String = args
+        .get_item("url")?
+        .map_or(Ok(String::new()), |v| v.extract())?;
+    let mut proxy = ProxyConfig::new(&url).map_err(crate::errors::to_py)?;
+    if let Some(headers) = args.get_item("headers")? {
+        if !headers.is_none() {
+            let lines: Vec<(String, String)> = headers.extract()?;
+            proxy = proxy.with_headers(lines.into_iter().collect());
+        }
+    }
+    if let Some(tls) = args.get_item("tls")? {
+        if let Ok(tls) = tls.cast::<PyDict>() {
+            proxy = proxy.with_tls(tls_config(tls)?);
+        }
+    }
+    let forwarding = match args.get_item("forwarding")? {
+        Some(v) => v.is_truthy()?,
+        None => false,
+    };
+    Ok((proxy, forwarding))
+}
+
+/// A SOCKS proxy from its URL, with credentials from the arguments when given.
+fn socks_config(args: &Bound<'_, PyDict>) -> PyResult<SocksConfig> {
+    let url: String = args
+        .get_item("url")?
+        .map_or(Ok(String::new()), |v| v.extract())?;
+    let socks = SocksConfig::from_url(&url).map_err(crate::errors::to_py)?;
+    let field = |key: &str| -> PyResult<Option<String>> {
+        match args.get_item(key)? {
+            Some(v) if !v.is_none() => Ok(Some(v.extract()?)),
+            _ => Ok(None),
+        }
+    };
+    let (username, password) = (field("username")?, field("password")?);
+    if username.is_none() && password.is_none() {
+        return Ok(socks);
+    }
+    Ok(socks.with_credentials(username.unwrap_or_default(), password.unwrap_or_default()))
 }

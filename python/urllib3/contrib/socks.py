@@ -1,7 +1,6 @@
 """SOCKS proxies (socks4, socks4a, socks5, socks5h): the managers and connection classes.
 
-The SOCKS handshake itself belongs to the Rust core; until it lands, connecting through a
-SOCKS proxy raises a clear error instead of silently going direct.
+The SOCKS handshake runs in the Rust core; these classes carry urllib3's SOCKS options to it.
 """
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ import typing
 
 from ..connection import HTTPConnection, HTTPSConnection
 from ..connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from ..exceptions import NewConnectionError
 from ..poolmanager import PoolManager
 from ..util.url import parse_url
 
@@ -35,9 +33,6 @@ class SOCKSConnection(HTTPConnection):
     def __init__(self, _socks_options: _TYPE_SOCKS_OPTIONS, *args: typing.Any, **kwargs: typing.Any) -> None:
         self._socks_options = _socks_options
         super().__init__(*args, **kwargs)
-
-    def _new_conn(self) -> typing.Any:
-        raise NewConnectionError(self, "SOCKS proxies are not available yet in this build of urllib3-rs")
 
 
 class SOCKSHTTPSConnection(SOCKSConnection, HTTPSConnection):
