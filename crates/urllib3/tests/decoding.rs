@@ -289,6 +289,14 @@ fn read_chunked_follows_the_wire_chunks() {
         .unwrap();
     assert_eq!(chunks, [b"abc".to_vec(), b"defgh".to_vec(), b"i".to_vec()]);
 
+    let chain = "gzip, gzip, gzip, gzip, gzip, gzip";
+    let (_server, mut r) = serve(Framing::Chunked, chain, b"whatever");
+    let first = r.read_chunked(None, true).unwrap().next();
+    assert_eq!(
+        first.map(|p| p.unwrap_err().kind()),
+        Some(ErrorKind::Decode)
+    );
+
     let (_server, mut r) = serve(Framing::Length, "identity", b"not chunked");
     assert_eq!(
         r.read_chunked(None, false).unwrap_err().kind(),

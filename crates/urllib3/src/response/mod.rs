@@ -536,16 +536,23 @@ impl Iterator for Stream<'_> {
             return None;
         }
         let decode = self.response.options.decode_content;
-        match self.response.read_with(Some(self.chunk_size), decode) {
-            Ok(piece) if piece.is_empty() => {
-                self.finished = true;
-                None
-            }
-            Ok(piece) => Some(Ok(piece)),
-            Err(e) => {
-                self.finished = true;
-                Some(Err(e))
-            }
+        let piece = self.response.read_with(Some(self.chunk_size), decode);
+        next_piece(piece, &mut self.finished)
+    }
+}
+
+/// An iterator's next item from one read: the piece, or the end (an empty piece), or an error
+/// that also ends the iteration.
+fn next_piece(piece: Result<Vec<u8>>, finished: &mut bool) -> Option<Result<Vec<u8>>> {
+    match piece {
+        Ok(p) if p.is_empty() => {
+            *finished = true;
+            None
+        }
+        Ok(p) => Some(Ok(p)),
+        Err(e) => {
+            *finished = true;
+            Some(Err(e))
         }
     }
 }
@@ -579,9 +586,14 @@ impl Iterator for Chunks<'_> {
         if self.finished {
             return None;
         }
-        let decoded = self.decode
-            && self.response.start_decoding().is_ok()
-            && self.response.decoding == Decoding::Active;
+        // A coding that cannot be set up (an over-long chain) is an error, not raw chunks.
+        if self.decode {
+            if let Err(e) = self.response.start_decoding() {
+                self.finished = true;
+                return Some(Err(e));
+            }
+        }
+        let decoded = self.decode && self.response.decoding == Decoding::Active;
         let piece = if decoded {
             let mut buf = vec![0u8; self.amt];
             self.response.read_some(&mut buf, true).map(|n| {
@@ -591,16 +603,6 @@ impl Iterator for Chunks<'_> {
         } else {
             self.response.next_wire_chunk(self.amt)
         };
-        match piece {
-            Ok(p) if p.is_empty() => {
-                self.finished = true;
-                None
-            }
-            Ok(p) => Some(Ok(p)),
-            Err(e) => {
-                self.finished = true;
-                Some(Err(e))
-            }
-        }
+        next_piece(piece, &mut self.finished)
     }
 }
