@@ -13,6 +13,7 @@ import http.client
 import logging
 import re
 import socket
+import sys
 import typing
 import warnings
 from http.client import HTTPConnection as _HTTPConnection
@@ -200,8 +201,11 @@ class HTTPConnection(_HTTPConnection):
         speaks through it the way http.client does.
         """
         if _util_connection.create_connection is not _ORIGINAL_CREATE_CONNECTION:
-            return self._new_python_socket()
-        return self._open_core(tls=None)
+            sock = self._new_python_socket()
+        else:
+            sock = self._open_core(tls=None)
+        sys.audit("http.client.connect", self, self.host, self.port)
+        return sock
 
     def _open_core(self, tls: dict[str, typing.Any] | None) -> typing.Any:
         """Opens the core connection: direct, through a CONNECT tunnel (``set_tunnel``), or
@@ -509,8 +513,8 @@ class HTTPConnection(_HTTPConnection):
 
         warnings.warn(
             "HTTPConnection.request_chunked() is deprecated and will be removed "
-            "in urllib3 v2.1.0. Instead use HTTPConnection.request(..., chunked=True).",
-            category=DeprecationWarning,
+            "in urllib3 v3.0. Instead use HTTPConnection.request(..., chunked=True).",
+            category=FutureWarning,
             stacklevel=2,
         )
         self.request(method, url, body=body, headers=headers, chunked=True)
@@ -662,9 +666,9 @@ class HTTPSConnection(HTTPConnection):
 
         warnings.warn(
             "HTTPSConnection.set_cert() is deprecated and will be removed "
-            "in urllib3 v2.1.0. Instead provide the parameters to the "
+            "in urllib3 v3.0. Instead provide the parameters to the "
             "HTTPSConnection constructor.",
-            category=DeprecationWarning,
+            category=FutureWarning,
             stacklevel=2,
         )
         self.key_file, self.cert_file, self.key_password = key_file, cert_file, key_password

@@ -39,6 +39,8 @@ pub(crate) struct PyConnection {
     local: Option<SocketAddr>,
     tls: Option<TlsFacts>,
     proxy_verified: Option<bool>,
+    /// The descriptor, kept for `fileno()` while a response holds the connection.
+    fd: i64,
 }
 
 /// What the TLS handshake settled, read once so Python can ask without locking.
@@ -267,6 +269,59 @@ impl PyConnection {
         }
     }
 
+    /// The socket's file descriptor, as `socket.fileno()` gives it (-1 once closed).
+    fn fileno(&self) -> i64 {
+        match &*self.lock() {
+            Slot::Idle(conn) => conn.raw_fd().map_or(-1, i64::from),
+            Slot::Lent => self.fd,
+            Slot::Closed => -1,
+        }
+    }
+
+    /// `socket.sendall`: writes all of `data`.
+    #[pyo3(signature = (data, timeout=None))]
+    fn sendall(&self, py: Python<'_>, data: Vec<u8>, timeout: Option<f64>) -> PyResult<()> {
+        self.send(py, data, timeout)
+    }
+
+    /// `SSLSocket.version()`: the TLS version, or None for plain TCP.
+    fn version(&self) -> Option<&'static str> {
+        self.tls_version()
+    }
+
+    /// `SSLSocket.cipher()`: (name, protocol, secret bits), or None for plain TCP.
+    #[pyo3(name = "cipher")]
+    fn cipher_tuple(&self) -> Option<(&'static str, &'static str, u32)> {
+        let tls = self.tls.as_ref()?;
+        let bits = tls.cipher.map_or(0, |c| {
+            if c.contains("256") || c.contains("CHACHA20") {
+                256
+            } else {
+                128
+            }
+        });
+        Some((tls.cipher?, tls.version?, bits))
+    }
+
+    /// `SSLSocket.selected_alpn_protocol()`.
+    fn selected_alpn_protocol(&self) -> Option<String> {
+        self.alpn_protocol()
+    }
+
+    /// `SSLSocket.getpeercert(binary_form)`: the DER certificate with `binary_form`; the
+    /// decoded form is not available from the core and is returned empty.
+    #[pyo3(signature = (binary_form=false))]
+    fn getpeercert<'py>(
+        &self,
+        py: Python<'py>,
+        binary_form: bool,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        if binary_form {
+            return Ok(self.peer_certificate(py).map(Bound::into_any));
+        }
+        Ok(self.tls.as_ref().map(|_| PyDict::new(py).into_any()))
+    }
+
     /// (host, port) of the peer.
     #[getter]
     fn peer_address(&self) -> Option<(String, u16)> {
@@ -293,6 +348,7 @@ impl PyConnection {
             peer: conn.peer_addr().ok(),
             local: conn.local_addr().ok(),
             proxy_verified: conn.proxy_is_verified(),
+            fd: conn.raw_fd().map_or(-1, i64::from),
             tls,
             slot: Arc::new(Mutex::new(Slot::Idle(Box::new(conn)))),
         }

@@ -389,6 +389,14 @@ impl Connection {
         self.socket()?.peer_addr()
     }
 
+    /// The socket's file descriptor (for `select`/`poll` and socket options), if the connection
+    /// has a socket.
+    #[cfg(unix)]
+    pub fn raw_fd(&self) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        self.stream.transport().tcp().map(AsRawFd::as_raw_fd)
+    }
+
     /// Sends a request and reads the response head; the returned [`Response`] owns the
     /// connection until its body is read.
     ///
