@@ -279,3 +279,41 @@ fn a_connection_the_server_closed_is_seen_as_dropped() {
     }
     assert!(dropped);
 }
+
+#[test]
+fn a_reader_body_sends_exactly_its_content_length() {
+    let server = RawServer::start(vec![Reply::close(OK_EMPTY)]);
+    let longer = Body::reader(std::io::Cursor::new(b"abcdef".to_vec()));
+    let response = send(
+        server.port(),
+        "POST",
+        "/",
+        &headers(&[("Content-Length", "3")]),
+        longer,
+    )
+    .unwrap();
+    assert_eq!(response.status(), 200);
+    let received = server.wait_received(1);
+    assert!(
+        received[0].ends_with(b"\r\n\r\nabc"),
+        "{}",
+        String::from_utf8_lossy(&received[0])
+    );
+
+    let server = RawServer::start(vec![Reply::close(OK_EMPTY)]);
+    let shorter = Body::reader(std::io::Cursor::new(b"ab".to_vec()));
+    let err = send(
+        server.port(),
+        "POST",
+        "/",
+        &headers(&[("Content-Length", "3")]),
+        shorter,
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
+    assert!(
+        err.to_string()
+            .contains("the body ended after 2 of its 3 bytes"),
+        "{err}"
+    );
+}

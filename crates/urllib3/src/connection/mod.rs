@@ -507,9 +507,21 @@ impl Connection {
                 out.extend_from_slice(encode::LAST_CHUNK);
                 self.stream.write_all(&out)
             }
-            (BodyFraming::Length(_), Body::Reader { reader, .. }) => {
+            (BodyFraming::Length(length), Body::Reader { reader, .. }) => {
                 self.stream.write_all(&out)?;
-                io::copy(reader, &mut WriteHalf(&mut self.stream)).map(drop)
+                // Exactly `length` bytes: more would be read by the server as the next request,
+                // fewer would leave it waiting for the rest.
+                let mut limited = io::Read::take(&mut **reader, length);
+                let sent = io::copy(&mut limited, &mut WriteHalf(&mut self.stream))?;
+                if sent < length {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "the body ended after {sent} of its {length} bytes (Content-Length)"
+                        ),
+                    ));
+                }
+                Ok(())
             }
             (BodyFraming::Chunked, Body::Reader { reader, .. }) => {
                 self.stream.write_all(&out)?;
