@@ -25,6 +25,7 @@ def start_server() -> tuple[subprocess.Popen[str], dict[str, str]]:
 def main() -> int:
     proc, urls = start_server()
     base, tls, ca = urls["http"], urls["https"], urls["ca_file"]
+    proxy, socks = urls["proxy"], urls["socks"].replace("socks5://", "socks5h://")
     http = urllib3.PoolManager()
     examples = [
         ("GET /get", lambda: http.request("GET", f"{base}/get").json()["url"]),
@@ -40,6 +41,8 @@ def main() -> int:
         ("retries on 500", lambda: http.request("GET", f"{base}/fail-then-succeed?times=2", headers={"X-Retry-Key": "demo-py"}, retries=urllib3.Retry(3, status_forcelist=[500])).status),
         ("read timeout", lambda: _error(lambda: http.request("GET", f"{base}/delay/3", timeout=0.5, retries=False))),
         ("HTTPS verified with ca_certs", lambda: urllib3.PoolManager(ca_certs=ca).request("GET", f"{tls}/get").status),
+        ("HTTPS through a CONNECT tunnel", lambda: urllib3.ProxyManager(proxy, ca_certs=ca).request("GET", f"{tls}/get").status),
+        ("through SOCKS5h", lambda: _socks(socks, ca).request("GET", f"{base}/get").status),
     ]
     failures = 0
     try:
@@ -54,6 +57,12 @@ def main() -> int:
         proc.stdin.close()
         proc.wait(timeout=10)
     return 1 if failures else 0
+
+
+def _socks(url: str, ca: str) -> urllib3.PoolManager:
+    from urllib3.contrib.socks import SOCKSProxyManager
+
+    return SOCKSProxyManager(url, ca_certs=ca)
 
 
 def _error(call) -> str:  # type: ignore[no-untyped-def]
