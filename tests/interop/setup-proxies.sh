@@ -38,8 +38,13 @@ install_packages() {
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q >&2 || fail "apt-get update"
     # policy-rc.d keeps the packages' own services from starting: ours run on their own ports.
-    apt-get install -y -q --no-install-recommends squid dante-server >&2 \
-        || fail "apt-get install squid dante-server"
+    local policy=/usr/sbin/policy-rc.d created=0 installed=0
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && created=1
+    fi
+    apt-get install -y -q --no-install-recommends squid dante-server >&2 && installed=1
+    if [ "$created" = 1 ]; then rm -f "$policy"; fi
+    [ "$installed" = 1 ] || fail "apt-get install squid dante-server"
     command -v squid >/dev/null || fail "squid is not on PATH after installing it"
     command -v danted >/dev/null || fail "danted is not on PATH after installing dante-server"
 }
