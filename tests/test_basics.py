@@ -120,3 +120,21 @@ def test_socks5h_proxy(server) -> None:
     socks = SOCKSProxyManager(server.socks.replace("socks5://", "socks5h://"), ca_certs=server.ca_file)
     assert socks.request("GET", server.url("/get")).status == 200
     assert socks.request("GET", server.https + "/get").status == 200
+
+
+def test_conn_sock_answers_socket_questions(server) -> None:
+    import socket
+
+    pool = urllib3.HTTPConnectionPool("127.0.0.1", int(server.http.rsplit(":", 1)[1]))
+    conn = pool._get_conn()
+    conn.connect()
+    assert conn.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    assert conn.sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) != 0
+    conn.sock.settimeout(2.5)
+    assert conn.sock.gettimeout() == 2.5
+    assert conn.sock.fileno() > 0
+    conn.request("GET", "/small")
+    assert conn.getresponse().data == b"Hello, world!"
+    conn.close()
+    assert conn.sock is None

@@ -672,7 +672,11 @@ class HTTPSConnection(HTTPConnection):
             stacklevel=2,
         )
         self.key_file, self.cert_file, self.key_password = key_file, cert_file, key_password
-        self.cert_reqs = cert_reqs if cert_reqs is not None else "CERT_REQUIRED"
+        if cert_reqs is None:
+            from .util.ssl_ import resolve_cert_reqs
+
+            cert_reqs = resolve_cert_reqs(None) if self.ssl_context is None else self.ssl_context.verify_mode
+        self.cert_reqs = cert_reqs
         self.ca_certs, self.ca_cert_dir, self.ca_cert_data = ca_certs, ca_cert_dir, ca_cert_data
         self.assert_hostname, self.assert_fingerprint = assert_hostname, assert_fingerprint
 

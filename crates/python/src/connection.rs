@@ -41,6 +41,8 @@ pub(crate) struct PyConnection {
     proxy_verified: Option<bool>,
     /// The descriptor, kept for `fileno()` while a response holds the connection.
     fd: i64,
+    /// What `settimeout` was given.
+    timeout: Mutex<Option<f64>>,
 }
 
 /// What the TLS handshake settled, read once so Python can ask without locking.
@@ -278,6 +280,50 @@ impl PyConnection {
         }
     }
 
+    /// `socket.getsockopt`, answered by the socket itself (through a duplicate descriptor, so
+    /// nothing here can close the connection's own).
+    #[pyo3(signature = (level, option, buflen=None))]
+    fn getsockopt<'py>(
+        &self,
+        py: Python<'py>,
+        level: i32,
+        option: i32,
+        buflen: Option<i32>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let sock = self.python_socket(py)?;
+        let value = match buflen {
+            Some(n) => sock.call_method1("getsockopt", (level, option, n)),
+            None => sock.call_method1("getsockopt", (level, option)),
+        };
+        sock.call_method0("close")?;
+        value
+    }
+
+    /// `socket.setsockopt` on the connection's socket.
+    fn setsockopt(
+        &self,
+        py: Python<'_>,
+        level: i32,
+        option: i32,
+        value: Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let sock = self.python_socket(py)?;
+        let result = sock.call_method1("setsockopt", (level, option, value));
+        sock.call_method0("close")?;
+        result.map(drop)
+    }
+
+    /// `socket.settimeout`: remembered for `gettimeout`. Each request passes its own timeout to
+    /// the core, so this does not change the waits themselves.
+    fn settimeout(&self, timeout: Option<f64>) {
+        *self.timeout.lock().unwrap_or_else(|e| e.into_inner()) = timeout;
+    }
+
+    /// `socket.gettimeout`.
+    fn gettimeout(&self) -> Option<f64> {
+        *self.timeout.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// `socket.sendall`: writes all of `data`.
     #[pyo3(signature = (data, timeout=None))]
     fn sendall(&self, py: Python<'_>, data: Vec<u8>, timeout: Option<f64>) -> PyResult<()> {
@@ -349,9 +395,26 @@ impl PyConnection {
             local: conn.local_addr().ok(),
             proxy_verified: conn.proxy_is_verified(),
             fd: conn.raw_fd().map_or(-1, i64::from),
+            timeout: Mutex::new(None),
             tls,
             slot: Arc::new(Mutex::new(Slot::Idle(Box::new(conn)))),
         }
+    }
+
+    /// A Python socket object over a duplicate of this connection's descriptor.
+    fn python_socket<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let fd = self.fileno();
+        if fd < 0 {
+            return Err(pyo3::exceptions::PyOSError::new_err(
+                "the connection is closed",
+            ));
+        }
+        let socket = py.import("socket")?;
+        let family = match self.peer {
+            Some(SocketAddr::V6(_)) => socket.getattr("AF_INET6")?,
+            _ => socket.getattr("AF_INET")?,
+        };
+        socket.call_method1("fromfd", (fd, family, socket.getattr("SOCK_STREAM")?))
     }
 
     fn lock(&self) -> MutexGuard<'_, Slot> {
