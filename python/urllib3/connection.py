@@ -727,9 +727,25 @@ class HTTPSConnection(HTTPConnection):
             args["check_hostname"] = False
         elif self.assert_hostname:
             args["assert_hostname"] = self.assert_hostname
+        if self.ssl_version is not None:
+            self._apply_ssl_version(args)
         if context is not None:
             _apply_context(context, args)
         return args
+
+    def _apply_ssl_version(self, args: dict[str, typing.Any]) -> None:
+        """The deprecated ``ssl_version``, turned into versions by urllib3's own rules (which
+        also warn, or refuse it next to ``ssl_minimum_version``/``ssl_maximum_version``)."""
+        from .util.ssl_ import create_urllib3_context, resolve_ssl_version
+
+        context = create_urllib3_context(
+            ssl_version=resolve_ssl_version(self.ssl_version),
+            ssl_minimum_version=self.ssl_minimum_version,
+            ssl_maximum_version=self.ssl_maximum_version,
+        )
+        for name in ("minimum_version", "maximum_version"):
+            number = int(getattr(context, name))
+            args[name] = None if number in (-2, -1) else number
 
 
 VerifiedHTTPSConnection = HTTPSConnection
