@@ -61,3 +61,11 @@ def test_https_with_a_custom_ca(server) -> None:
     assert r.status_code == 200
     with pytest.raises(requests.exceptions.SSLError):
         requests.get(server.https + "/get")
+
+
+def test_through_a_proxy(server) -> None:
+    proxies = {"http": server.proxy, "https": server.proxy}
+    r = requests.get(server.url("/get"), proxies=proxies)
+    assert r.status_code == 200
+    r = requests.get(server.https + "/get", proxies=proxies, verify=server.ca_file)
+    assert r.status_code == 200
