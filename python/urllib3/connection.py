@@ -35,7 +35,7 @@ from .exceptions import (
 )
 from .util import connection as _util_connection
 from .util.request import SKIP_HEADER, SKIPPABLE_HEADERS, body_to_chunks
-from .util.ssl_ import is_ipaddress, ssl_wrap_socket  # noqa: F401
+from .util.ssl_ import is_ipaddress, ssl_wrap_socket  # noqa: F401  (callers patch it here)
 from .util.ssl_match_hostname import CertificateError, match_hostname
 from .util.timeout import _DEFAULT_TIMEOUT, _TYPE_TIMEOUT, Timeout
 from .util.url import Url

@@ -56,8 +56,6 @@ from .util.util import to_str
 if typing.TYPE_CHECKING:
     from typing import Self
 
-    from .connection import BaseHTTPConnection
-
 log = logging.getLogger(__name__)
 
 _TYPE_TIMEOUT = typing.Union[Timeout, float, _TYPE_DEFAULT, None]

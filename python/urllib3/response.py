@@ -20,9 +20,7 @@ from ._errors import CoreError, translate
 from .exceptions import (
     BodyNotHttplibCompatible,
     DecodeError,
-    IncompleteRead,
     InvalidHeader,
-    ProtocolError,
     ReadTimeoutError,
     ResponseNotChunked,
 )
@@ -469,9 +467,7 @@ class HTTPResponse(BaseHTTPResponse):
     def _remaining(self) -> int | None:
         if self._core is not None:
             return None if self.chunked else self._core.length_remaining
-        if self.length_remaining is None:
-            return None
-        return max(self.length_remaining - self._fp_bytes_read, 0)
+        return self.length_remaining
 
     def _after_read(self) -> None:
         """Once the body is complete, the connection goes back to its pool."""
