@@ -11,11 +11,11 @@
 
 mod common;
 
-use serde_json::Value;
-use testserver::TestServer;
+use common::{json, Targets};
+
 use urllib3::{
-    ErrorKind, PoolConfig, ProxyConfig, ProxyManager, RequestMethods, RequestOptions, Response,
-    Retry, SocksConfig, SocksProxyManager, Timeout, TlsConfig,
+    ErrorKind, ProxyConfig, ProxyManager, RequestMethods, RequestOptions, SocksConfig,
+    SocksProxyManager,
 };
 
 /// The URL in `var` when interop tests are on; `None` when they are off.
@@ -37,34 +37,7 @@ fn interop_url(var: &str) -> Option<String> {
     }
 }
 
-fn json(r: &mut Response) -> Value {
-    serde_json::from_slice(r.data().unwrap()).unwrap()
-}
-
-struct Targets {
-    http: TestServer,
-    https: TestServer,
-}
-
-impl Targets {
-    fn start() -> Targets {
-        Targets {
-            http: TestServer::start(),
-            https: TestServer::start_tls(),
-        }
-    }
-
-    fn config(&self) -> PoolConfig {
-        PoolConfig {
-            tls: TlsConfig::new().with_ca_certs(self.https.ca_file().unwrap()),
-            timeout: Timeout::new()
-                .with_connect(common::SAFETY)
-                .with_read(common::SAFETY),
-            retries: Retry::disabled(),
-            ..PoolConfig::default()
-        }
-    }
-
+impl common::Targets {
     /// The https target by name, so the certificate's `localhost` is checked.
     fn https_url(&self, path: &str) -> String {
         format!("https://localhost:{}{path}", self.https.port())

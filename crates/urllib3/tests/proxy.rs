@@ -4,55 +4,27 @@
 
 mod common;
 
+use common::{json, Targets};
+
 use std::net::TcpListener;
 use std::time::Duration;
 
-use serde_json::Value;
 use testserver::{HttpProxy, ProxyOptions, SocksOptions, SocksProxy, TestServer};
 use urllib3::{
     proxy_from_url, ErrorKind, HeaderMap, PoolConfig, PoolManager, Proxy, ProxyConfig,
-    ProxyManager, RequestMethods, RequestOptions, Response, Retry, SocksConfig, SocksProxyManager,
-    Timeout, TlsConfig,
+    ProxyManager, RequestMethods, RequestOptions, Retry, SocksConfig, SocksProxyManager, Timeout,
+    TlsConfig,
 };
 
 const USER: &str = "alice";
 const PASSWORD: &str = "s3cret";
 
-fn json(r: &mut Response) -> Value {
-    serde_json::from_slice(r.data().unwrap()).unwrap()
-}
-
-/// The two targets: a plain and a TLS test server.
-struct Targets {
-    http: TestServer,
-    https: TestServer,
-}
-
-impl Targets {
-    fn start() -> Targets {
-        Targets {
-            http: TestServer::start(),
-            https: TestServer::start_tls(),
-        }
-    }
-
+impl common::Targets {
     /// `scheme://host:port/path` on the target of `scheme`, by `host` (a name or an address).
     fn url(&self, scheme: Target, host: &str, path: &str) -> String {
         match scheme {
             Target::Http => format!("http://{host}:{}{path}", self.http.port()),
             Target::Https => format!("https://{host}:{}{path}", self.https.port()),
-        }
-    }
-
-    /// Pool settings that trust the TLS target and fail fast instead of retrying.
-    fn config(&self) -> PoolConfig {
-        PoolConfig {
-            tls: TlsConfig::new().with_ca_certs(self.https.ca_file().unwrap()),
-            timeout: Timeout::new()
-                .with_connect(common::SAFETY)
-                .with_read(common::SAFETY),
-            retries: Retry::disabled(),
-            ..PoolConfig::default()
         }
     }
 }

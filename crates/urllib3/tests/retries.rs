@@ -1,18 +1,14 @@
 //! Retries, backoff, Retry-After and redirects through the pool manager, on an injected clock.
 
+mod common;
+
 use std::io::Cursor;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use serde_json::Value;
+use common::json;
 use testserver::{RawServer, Reply, TestServer};
-use urllib3::{
-    Body, ErrorKind, ManualClock, PoolManager, RequestMethods, RequestOptions, Response, Retry,
-};
-
-fn json(r: &mut Response) -> Value {
-    serde_json::from_slice(r.data().unwrap()).unwrap()
-}
+use urllib3::{Body, ErrorKind, ManualClock, PoolManager, RequestMethods, RequestOptions, Retry};
 
 fn clocked(retry: Retry) -> (Retry, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(SystemTime::now()));

@@ -3,9 +3,12 @@
 
 use std::time::Duration;
 
+use serde_json::Value;
+use testserver::TestServer;
 use urllib3::connection::Request;
 use urllib3::{
-    Body, Connection, HeaderMap, Response, ResponseOptions, Result, Timeout, DEFAULT_USER_AGENT,
+    Body, Connection, HeaderMap, PoolConfig, Response, ResponseOptions, Result, Retry, Timeout,
+    TlsConfig, DEFAULT_USER_AGENT,
 };
 
 /// A read timeout long enough never to fire on a healthy loopback server, short enough that a
@@ -64,4 +67,34 @@ pub fn send_with(
 
 pub fn get(port: u16, target: &str) -> Result<Response> {
     send(port, "GET", target, &HeaderMap::new(), Body::Empty)
+}
+
+/// The body of a response parsed as JSON (the test server's answers).
+pub fn json(r: &mut Response) -> Value {
+    serde_json::from_slice(r.data().unwrap()).unwrap()
+}
+
+/// Two targets for proxied requests: a plain and a TLS test server.
+pub struct Targets {
+    pub http: TestServer,
+    pub https: TestServer,
+}
+
+impl Targets {
+    pub fn start() -> Targets {
+        Targets {
+            http: TestServer::start(),
+            https: TestServer::start_tls(),
+        }
+    }
+
+    /// Pool settings that trust the TLS target and fail fast instead of retrying.
+    pub fn config(&self) -> PoolConfig {
+        PoolConfig {
+            tls: TlsConfig::new().with_ca_certs(self.https.ca_file().unwrap()),
+            timeout: Timeout::new().with_connect(SAFETY).with_read(SAFETY),
+            retries: Retry::disabled(),
+            ..PoolConfig::default()
+        }
+    }
 }
