@@ -1137,3 +1137,48 @@ fn unverified_requests_log_an_insecure_request_warning_each() {
     assert_eq!(unverified.len(), 3, "{kept:#?}");
     assert!(unverified[0].starts_with("urllib3.connectionpool: "));
 }
+
+// --- The verified chain (get_verified_chain) ---------------------------------------------------
+
+#[test]
+fn the_verified_chain_runs_from_the_server_certificate_to_the_root() {
+    let server = TestServer::start_tls_with(CertProfile::Intermediate);
+    let conn = Connection::open_tls(
+        "localhost",
+        server.port(),
+        &Timeout::new(),
+        &Default::default(),
+        &trusting(&server),
+    )
+    .expect("handshake");
+    let chain = conn.verified_chain().expect("a TLS connection");
+    assert_eq!(chain.len(), 3, "leaf, intermediate, root");
+    assert_eq!(chain[0], server.cert_der().unwrap());
+    assert_eq!(chain[2], server.ca_der().unwrap());
+}
+
+#[test]
+fn without_verification_the_chain_is_what_the_server_sent() {
+    let server = TestServer::start_tls_with(CertProfile::Intermediate);
+    let tls = TlsConfig::new().with_cert_reqs(CertReqs::None);
+    let conn = Connection::open_tls(
+        "localhost",
+        server.port(),
+        &Timeout::new(),
+        &Default::default(),
+        &tls,
+    )
+    .expect("handshake");
+    let chain = conn.verified_chain().expect("a TLS connection");
+    assert_eq!(chain.len(), 2, "leaf and intermediate, no root");
+    assert_eq!(chain[0], server.cert_der().unwrap());
+    assert!(Connection::open(
+        "localhost",
+        server.port(),
+        &Timeout::new(),
+        &Default::default()
+    )
+    .expect("tcp")
+    .verified_chain()
+    .is_none());
+}

@@ -15,7 +15,6 @@
 
 use std::fmt;
 use std::io::{self, Read};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::stream::Transport;
@@ -221,7 +220,7 @@ pub(crate) fn scheme_unknown(scheme: Option<&str>) -> Error {
 pub(crate) struct Reached {
     pub(crate) transport: Transport,
     /// The rustls configuration of the TLS to an `https://` proxy.
-    pub(crate) tls_config: Option<Arc<rustls::ClientConfig>>,
+    pub(crate) tls: Option<super::tls::Built>,
     /// Whether the proxy's certificate was verified (never, for an `http://` proxy).
     pub(crate) verified: bool,
 }
@@ -241,15 +240,15 @@ pub(crate) fn reach(
     if !is_https {
         return Ok(Reached {
             transport: Transport::Tcp(tcp),
-            tls_config: None,
+            tls: None,
             verified: false,
         });
     }
-    let (stream, config) =
+    let (stream, built) =
         tls::handshake(Transport::Tcp(tcp), proxy.host(), &proxy.tls, timeout).map_err(wrap)?;
     Ok(Reached {
         transport: Transport::Tls(stream),
-        tls_config: Some(config),
+        tls: Some(built),
         verified: proxy.tls.is_verified(),
     })
 }

@@ -428,7 +428,7 @@ impl TlsConfig {
     /// # Ok::<(), urllib3::Error>(())
     /// ```
     pub fn client_config(&self) -> Result<Arc<ClientConfig>> {
-        super::cache::get_or_build(self)
+        super::cache::get_or_build(self).map(|built| built.config)
     }
 
     /// The name sent in SNI and checked by default: `server_hostname`, else `host`; without a

@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use rustls::client::ClientConnection;
-use rustls::pki_types::ServerName;
+use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, RootCertStore, StreamOwned, SupportedProtocolVersion};
 
 use super::stream::Transport;
@@ -39,13 +39,59 @@ use crate::error::{Error, ErrorKind, Result};
 pub(crate) use ciphers::openssl_name;
 use config::normalize_name;
 pub use config::{AssertHostname, CaCertData, CertReqs, TlsConfig, TlsVersion};
+pub(crate) use verify::verified_chain;
 
 /// A TLS stream as the transport holds it: over a TCP socket, or over the TLS stream to an
 /// HTTPS proxy (TLS inside TLS).
 pub(crate) type TlsStream = StreamOwned<ClientConnection, Transport>;
 
+/// A client configuration as connections use it: rustls's, and the roots its verifier trusts.
+#[derive(Clone, Debug)]
+pub(crate) struct Built {
+    pub(crate) config: Arc<ClientConfig>,
+    /// `None` with `CERT_NONE`.
+    pub(crate) roots: Option<Arc<Roots>>,
+}
+
+/// Trust anchors with the certificates they came from: webpki keeps only each anchor's name
+/// and key, and a verified chain (Python's `get_verified_chain()`) ends with the whole root.
+#[derive(Debug)]
+pub(crate) struct Roots {
+    pub(crate) store: RootCertStore,
+    certs: Vec<CertificateDer<'static>>,
+}
+
+impl Roots {
+    fn new() -> Roots {
+        Roots {
+            store: RootCertStore::empty(),
+            certs: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, cert: CertificateDer<'static>) -> std::result::Result<(), rustls::Error> {
+        self.store.add(cert.clone())?;
+        self.certs.push(cert);
+        Ok(())
+    }
+
+    /// The certificate a trust anchor was made from, if it is known (the webpki-roots fallback
+    /// has anchors only).
+    pub(crate) fn certificate_of(
+        &self,
+        anchor: &rustls::pki_types::TrustAnchor<'_>,
+    ) -> Option<&CertificateDer<'static>> {
+        self.certs.iter().find(|cert| {
+            webpki::anchor_from_trusted_cert(cert).is_ok_and(|a| {
+                a.subject == anchor.subject
+                    && a.subject_public_key_info == anchor.subject_public_key_info
+            })
+        })
+    }
+}
+
 /// Builds the rustls configuration for `tls` (the cache calls this on a miss).
-fn build(tls: &TlsConfig) -> Result<ClientConfig> {
+fn build(tls: &TlsConfig) -> Result<Built> {
     let versions = versions(tls.ssl_minimum_version, tls.ssl_maximum_version)?;
     let provider = ciphers::provider(tls.ciphers.as_deref(), &versions)?;
     let roots = match tls.cert_reqs {
@@ -62,7 +108,7 @@ fn build(tls: &TlsConfig) -> Result<ClientConfig> {
         AssertHostname::Name(name) => verify::NameCheck::Asserted(normalize_name(name)),
         AssertHostname::Skip => verify::NameCheck::Skip,
     };
-    let verifier = verify::Verifier::new(roots, name_check, fingerprint, &provider);
+    let verifier = verify::Verifier::new(roots.clone(), name_check, fingerprint, &provider);
     let builder = ClientConfig::builder_with_provider(Arc::new(provider))
         .with_protocol_versions(&versions)
         .map_err(|e| ssl_error(format!("[SSL] {e}")))?
@@ -87,7 +133,10 @@ fn build(tls: &TlsConfig) -> Result<ClientConfig> {
         // `keylog_filename` does: for Wireshark.
         config.key_log = Arc::new(rustls::KeyLogFile::new());
     }
-    Ok(config)
+    Ok(Built {
+        config: Arc::new(config),
+        roots,
+    })
 }
 
 /// The protocol versions between `min` and `max`, newest first. Versions older than TLS 1.2
@@ -131,11 +180,11 @@ fn versions(
 }
 
 /// The roots to verify against: the caller's CAs, or the system store.
-fn roots(tls: &TlsConfig) -> Result<Arc<RootCertStore>> {
+fn roots(tls: &TlsConfig) -> Result<Arc<Roots>> {
     if tls.ca_certs.is_none() && tls.ca_cert_dir.is_none() && tls.ca_cert_data.is_none() {
         return Ok(system_roots());
     }
-    let mut store = RootCertStore::empty();
+    let mut store = Roots::new();
     if let Some(path) = &tls.ca_certs {
         let path = expand_user(path);
         let bytes = read_file(&path, "ca_certs")?;
@@ -165,7 +214,7 @@ fn roots(tls: &TlsConfig) -> Result<Arc<RootCertStore>> {
         .map_err(|e| ssl_error(format!("ca_cert_data: {e}")))?;
         add_roots(&mut store, certs, "ca_cert_data")?;
     }
-    if store.is_empty() {
+    if store.store.is_empty() {
         return Err(ssl_error(
             "[X509: NO_CERTIFICATE_OR_CRL_FOUND] no certificate or crl found in \
              ca_certs, ca_cert_dir or ca_cert_data",
@@ -174,11 +223,7 @@ fn roots(tls: &TlsConfig) -> Result<Arc<RootCertStore>> {
     Ok(Arc::new(store))
 }
 
-fn add_roots(
-    store: &mut RootCertStore,
-    certs: Vec<rustls::pki_types::CertificateDer<'static>>,
-    source: &str,
-) -> Result<()> {
+fn add_roots(store: &mut Roots, certs: Vec<CertificateDer<'static>>, source: &str) -> Result<()> {
     for cert in certs {
         store.add(cert).map_err(|e| {
             ssl_error(format!("{source}: invalid CA certificate: {e}")).with_source(e)
@@ -190,8 +235,8 @@ fn add_roots(
 /// The system's trust store, loaded once per process (it is hundreds of certificates read from
 /// disk). When the system has none (a minimal container), the Mozilla roots of `webpki-roots`
 /// stand in, so HTTPS to public hosts still works.
-fn system_roots() -> Arc<RootCertStore> {
-    static ROOTS: OnceLock<Arc<RootCertStore>> = OnceLock::new();
+fn system_roots() -> Arc<Roots> {
+    static ROOTS: OnceLock<Arc<Roots>> = OnceLock::new();
     Arc::clone(ROOTS.get_or_init(|| {
         let loaded = rustls_native_certs::load_native_certs();
         for e in &loaded.errors {
@@ -201,15 +246,20 @@ fn system_roots() -> Arc<RootCertStore> {
     }))
 }
 
-fn roots_or_fallback(system: Vec<rustls::pki_types::CertificateDer<'static>>) -> RootCertStore {
-    let mut store = RootCertStore::empty();
-    let (added, _ignored) = store.add_parsable_certificates(system);
-    if added == 0 {
+fn roots_or_fallback(system: Vec<CertificateDer<'static>>) -> Roots {
+    let mut store = Roots::new();
+    for cert in system {
+        // One unparsable certificate in the system store should not cost the others.
+        let _ = store.add(cert);
+    }
+    if store.store.is_empty() {
         log::debug!(
             target: "urllib3.util.ssl_",
             "The system trust store is empty; using the webpki-roots (Mozilla) roots"
         );
-        store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        store
+            .store
+            .extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     }
     store
 }
@@ -282,17 +332,17 @@ mod cache {
     }
 
     /// Least recently used first.
-    static CACHE: Mutex<Vec<(Key, Arc<ClientConfig>)>> = Mutex::new(Vec::new());
+    static CACHE: Mutex<Vec<(Key, Built)>> = Mutex::new(Vec::new());
 
-    fn lookup(entries: &mut Vec<(Key, Arc<ClientConfig>)>, key: &Key) -> Option<Arc<ClientConfig>> {
+    fn lookup(entries: &mut Vec<(Key, Built)>, key: &Key) -> Option<Built> {
         let i = entries.iter().position(|(k, _)| k == key)?;
         let entry = entries.remove(i);
-        let config = Arc::clone(&entry.1);
+        let built = entry.1.clone();
         entries.push(entry);
-        Some(config)
+        Some(built)
     }
 
-    pub(super) fn get_or_build(tls: &TlsConfig) -> Result<Arc<ClientConfig>> {
+    pub(crate) fn get_or_build(tls: &TlsConfig) -> Result<Built> {
         let key = Key::of(tls);
         // The cache is a plain list updated in single steps: a poisoned lock leaves it whole.
         let lock = || CACHE.lock().unwrap_or_else(|e| e.into_inner());
@@ -302,14 +352,14 @@ mod cache {
         // Built outside the lock: loading roots and keys takes milliseconds, and other
         // settings' connections should not wait for it. Errors are not cached, so a fixed file
         // is picked up on the next try.
-        let built = Arc::new(build(tls)?);
+        let built = build(tls)?;
         log::debug!(target: "urllib3.util.ssl_", "Built a TLS client configuration: {tls:?}");
         let mut entries = lock();
         // Another thread may have built the same configuration meanwhile; keep one.
         if let Some(config) = lookup(&mut entries, &key) {
             return Ok(config);
         }
-        entries.push((key, Arc::clone(&built)));
+        entries.push((key, built.clone()));
         if entries.len() > CAPACITY {
             entries.remove(0);
         }
@@ -324,12 +374,12 @@ pub(crate) fn handshake(
     host: &str,
     tls: &TlsConfig,
     timeout: Option<Duration>,
-) -> Result<(Box<TlsStream>, Arc<ClientConfig>)> {
-    let config = tls.client_config()?;
+) -> Result<(Box<TlsStream>, Built)> {
+    let built = cache::get_or_build(tls)?;
     let name = tls.sni_name(host);
     let server_name = ServerName::try_from(name.clone())
         .map_err(|e| ssl_error(format!("invalid server hostname {name:?}: {e}")))?;
-    let mut conn = ClientConnection::new(Arc::clone(&config), server_name)
+    let mut conn = ClientConnection::new(Arc::clone(&built.config), server_name)
         .map_err(|e| ssl_error(verify::describe(&e)).with_source(e))?;
     set_timeouts(&transport, super::wait::os_timeout(timeout))?;
     // One budget for the whole handshake, however many reads and writes it takes.
@@ -343,7 +393,7 @@ pub(crate) fn handshake(
     // Reads and writes set their own timeouts from here; start from none, which is what the
     // connection's read buffer assumes.
     set_timeouts(&transport, None)?;
-    Ok((Box::new(StreamOwned::new(conn, transport)), config))
+    Ok((Box::new(StreamOwned::new(conn, transport)), built))
 }
 
 /// Sets the read and write timeouts of the socket under `transport`.
@@ -453,7 +503,7 @@ mod tests {
     #[test]
     fn an_empty_system_store_falls_back_to_webpki_roots() {
         let store = roots_or_fallback(Vec::new());
-        assert_eq!(store.len(), webpki_roots::TLS_SERVER_ROOTS.len());
+        assert_eq!(store.store.len(), webpki_roots::TLS_SERVER_ROOTS.len());
     }
 
     #[test]

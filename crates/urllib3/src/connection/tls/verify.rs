@@ -18,10 +18,10 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::{
     AlertDescription, CertificateError, DigitallySignedStruct, Error as TlsError, OtherError,
-    RootCertStore, SignatureScheme,
+    SignatureScheme,
 };
 
-use super::ssl_error;
+use super::{ssl_error, Built, Roots};
 use crate::error::Result;
 
 /// Which name the certificate must carry once the chain is good.
@@ -135,11 +135,54 @@ fn failure(message: String) -> TlsError {
     )))))
 }
 
+/// The chain a verified handshake built, from the server's certificate to the root (Python's
+/// `get_verified_chain()`, which the Elasticsearch client pins fingerprints against). Without
+/// verification (`CERT_NONE`) there is no built chain: the certificates as the server sent them.
+pub(crate) fn verified_chain(
+    built: &Built,
+    presented: &[CertificateDer<'_>],
+) -> Vec<CertificateDer<'static>> {
+    let as_sent = || presented.iter().map(|c| c.clone().into_owned()).collect();
+    let (Some(roots), Some((end_entity, intermediates))) = (&built.roots, presented.split_first())
+    else {
+        return as_sent();
+    };
+    let Ok(cert) = webpki::EndEntityCert::try_from(end_entity) else {
+        return as_sent();
+    };
+    let algorithms = built
+        .config
+        .crypto_provider()
+        .signature_verification_algorithms
+        .all;
+    let path = cert.verify_for_usage(
+        algorithms,
+        &roots.store.roots,
+        intermediates,
+        UnixTime::now(),
+        webpki::KeyUsage::server_auth(),
+        None,
+        None,
+    );
+    // The handshake passed this check moments ago; should it fail now (a certificate expired
+    // in between), the chain as sent is still the truthful answer.
+    let Ok(path) = path else {
+        return as_sent();
+    };
+    let mut chain = vec![end_entity.clone().into_owned()];
+    chain.extend(
+        path.intermediate_certificates()
+            .map(|c| c.der().into_owned()),
+    );
+    chain.extend(roots.certificate_of(path.anchor()).cloned());
+    chain
+}
+
 /// urllib3's verification policy as a rustls `ServerCertVerifier`.
 #[derive(Debug)]
 pub(super) struct Verifier {
     /// `None` with `CERT_NONE`: no chain check.
-    roots: Option<Arc<RootCertStore>>,
+    roots: Option<Arc<Roots>>,
     names: NameCheck,
     fingerprint: Option<Fingerprint>,
     algorithms: WebPkiSupportedAlgorithms,
@@ -147,7 +190,7 @@ pub(super) struct Verifier {
 
 impl Verifier {
     pub(super) fn new(
-        roots: Option<Arc<RootCertStore>>,
+        roots: Option<Arc<Roots>>,
         names: NameCheck,
         fingerprint: Option<Fingerprint>,
         provider: &CryptoProvider,
@@ -174,7 +217,7 @@ impl ServerCertVerifier for Verifier {
             let cert = ParsedCertificate::try_from(end_entity)?;
             verify_server_cert_signed_by_trust_anchor(
                 &cert,
-                roots,
+                &roots.store,
                 intermediates,
                 now,
                 self.algorithms.all,
