@@ -89,6 +89,27 @@ fn stalls_end_in_read_timeouts() {
 }
 
 #[test]
+fn a_read_timeout_set_after_the_head_governs_the_body() {
+    let server = TestServer::start();
+    let mut response = send_with(
+        server.port(),
+        "GET",
+        "/fault/stall-mid-body",
+        &HeaderMap::new(),
+        Body::Empty,
+        None,
+        ResponseOptions::default(),
+    )
+    .expect("the head arrives");
+    response
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let err = response.read_all().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ReadTimeout, "{err}");
+    assert_eq!(err.message(), "Read timed out. (read timeout=0.1)");
+}
+
+#[test]
 fn odd_but_valid_framings_read_whole() {
     let server = TestServer::start();
     let cases: [(&str, &[u8]); 3] = [

@@ -69,7 +69,7 @@ pub struct Connection {
     port: u16,
     requests: u64,
     /// The shared rustls configuration a TLS connection was made with.
-    tls_config: Option<Arc<rustls::ClientConfig>>,
+    tls: Option<tls::Built>,
     /// Whether urllib3 would call the connection verified (`is_verified`).
     verified: bool,
     /// Through an HTTP proxy: whether the proxy's certificate was verified
@@ -275,7 +275,7 @@ impl Connection {
     ) -> Result<Self> {
         let reached = proxy::reach(proxy, timeout.connect_timeout(), socket)?;
         let mut conn = Connection::over(reached.transport, proxy.host(), proxy.port());
-        conn.tls_config = reached.tls_config;
+        conn.tls = reached.tls;
         conn.proxy_verified = Some(reached.verified);
         Ok(conn)
     }
@@ -292,9 +292,9 @@ impl Connection {
         let Some(tls) = tls else {
             return Ok(Connection::over(transport, host, port));
         };
-        let (stream, config) = tls::handshake(transport, host, tls, connect_timeout)?;
+        let (stream, built) = tls::handshake(transport, host, tls, connect_timeout)?;
         let mut conn = Connection::over(Transport::Tls(stream), host, port);
-        conn.tls_config = Some(config);
+        conn.tls = Some(built);
         conn.verified = tls.is_verified();
         Ok(conn)
     }
@@ -305,7 +305,7 @@ impl Connection {
             host: host.to_owned(),
             port,
             requests: 0,
-            tls_config: None,
+            tls: None,
             verified: false,
             proxy_verified: None,
         }
@@ -358,10 +358,19 @@ impl Connection {
         certs.first().map(|c| c.as_ref())
     }
 
+    /// The certificate chain (DER) the handshake verified, from the server's certificate to the
+    /// root; without verification (`CERT_NONE`), the certificates the server sent. `None` for
+    /// plain TCP. Python's `SSLSocket.get_verified_chain()`.
+    pub fn verified_chain(&self) -> Option<Vec<Vec<u8>>> {
+        let presented = self.stream.transport().tls()?.peer_certificates()?;
+        let chain = tls::verified_chain(self.tls.as_ref()?, presented);
+        Some(chain.into_iter().map(|c| c.to_vec()).collect())
+    }
+
     /// The rustls configuration this TLS connection was made with: one shared object for all
     /// connections with equal [`TlsConfig`] settings.
     pub fn tls_config(&self) -> Option<&Arc<rustls::ClientConfig>> {
-        self.tls_config.as_ref()
+        self.tls.as_ref().map(|built| &built.config)
     }
 
     /// The host this connection was opened to.
@@ -634,6 +643,29 @@ impl Connection {
                 Error::connection_aborted(e)
             }
         })
+    }
+
+    /// Reads raw bytes into `out`, buffered ones first (Python's `socket.recv_into`, for callers
+    /// that read the wire themselves, like botocore reading a `100 Continue`). Returns 0 at the
+    /// end of the stream.
+    pub fn read_raw(&mut self, out: &mut [u8], read_timeout: Option<Duration>) -> Result<usize> {
+        self.stream
+            .set_read_timeout(read_timeout)
+            .map_err(Error::connection_aborted)?;
+        self.stream.read_into(out).map_err(|e| {
+            if is_timeout(&e) {
+                Error::read_timeout(read_timeout).with_source(e)
+            } else {
+                io_failure(e)
+            }
+        })
+    }
+
+    /// Whether bytes were already received and not read yet (in the read buffer or inside
+    /// TLS), so that a read returns without waiting: a readiness poll on the socket cannot
+    /// see them.
+    pub fn has_pending(&self) -> bool {
+        !self.stream.buffered().is_empty() || self.stream.transport().tls_has_unread()
     }
 
     /// A connection that reads a response from `reader` instead of a socket: for responses

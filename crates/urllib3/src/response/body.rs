@@ -6,6 +6,7 @@
 //! reuse, or closes it if the framing or the server ruled reuse out.
 
 use std::io;
+use std::time::Duration;
 
 use crate::connection::Connection;
 use crate::error::{Error, ErrorKind, Result};
@@ -133,6 +134,17 @@ impl BodyReader {
     /// The connection while the body is still being read, or kept after it.
     pub(crate) fn connection(&self) -> Option<&Connection> {
         self.conn.as_ref()
+    }
+
+    /// Changes the read timeout for the rest of the body.
+    pub(crate) fn set_read_timeout(&mut self, timeout: Option<Duration>) -> Result<()> {
+        match &mut self.conn {
+            Some(conn) => conn
+                .stream_mut()
+                .set_read_timeout(timeout)
+                .map_err(Error::connection_aborted),
+            None => Ok(()),
+        }
     }
 
     /// Takes the connection out if the body is complete and it may be reused.

@@ -10,6 +10,7 @@ pub(crate) mod head;
 
 use std::fmt;
 use std::io::{self, Read};
+use std::time::Duration;
 
 pub use head::Version;
 
@@ -240,6 +241,13 @@ impl Response {
     /// The connection, while it is still held by this response.
     pub fn connection(&self) -> Option<&Connection> {
         self.base().and_then(BodyReader::connection)
+    }
+
+    /// Changes the read timeout for the rest of the body (botocore lowers it for a streamed
+    /// download through `set_socket_timeout`). `None` waits without limit.
+    pub fn set_read_timeout(&mut self, timeout: Option<Duration>) -> Result<()> {
+        self.base_mut()
+            .map_or(Ok(()), |body| body.set_read_timeout(timeout))
     }
 
     /// Reads up to `amt` bytes (all of the body with `None`), decoded unless `decode` is false.
