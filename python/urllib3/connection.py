@@ -412,9 +412,10 @@ class HTTPConnection(_HTTPConnection):
         )
         if headers is None:
             headers = {}
-        if self.sock is None and self._writes_stock_requests():
+        stock = self._writes_stock_requests()
+        if self.sock is None and stock:
             self.connect()
-        if not (self._uses_core() and self._writes_stock_requests()):
+        if not (self._uses_core() and stock):
             self._request_step_by_step(method, url, body, headers, chunked)
             return
         items = list(headers.items())
@@ -438,10 +439,11 @@ class HTTPConnection(_HTTPConnection):
             raise translate(e, conn=self) from None
 
     def _writes_stock_requests(self) -> bool:
-        # A subclass (or a patch of http.client) that changes how requests are written gets
-        # its methods called.
+        # A subclass (or a patch of http.client) that changes how requests are written or how
+        # responses are read gets its methods called; a response class of its own needs
+        # http.client's state, which only its own request path keeps.
         cls = type(self)
-        return all(
+        return self.response_class is http.client.HTTPResponse and all(
             getattr(cls, name) is getattr(HTTPConnection, name)
             for name in ("putrequest", "putheader", "endheaders", "send", "_send_output")
         ) and all(getattr(_HTTPConnection, name) is original for name, original in _HTTP_CLIENT_SEAMS.items())
@@ -525,7 +527,8 @@ class HTTPConnection(_HTTPConnection):
             raise ResponseNotReady()
         options = self._response_options
         self._response_options = None
-        if not self._uses_core():
+        if not self._uses_core() or self.response_class is not http.client.HTTPResponse:
+            # A caller's response class reads the head itself, through sock.makefile().
             return self._python_getresponse(options)
         # http.client's own state machine would refuse the next request otherwise.
         self._HTTPConnection__state = http.client._CS_IDLE  # type: ignore[attr-defined]
@@ -582,7 +585,7 @@ class HTTPConnection(_HTTPConnection):
 
 
 class HTTPSConnection(HTTPConnection):
-    """HTTPS comes with the TLS work of the Rust core; until then this refuses to connect."""
+    """One TLS connection to ``host:port``, verified as urllib3 verifies, opened on first use."""
 
     default_port = port_by_scheme["https"]  # type: ignore[misc]
 

@@ -43,6 +43,11 @@ pub(crate) struct PyConnection {
     fd: i64,
     /// What `settimeout` was given.
     timeout: Mutex<Option<f64>>,
+    /// File objects from `makefile` still open, and whether `close` waits for them: as with
+    /// a Python socket, http.client closes the connection while its response still reads
+    /// through such a file (a response that ends the connection), and the close takes effect
+    /// once the last one is closed.
+    files: Mutex<(usize, bool)>,
 }
 
 /// What the TLS handshake settled, read once so Python can ask without locking.
@@ -263,11 +268,36 @@ impl PyConnection {
         matches!(&*self.lock(), Slot::Closed)
     }
 
-    /// Closes the connection; a response still reading keeps its own handle until it ends.
+    /// Closes the connection; a response still reading keeps its own handle until it ends,
+    /// and files from `makefile` keep it open until they are closed.
     fn close(&self) {
+        {
+            let mut files = self.files();
+            if files.0 > 0 {
+                files.1 = true;
+                return;
+            }
+        }
         let mut slot = self.lock();
         if let Slot::Idle(_) = &*slot {
             *slot = Slot::Closed;
+        }
+    }
+
+    /// A file from `makefile` was opened (what `socket.makefile` counts in `_io_refs`).
+    fn _incref_socketios(&self) {
+        self.files().0 += 1;
+    }
+
+    /// A file from `makefile` was closed: the last one carries out a `close` made meanwhile.
+    fn _decref_socketios(&self) {
+        let close_now = {
+            let mut files = self.files();
+            files.0 = files.0.saturating_sub(1);
+            files.0 == 0 && std::mem::take(&mut files.1)
+        };
+        if close_now {
+            self.close();
         }
     }
 
@@ -368,6 +398,113 @@ impl PyConnection {
         Ok(self.tls.as_ref().map(|_| PyDict::new(py).into_any()))
     }
 
+    /// `socket.recv`: up to `bufsize` bytes, buffered ones first, waiting at most what
+    /// `settimeout` set. For callers that read the wire themselves (botocore reads a
+    /// `100 Continue` this way); b"" at the end of the stream.
+    #[pyo3(signature = (bufsize, flags=0))]
+    fn recv<'py>(
+        &self,
+        py: Python<'py>,
+        bufsize: usize,
+        flags: i32,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        no_flags(flags)?;
+        let data = self.read_raw(py, bufsize)?;
+        Ok(PyBytes::new(py, &data))
+    }
+
+    /// `socket.recv_into`: reads into a writable buffer (up to `nbytes`, or its length).
+    #[pyo3(signature = (buffer, nbytes=0, flags=0))]
+    fn recv_into(
+        &self,
+        py: Python<'_>,
+        buffer: &Bound<'_, PyAny>,
+        nbytes: usize,
+        flags: i32,
+    ) -> PyResult<usize> {
+        no_flags(flags)?;
+        let room = buffer.len()?;
+        let want = if nbytes == 0 { room } else { nbytes.min(room) };
+        let data = self.read_raw(py, want)?;
+        let n = data.len();
+        buffer.set_item(
+            pyo3::types::PySlice::new(py, 0, n as isize, 1),
+            PyBytes::new(py, &data),
+        )?;
+        Ok(n)
+    }
+
+    /// Whether bytes have arrived that a read would return at once: a readiness poll on the
+    /// descriptor cannot see those already buffered (here or inside TLS).
+    fn has_pending(&self) -> bool {
+        match &*self.lock() {
+            Slot::Idle(conn) => conn.has_pending(),
+            Slot::Lent | Slot::Closed => false,
+        }
+    }
+
+    /// `socket.makefile`: a file object over the connection's byte stream, as http.client
+    /// reads responses through (`makefile("rb")`).
+    #[pyo3(signature = (mode="r", buffering=None, encoding=None, errors=None, newline=None))]
+    fn makefile<'py>(
+        slf: &Bound<'py, Self>,
+        mode: &str,
+        buffering: Option<isize>,
+        encoding: Option<&str>,
+        errors: Option<&str>,
+        newline: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let helpers = slf.py().import("urllib3._core_socket")?;
+        helpers
+            .getattr("makefile")?
+            .call1((slf, mode, buffering, encoding, errors, newline))
+    }
+
+    /// `socket.type`: a stream socket.
+    #[getter(r#type)]
+    fn socket_type<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py.import("socket")?.getattr("SOCK_STREAM")
+    }
+
+    /// `socket.family`.
+    #[getter]
+    fn family<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let name = match self.peer {
+            Some(SocketAddr::V6(_)) => "AF_INET6",
+            _ => "AF_INET",
+        };
+        py.import("socket")?.getattr(name)
+    }
+
+    /// `SSLSocket.get_verified_chain()` (Python 3.13): the DER certificates from the server's
+    /// to the root it was verified against; as the server sent them under `CERT_NONE`.
+    fn get_verified_chain<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyBytes>>> {
+        let chain = match &*self.lock() {
+            Slot::Idle(conn) => conn.verified_chain(),
+            Slot::Lent => return Err(busy()),
+            Slot::Closed => None,
+        };
+        let Some(chain) = chain else {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "the connection has no TLS session",
+            ));
+        };
+        Ok(chain.iter().map(|der| PyBytes::new(py, der)).collect())
+    }
+
+    /// `SSLSocket._sslobj`: what Python 3.10 to 3.12 offer `get_verified_chain()` on (the
+    /// Elasticsearch client pins fingerprints through it). Plain TCP has none.
+    #[getter]
+    fn _sslobj<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        if slf.get().tls.is_none() {
+            return Err(pyo3::exceptions::PyAttributeError::new_err(
+                "a plain TCP connection has no SSL object",
+            ));
+        }
+        let helpers = slf.py().import("urllib3._core_socket")?;
+        helpers.getattr("SSLObject")?.call1((slf,))
+    }
+
     /// (host, port) of the peer.
     #[getter]
     fn peer_address(&self) -> Option<(String, u16)> {
@@ -396,6 +533,7 @@ impl PyConnection {
             proxy_verified: conn.proxy_is_verified(),
             fd: conn.raw_fd().map_or(-1, i64::from),
             timeout: Mutex::new(None),
+            files: Mutex::new((0, false)),
             tls,
             slot: Arc::new(Mutex::new(Slot::Idle(Box::new(conn)))),
         }
@@ -417,9 +555,38 @@ impl PyConnection {
         socket.call_method1("fromfd", (fd, family, socket.getattr("SOCK_STREAM")?))
     }
 
+    fn files(&self) -> MutexGuard<'_, (usize, bool)> {
+        // Two plain values, each written in one step: a poisoned lock still holds valid ones.
+        self.files.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn lock(&self) -> MutexGuard<'_, Slot> {
         // The slot is replaced in single assignments: a poisoned lock still holds a valid state.
         self.slot.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reads up to `max` raw bytes without the GIL, within the `settimeout` timeout.
+    fn read_raw(&self, py: Python<'_>, max: usize) -> PyResult<Vec<u8>> {
+        let timeout = self.gettimeout().map(seconds).transpose()?;
+        let mut conn = self.take()?;
+        let (result, conn) = py.detach(move || {
+            let mut data = vec![0u8; max];
+            let result = conn.read_raw(&mut data, timeout).map(|n| {
+                data.truncate(n);
+                data
+            });
+            (result, conn)
+        });
+        match result {
+            Ok(data) => {
+                *self.lock() = Slot::Idle(conn);
+                Ok(data)
+            }
+            Err(e) => {
+                *self.lock() = Slot::Closed;
+                Err(crate::errors::to_py(e))
+            }
+        }
     }
 
     /// Takes the idle connection out for a request.
@@ -430,15 +597,7 @@ impl PyConnection {
             other => {
                 let closed = matches!(other, Slot::Closed);
                 *slot = other;
-                let why = if closed {
-                    "the connection is closed"
-                } else {
-                    "the connection is busy with another request"
-                };
-                Err(crate::errors::to_py(Error::new(
-                    ErrorKind::Protocol,
-                    format!("Connection aborted. ({why})"),
-                )))
+                Err(if closed { closed_error() } else { busy() })
             }
         }
     }
@@ -455,6 +614,31 @@ impl PyConnection {
             }
         }
     }
+}
+
+fn busy() -> PyErr {
+    aborted("the connection is busy with another request")
+}
+
+fn closed_error() -> PyErr {
+    aborted("the connection is closed")
+}
+
+fn aborted(why: &str) -> PyErr {
+    crate::errors::to_py(Error::new(
+        ErrorKind::Protocol,
+        format!("Connection aborted. ({why})"),
+    ))
+}
+
+/// Flags such as `MSG_PEEK` would need the socket itself, which the core owns.
+fn no_flags(flags: i32) -> PyResult<()> {
+    if flags == 0 {
+        return Ok(());
+    }
+    Err(pyo3::exceptions::PyValueError::new_err(
+        "non-zero flags are not supported on this connection",
+    ))
 }
 
 fn put_back(slot: &SharedSlot, conn: Option<Connection>) {
@@ -483,7 +667,7 @@ fn to_body(body: Option<Bound<'_, PyAny>>) -> PyResult<Body> {
     Ok(Body::from_body_read(Box::new(PyIterBody::new(iter)), None))
 }
 
-fn seconds(value: f64) -> PyResult<Duration> {
+pub(crate) fn seconds(value: f64) -> PyResult<Duration> {
     Duration::try_from_secs_f64(value).map_err(|e| {
         pyo3::exceptions::PyValueError::new_err(format!("invalid timeout {value}: {e}"))
     })

@@ -194,6 +194,37 @@ impl PyResponse {
     fn closed(&self) -> bool {
         self.lock().is_none()
     }
+
+    /// botocore reaches for `response._fp.fp.raw._sock` (http.client's response, its socket
+    /// file, the raw socket IO, the socket) to change a download's read timeout. Each step
+    /// answers with this response, whose `settimeout` applies to the rest of the body.
+    #[getter]
+    fn fp(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// See `fp`.
+    #[getter]
+    fn raw(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// See `fp`.
+    #[getter]
+    fn _sock(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// `socket.settimeout` for the rest of the body: seconds, or None to wait without limit.
+    fn settimeout(&self, timeout: Option<f64>) -> PyResult<()> {
+        let timeout = timeout.map(crate::connection::seconds).transpose()?;
+        match self.lock().as_mut() {
+            Some(response) => response
+                .set_read_timeout(timeout)
+                .map_err(crate::errors::to_py),
+            None => Ok(()),
+        }
+    }
 }
 
 /// The Python layer reads `Content-Encoding` from its own (mutable) header dict; the decoder is

@@ -77,6 +77,10 @@ def wait_for_socket(
 
 def wait_for_read(sock: socket.socket, timeout: float | None = None) -> bool:
     """True once ``sock`` is readable, False if ``timeout`` expired first."""
+    # A core connection may hold received bytes in its buffer, where no poll sees them.
+    has_pending = getattr(sock, "has_pending", None)
+    if has_pending is not None and has_pending():
+        return True
     return wait_for_socket(sock, read=True, timeout=timeout)
 
 
