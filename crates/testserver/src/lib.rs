@@ -58,8 +58,10 @@
 //! Any request with `close=1` in its query or `Connection: close` is
 //! answered with `Connection: close` and the connection is closed; HTTP/1.0
 //! requests close unless they ask for keep-alive. `Expect: 100-continue`
-//! gets `100 Continue` before the body is read.
+//! gets `100 Continue` before the body is read, except on `/refuse-continue`, which answers
+//! `403` at once and closes without reading the body.
 
+mod elastic;
 mod encoding;
 mod faults;
 mod httpbin;

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use serde_json::{json, Value};
 
+use crate::elastic;
 use crate::encoding::{self, Coding};
 use crate::faults;
 use crate::httpbin;
@@ -40,6 +41,8 @@ pub(crate) struct RouteState {
     large: Mutex<Bytes>,
     /// `/gzip-large` bodies per decoded size.
     gzip_large: Mutex<HashMap<usize, Bytes>>,
+    /// The Elasticsearch stand-in's documents.
+    elastic: elastic::Indices,
 }
 
 /// Answers one request.
@@ -50,6 +53,11 @@ pub(crate) async fn handle(req: &Request<'_>, ctx: &Ctx) -> Action {
             Some(reply) => Action::Script(reply),
             None => Action::Respond(not_found_fault(mode)),
         };
+    }
+    if let Some(rest) = path.strip_prefix("/es") {
+        if rest.is_empty() || rest.starts_with('/') {
+            return Action::Respond(elastic::handle(req, &ctx.routes.elastic, rest));
+        }
     }
     let resp = match exact(req, ctx, path) {
         Some(resp) => resp,

@@ -290,8 +290,17 @@ async fn serve_one<S: Transport>(
         Err(e) => return reject(io, e).await,
     }
     ctx.counters.requests.fetch_add(1, Ordering::Relaxed);
-    if reader.expects_continue() && send_continue(io).await.is_err() {
-        return Next::Drop;
+    if reader.expects_continue() {
+        // As S3 refuses an upload it will not take: a final answer instead of `100 Continue`,
+        // the body never read, the connection closed.
+        if reader.path() == "/refuse-continue" {
+            let refusal = b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 7\r\nConnection: close\r\n\r\nrefused";
+            let _ = faults::send(io, refusal).await;
+            return Next::Close;
+        }
+        if send_continue(io).await.is_err() {
+            return Next::Drop;
+        }
     }
     // Benchmark uploads are only counted, so their size is not limited by memory.
     let mode = match reader.path() {
