@@ -414,6 +414,10 @@ class HTTPConnection(_HTTPConnection):
             headers = {}
         stock = self._writes_stock_requests()
         if self.sock is None and stock:
+            # http.client's checks, before a connection is opened for nothing (the core makes
+            # the same ones before writing).
+            self._validate_method(method)  # type: ignore[attr-defined]
+            self._validate_path(url)  # type: ignore[attr-defined]
             self.connect()
         if not (self._uses_core() and stock):
             self._request_step_by_step(method, url, body, headers, chunked)
@@ -480,8 +484,11 @@ class HTTPConnection(_HTTPConnection):
             self.putheader("Content-Length", str(content_length))
         if "user-agent" not in header_keys:
             self.putheader("User-Agent", _get_default_user_agent())
+        # The framing header not used stays out, as the core does (no smuggling by two).
+        unused_framing = "content-length" if chunked else "transfer-encoding"
         for header, value in headers.items():
-            self.putheader(header, value)
+            if _str(header).lower() != unused_framing:
+                self.putheader(header, value)
         self.endheaders()
         if chunks is not None:
             for chunk in chunks:

@@ -408,6 +408,25 @@ pub(crate) fn py_repr(s: &str) -> String {
     out
 }
 
+/// Python's `repr()` of the bytes `text` encodes to in Latin-1 (`b'X\r\nY'`), as http.client
+/// quotes a refused header. Characters beyond Latin-1 (which http.client refuses earlier, while
+/// encoding) show as `?`.
+pub(crate) fn py_bytes_repr(text: &str) -> String {
+    let latin1: String = text
+        .chars()
+        .map(|c| if u32::from(c) <= 0xff { c } else { '?' })
+        .collect();
+    // Bytes above 0x7f print as escapes in a bytes repr, unlike in a str repr.
+    let mut out = String::from("b");
+    for piece in py_repr(&latin1).chars() {
+        match u32::from(piece) {
+            0x80..=0xff => out.push_str(&format!("\\x{:02x}", u32::from(piece))),
+            _ => out.push(piece),
+        }
+    }
+    out
+}
+
 fn py_printable(c: char) -> bool {
     if c.is_ascii() {
         return c == ' ' || c.is_ascii_graphic();

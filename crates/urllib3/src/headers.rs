@@ -12,7 +12,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{py_bytes_repr, Error, ErrorKind, Result};
 
 /// A case-insensitive, order-preserving, multi-valued header list (urllib3's `HTTPHeaderDict`).
 ///
@@ -168,18 +168,19 @@ impl HeaderMap {
 
 /// Writes one `Name: value\r\n` line after checking it as http.client does.
 pub(crate) fn write_line(out: &mut Vec<u8>, name: &str, value: &str) -> Result<()> {
+    // http.client's errors: ValueError, quoting the bytes it was given.
     if name.is_empty() || !name.bytes().all(is_token_byte) {
         return Err(Error::new(
-            ErrorKind::InvalidHeader,
-            format!("Invalid header name {name:?}"),
+            ErrorKind::InvalidArgument,
+            format!("Invalid header name {}", py_bytes_repr(name)),
         ));
     }
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b": ");
     push_latin1(out, value).map_err(|()| {
         Error::new(
-            ErrorKind::InvalidHeader,
-            format!("Invalid header value {value:?} for header {name:?}"),
+            ErrorKind::InvalidArgument,
+            format!("Invalid header value {}", py_bytes_repr(value)),
         )
     })?;
     out.extend_from_slice(b"\r\n");
@@ -308,19 +309,34 @@ mod tests {
 
     #[test]
     fn injection_is_refused() {
-        let cases: &[(&str, &str)] = &[
-            ("X", "a\r\nHost: evil"),
-            ("X", "a\nb"),
-            ("X", "a\0b"),
-            ("X", "snowman \u{2603}"),
-            ("Bad Name", "v"),
-            ("Bad:Name", "v"),
-            ("", "v"),
-            ("X\r\nY", "v"),
+        // http.client's ValueError messages, quoting the bytes.
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "X",
+                "a\r\nHost: evil",
+                r"Invalid header value b'a\r\nHost: evil'",
+            ),
+            ("X", "a\nb", r"Invalid header value b'a\nb'"),
+            ("X", "a\0b", r"Invalid header value b'a\x00b'"),
+            ("X", "caf\u{e9}\n", r"Invalid header value b'caf\xe9\n'"),
+            (
+                "X",
+                "snowman \u{2603}",
+                r"Invalid header value b'snowman ?'",
+            ),
+            ("Bad Name", "v", r"Invalid header name b'Bad Name'"),
+            ("Bad:Name", "v", r"Invalid header name b'Bad:Name'"),
+            ("", "v", r"Invalid header name b''"),
+            ("X\r\nY", "v", r"Invalid header name b'X\r\nY'"),
         ];
-        for &(name, value) in cases {
+        for &(name, value, message) in cases {
             let err = map(&[(name, value)]).write_to(&mut Vec::new()).unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::InvalidHeader, "{name:?}: {value:?}");
+            assert_eq!(
+                err.kind(),
+                ErrorKind::InvalidArgument,
+                "{name:?}: {value:?}"
+            );
+            assert_eq!(err.message(), message);
         }
     }
 

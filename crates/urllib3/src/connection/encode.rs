@@ -6,7 +6,7 @@
 //! it altogether.
 
 use crate::body::Body;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{py_repr, Error, ErrorKind, Result};
 use crate::headers::{self, HeaderMap};
 
 /// A header value that suppresses one of the headers sent by default (`Host`,
@@ -86,6 +86,9 @@ pub(crate) fn encode_head(
             check_skippable(name)?;
             continue;
         }
+        if contradicts(framing, name) {
+            continue;
+        }
         headers::write_line(out, name, value)?;
     }
     out.extend_from_slice(b"\r\n");
@@ -122,6 +125,18 @@ fn framing(head: &RequestHead<'_>, body: &Body) -> BodyFraming {
     }
 }
 
+/// A caller's framing header that disagrees with how the body goes out: urllib3 picks one
+/// framing and would send the other header beside it, and a server or proxy that believed the
+/// other one would read the body differently (request smuggling). RFC 9112 forbids sending
+/// both, so the one not used is left out.
+fn contradicts(framing: BodyFraming, name: &str) -> bool {
+    match framing {
+        BodyFraming::Chunked => name.eq_ignore_ascii_case("content-length"),
+        BodyFraming::Length(_) => name.eq_ignore_ascii_case("transfer-encoding"),
+        BodyFraming::None => false,
+    }
+}
+
 fn check_skippable(name: &str) -> Result<()> {
     if SKIPPABLE.iter().any(|s| s.eq_ignore_ascii_case(name)) {
         Ok(())
@@ -144,7 +159,11 @@ fn validate_method(method: &str) -> Result<()> {
     match method.chars().find(|c| c.is_ascii_control() || *c == ' ') {
         Some(c) => Err(Error::new(
             ErrorKind::InvalidArgument,
-            format!("method can't contain control characters. {method:?} (found at least {c:?})"),
+            format!(
+                "method can't contain control characters. {} (found at least {})",
+                py_repr(method),
+                py_repr(&c.to_string())
+            ),
         )),
         None => Ok(()),
     }
@@ -156,7 +175,11 @@ fn validate_target(target: &str) -> Result<()> {
     match target.chars().find(|&c| c <= ' ' || c == '\x7f') {
         Some(c) => Err(Error::new(
             ErrorKind::InvalidArgument,
-            format!("URL can't contain control characters. {target:?} (found at least {c:?})"),
+            format!(
+                "URL can't contain control characters. {} (found at least {})",
+                py_repr(target),
+                py_repr(&c.to_string())
+            ),
         )),
         None => Ok(()),
     }
@@ -229,6 +252,11 @@ mod tests {
              format!("{DEFAULTS}User-Agent: ua/1\r\nContent-Length: 3\r\n\r\n"), BodyFraming::Length(3)),
             ("POST", &[("Transfer-Encoding", "chunked")], || Body::from("abc"), false,
              format!("{DEFAULTS}User-Agent: ua/1\r\nTransfer-Encoding: chunked\r\n\r\n"), BodyFraming::Chunked),
+            // Two framings asked for: one goes out (urllib3's pick), never both headers.
+            ("POST", &[("Content-Length", "3")], || Body::from("abc"), true,
+             format!("{DEFAULTS}Transfer-Encoding: chunked\r\nUser-Agent: ua/1\r\n\r\n"), BodyFraming::Chunked),
+            ("POST", &[("Transfer-Encoding", "chunked"), ("Content-Length", "3")], || Body::from("abc"), false,
+             format!("{DEFAULTS}User-Agent: ua/1\r\nContent-Length: 3\r\n\r\n"), BodyFraming::Length(3)),
         ];
         for (method, headers, body, chunked, expected, framing) in cases {
             let (head, got) = encode(method, headers, body(), chunked).unwrap();
