@@ -303,3 +303,18 @@ fn read_chunked_follows_the_wire_chunks() {
         ErrorKind::ResponseNotChunked
     );
 }
+
+#[test]
+fn a_bomb_read_whole_is_refused_early() {
+    // 1 GiB of zeros gzipped: preloading it stops at the bomb check, long before 1 GiB.
+    let server = testserver::TestServer::start();
+    let err = urllib3::PoolManager::new()
+        .urlopen(
+            "GET",
+            &server.url("/bomb/gzip?mib=1024"),
+            urllib3::RequestOptions::new(),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    assert!(err.message().contains("decompression bomb"), "{err}");
+}

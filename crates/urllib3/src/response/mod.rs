@@ -21,6 +21,11 @@ pub use body::ReleaseHook;
 use body::{BodyReader, Chunk, Framing};
 use decode::Source;
 
+/// Decoded bytes a whole-body read may produce before the bomb check applies.
+const BOMB_MIN_DECODED: usize = 64 << 20;
+/// Inflation (decoded bytes per received byte) that marks a decompression bomb.
+const BOMB_RATIO: u64 = 500;
+
 /// How a response body is to be read (urllib3's `decode_content` and
 /// `enforce_content_length`).
 ///
@@ -276,10 +281,33 @@ impl Response {
                         break;
                     }
                     out.extend_from_slice(&block[..n]);
+                    self.refuse_bomb(out.len())?;
                 }
             }
         }
         Ok(out)
+    }
+
+    /// Reading a whole body into memory stops at a decompression bomb: past
+    /// [`BOMB_MIN_DECODED`] bytes, output [`BOMB_RATIO`] times larger than what came off the
+    /// wire (gzip of zeros inflates about 1030 times, brotli and zstd far more; ordinary
+    /// content rarely passes 100). Reading in pieces (`stream`, `read(amt)`) has no such limit:
+    /// its memory stays bounded whatever the body inflates to.
+    fn refuse_bomb(&self, decoded: usize) -> Result<()> {
+        let wire = self.tell().max(1);
+        if self.decoding != Decoding::Active
+            || decoded < BOMB_MIN_DECODED
+            || (decoded as u64) / wire < BOMB_RATIO
+        {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorKind::Decode,
+            format!(
+                "Refused to decode the whole body: {decoded} bytes from {wire} received, a \
+                 decompression bomb by its ratio. Read it in pieces (stream()) to decode it anyway."
+            ),
+        ))
     }
 
     /// Reads the whole (decoded) body.
