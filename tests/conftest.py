@@ -28,6 +28,8 @@ class Server(typing.NamedTuple):
     ca_file: str
     proxy: str
     socks: str
+    #: A SOCKS5 proxy that wants the user "user" with the password "pass".
+    socks_auth: str
 
     def url(self, path: str) -> str:
         return self.http + path
@@ -44,7 +46,7 @@ def server() -> typing.Iterator[Server]:
     assert proc.stdout is not None
     info = json.loads(proc.stdout.readline())
     try:
-        yield Server(info["http"], info["https"], info["ca_file"], info["proxy"], info["socks"])
+        yield Server(info["http"], info["https"], info["ca_file"], info["proxy"], info["socks"], info["socks_auth"])
     finally:
         assert proc.stdin is not None
         proc.stdin.close()  # the server exits when its stdin closes

@@ -38,7 +38,7 @@
 //! `/bomb/gzip?mib=N` (N MiB of zeros, streamed).
 //!
 //! Faults, `/fault/<mode>`: `truncated-body`, `bad-chunk-size`,
-//! `reset-mid-body`, `reset-before-headers`, `stall-before-headers`,
+//! `reset-mid-body`, `reset-after-headers`, `reset-before-headers`, `stall-before-headers`,
 //! `stall-mid-body`, `invalid-status-line`, `not-http`, `oversize-header`,
 //! `too-many-headers`, `conflicting-content-length`, `chunked-and-length`,
 //! `close-delimited`, `chunked-with-extensions-and-trailers`, `empty-reply`.

@@ -1,9 +1,11 @@
 //! `testserver [--http-port N] [--https-port N] [--proxy-port N] [--socks-port N] [--ignore-stdin]`
 //!
-//! Starts a plain and a TLS test server, an HTTP proxy (forwarding and CONNECT) and a SOCKS
-//! proxy (SOCKS4/4a/5), prints one JSON line with their URLs and the CA file
-//! (`{"http": …, "https": …, "ca_file": …, "proxy": "http://127.0.0.1:P", "socks":
-//! "socks5://127.0.0.1:P"}`), and serves until stdin reaches end of file (so a parent process
+//! Starts a plain and a TLS test server, an HTTP proxy (forwarding and CONNECT; it refuses the
+//! host `forbidden.invalid` with 403) and a SOCKS proxy (SOCKS4/4a/5), plus a second SOCKS5
+//! proxy that wants the user `user` and password `pass`; prints one JSON line with their URLs
+//! and the CA file (`{"http": …, "https": …, "ca_file": …, "proxy": "http://127.0.0.1:P",
+//! "socks": "socks5://127.0.0.1:P", "socks_auth": "socks5://127.0.0.1:Q"}`; the last URL has no
+//! credentials in it), and serves until stdin reaches end of file (so a parent process
 //! that dies takes the server with it) or SIGTERM/SIGINT. `--ignore-stdin` serves until a
 //! signal only.
 
@@ -32,6 +34,7 @@ struct Servers {
     https: TestServer,
     proxy: HttpProxy,
     socks: SocksProxy,
+    socks_auth: SocksProxy,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -95,10 +98,15 @@ fn start(args: &Args) -> std::io::Result<Servers> {
     })?;
     let proxy = HttpProxy::start_with(ProxyOptions {
         port: args.proxy_port,
+        forbidden_hosts: vec!["forbidden.invalid".to_owned()],
         ..ProxyOptions::default()
     })?;
     let socks = SocksProxy::start_with(SocksOptions {
         port: args.socks_port,
+        ..SocksOptions::default()
+    })?;
+    let socks_auth = SocksProxy::start_with(SocksOptions {
+        auth: Some(("user".to_owned(), "pass".to_owned())),
         ..SocksOptions::default()
     })?;
     Ok(Servers {
@@ -106,6 +114,7 @@ fn start(args: &Args) -> std::io::Result<Servers> {
         https,
         proxy,
         socks,
+        socks_auth,
     })
 }
 
@@ -118,12 +127,13 @@ fn announce(servers: &Servers) {
         .unwrap_or_default();
     let quote = |s: &str| serde_json::Value::from(s).to_string();
     let line = format!(
-        "{{\"http\": {}, \"https\": {}, \"ca_file\": {}, \"proxy\": {}, \"socks\": {}}}",
+        "{{\"http\": {}, \"https\": {}, \"ca_file\": {}, \"proxy\": {}, \"socks\": {}, \"socks_auth\": {}}}",
         quote(&servers.http.base_url()),
         quote(&servers.https.base_url()),
         quote(&ca_file),
         quote(&servers.proxy.url()),
         quote(&servers.socks.url("socks5")),
+        quote(&servers.socks_auth.url("socks5")),
     );
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{line}");
