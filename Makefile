@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUITE := ../shared/harness/urllib3-suite.sh
 
-.PHONY: all build demo test test-rust test-interop test-python suite lint fmt clean venv python
+.PHONY: all build demo test test-rust test-interop test-python suite soak lint fmt clean venv python bench
 
 all: build
 
@@ -30,16 +30,22 @@ test-rust:
 test-interop:
 	tests/interop/run-interop.sh
 
-# The virtualenv holds our package (built by maturin) and what the tests need from PyPI.
-$(PY):
-	$(PYTHON) -m venv $(VENV)
+# The virtualenv holds our package (built by maturin) and what the tests need from PyPI;
+# re-run when this Makefile changes what that is.
+$(VENV)/.installed: Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "maturin>=1.5,<2" pytest
 	# requests is tested on top of our package: without its urllib3 dependency.
 	$(PY) -m pip install -q --no-deps requests
 	$(PY) -m pip install -q charset-normalizer idna certifi
+	# Downstream clients run unchanged on our package (tests/test_boto3.py, moto's S3 server;
+	# tests/test_elasticsearch.py). Their dependencies pull the real urllib3 in, which
+	# `make python` then replaces with ours.
+	$(PY) -m pip install -q boto3 "moto[s3,server]" elasticsearch
+	touch $@
 
-venv: $(PY)
+venv: $(VENV)/.installed
 
 python: venv
 	$(VENV)/bin/maturin develop -q
@@ -51,6 +57,21 @@ test-python: python
 ## suite: urllib3's own test suite against our package; the passed count may only go up.
 suite: python
 	U3_SUITE_MIN_PASSED=$$(cat tests/urllib3-suite.min) $(SUITE) $(PY)
+
+## bench: every client on every workload, written to bench/results.md (bench/run.py says how;
+## REPS=3 repetitions, QUICK=1 for a smoke test). Not a test: CI does not run it.
+bench: venv
+	cd bench/rust && $(CARGO) build --release
+	$(VENV)/bin/maturin develop -q --release
+	$(PYTHON) bench/run.py
+
+## soak: 200,000 requests from Rust and through the Python package, printing open file
+## descriptors and resident memory before and after (not part of `make test`).
+soak: venv
+	$(CARGO) build --release -p testserver --bin testserver
+	$(CARGO) run -q --release -p examples --bin soak
+	$(VENV)/bin/maturin develop -q --release
+	$(PY) examples/soak.py
 
 ## lint: formatting and clippy, as CI checks them.
 lint:

@@ -1,0 +1,119 @@
+"""The http.client seams that libraries built on urllib3 reach into, on connections whose
+socket is the Rust core's: ``conn.sock`` behaves as a socket, a caller's ``response_class``
+reads the response, and a response's socket timeout can be changed mid-body."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+
+import pytest
+
+import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.exceptions import ReadTimeoutError
+from urllib3.util import parse_url, wait_for_read
+
+
+def _connect(server, cls=HTTPConnection) -> HTTPConnection:  # type: ignore[no-untyped-def]
+    url = parse_url(server.http)
+    conn = cls(url.host, url.port)
+    conn.connect()
+    return conn
+
+
+def test_the_socket_sends_and_receives_raw_bytes(server) -> None:
+    conn = _connect(server)
+    sock = conn.sock
+    assert sock.type == socket.SOCK_STREAM
+    assert sock.fileno() > 0
+    sock.settimeout(5)
+    assert sock.gettimeout() == 5
+    sock.sendall(b"GET /small HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    assert wait_for_read(sock, 5)
+    raw = sock.makefile("rb", 0)
+    assert raw.readline() == b"HTTP/1.1 200 OK\r\n"
+    # The rest is still there for the next reader, however it reads.
+    head = bytearray(4096)
+    n = sock.recv_into(head)
+    while b"Hello, world!" not in bytes(head[:n]):
+        n += sock.recv_into(memoryview(head)[n:])
+    assert bytes(head[:n]).endswith(b"\r\n\r\nHello, world!")
+    raw.close()
+    conn.close()
+
+
+def test_buffered_bytes_count_as_readable(server) -> None:
+    """Bytes already in the core's buffer are invisible to poll(); wait_for_read sees them."""
+    conn = _connect(server)
+    conn.sock.settimeout(5)
+    conn.sock.sendall(b"GET /small HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    assert conn.sock.recv(5) == b"HTTP/"
+    assert wait_for_read(conn.sock, 0)
+    conn.close()
+
+
+def test_http_client_reads_a_response_through_makefile(server) -> None:
+    conn = _connect(server)
+    conn.sock.settimeout(5)
+    conn.sock.sendall(b"GET /small HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    response = http.client.HTTPResponse(conn.sock, method="GET")
+    response.begin()
+    assert (response.status, response.read()) == (200, b"Hello, world!")
+    conn.close()
+
+
+def test_a_response_class_of_the_caller_reads_the_response(server) -> None:
+    class MarkedResponse(http.client.HTTPResponse):
+        made = 0
+
+        def __init__(self, sock, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            type(self).made += 1
+            super().__init__(sock, *args, **kwargs)
+
+    class Connection(HTTPConnection):
+        response_class = MarkedResponse
+
+    url = parse_url(server.http)
+    with urllib3.HTTPConnectionPool(url.host, url.port) as pool:
+        pool.ConnectionCls = Connection
+        for _ in range(2):
+            r = pool.request("GET", "/get", fields={"n": "1"})
+            assert r.status == 200 and r.json()["args"] == {"n": "1"}
+        assert pool.num_connections == 1
+    assert MarkedResponse.made == 2
+
+
+def test_a_response_socket_timeout_applies_to_the_rest_of_the_body(server) -> None:
+    """botocore's StreamingBody.set_socket_timeout: response._fp.fp.raw._sock.settimeout."""
+    with urllib3.PoolManager(retries=False, timeout=30) as http_:
+        r = http_.request("GET", server.url("/fault/stall-mid-body"), preload_content=False)
+        r._fp.fp.raw._sock.settimeout(0.2)
+        with pytest.raises(ReadTimeoutError) as caught:
+            r.read()
+    # The core's own error, which the urllib3 one was raised from, names the timeout used.
+    assert "read timeout=0.2" in str(caught.value.__context__)
+
+
+def test_a_tls_socket_answers_as_an_ssl_socket(server) -> None:
+    url = parse_url(server.https)
+    conn = HTTPSConnection("localhost", url.port, ca_certs=server.ca_file)
+    conn.connect()
+    try:
+        assert conn.is_verified
+        sock = conn.sock
+        assert sock.version() in ("TLSv1.2", "TLSv1.3")
+        name, protocol, bits = sock.cipher()
+        assert protocol == sock.version() and bits in (128, 256)
+        assert sock.selected_alpn_protocol() == "http/1.1"
+        chain = sock.get_verified_chain()
+        assert chain[0] == sock.getpeercert(binary_form=True)
+        assert [c.public_bytes(2) for c in sock._sslobj.get_verified_chain()] == chain
+    finally:
+        conn.close()
+
+
+def test_a_plain_socket_has_no_ssl_object(server) -> None:
+    conn = _connect(server)
+    assert not hasattr(conn.sock, "_sslobj")
+    conn.close()
