@@ -1,0 +1,62 @@
+"""`make soak`, through the Python package: 200,000 requests (8 threads sharing one
+PoolManager) against the test server binary, printing open file descriptors and resident
+memory before and after. Flat figures mean nothing outlives its request."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import threading
+
+import urllib3
+
+THREADS = 8
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def rss_kib() -> int:
+    with open("/proc/self/status") as f:
+        line = next(l for l in f if l.startswith("VmRSS:"))
+    return int(line.split()[1])
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def run(manager: urllib3.PoolManager, url: str, total: int) -> None:
+    def worker() -> None:
+        for _ in range(total // THREADS):
+            assert manager.request("GET", url).data == b"Hello, world!"
+
+    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def main() -> None:
+    total = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
+    server = subprocess.Popen(
+        [str(ROOT / "target" / "release" / "testserver")], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert server.stdout is not None and server.stdin is not None
+    url = json.loads(server.stdout.readline())["http"] + "/small"
+    manager = urllib3.PoolManager(maxsize=THREADS)
+    run(manager, url, THREADS * 10)
+    before = open_fds(), rss_kib()
+    run(manager, url, total)
+    after = open_fds(), rss_kib()
+    server.stdin.close()
+    server.wait()
+    print(f"python: {total} requests, {THREADS} threads")
+    print(f"  fds:     {before[0]} before, {after[0]} after")
+    print(f"  rss KiB: {before[1]} before, {after[1]} after")
+
+
+if __name__ == "__main__":
+    main()
