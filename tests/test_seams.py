@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import socket
+import typing
 
 import pytest
 
@@ -116,4 +117,55 @@ def test_a_tls_socket_answers_as_an_ssl_socket(server) -> None:
 def test_a_plain_socket_has_no_ssl_object(server) -> None:
     conn = _connect(server)
     assert not hasattr(conn.sock, "_sslobj")
+    conn.close()
+
+
+class _RecordingTunnel:
+    """A connection mixin whose ``_tunnel`` (http.client's, which writes the CONNECT with
+    ``send`` and reads the answer through ``response_class``) records what it tunnelled to."""
+
+    tunnels: typing.ClassVar[list[tuple[str, int, dict[str, str]]]] = []
+
+    def _tunnel(self) -> None:
+        type(self).tunnels.append((self._tunnel_host, self._tunnel_port, dict(self._tunnel_headers)))
+        super()._tunnel()  # type: ignore[misc]
+
+
+def test_a_subclass_tunnel_writes_the_connect_for_https(server) -> None:
+    class Connection(_RecordingTunnel, HTTPSConnection):
+        tunnels: typing.ClassVar[list[tuple[str, int, dict[str, str]]]] = []
+
+    https = parse_url(server.https)
+    with urllib3.ProxyManager(server.proxy, proxy_headers={"X-Via": "test"}, ca_certs=server.ca_file) as manager:
+        pool = manager.connection_from_url(f"https://localhost:{https.port}/")
+        pool.ConnectionCls = Connection
+        r = pool.request("GET", "/get")
+        assert r.status == 200
+        conn = pool.pool.queue[-1]
+        assert conn.is_verified and conn.proxy_is_tunneling
+    assert Connection.tunnels == [("localhost", https.port, {"X-Via": "test"})]
+
+
+def test_a_subclass_tunnel_refused_by_the_proxy_is_an_error(server) -> None:
+    class Connection(_RecordingTunnel, HTTPSConnection):
+        tunnels: typing.ClassVar[list[tuple[str, int, dict[str, str]]]] = []
+
+    with urllib3.ProxyManager(server.proxy, retries=False) as manager:
+        pool = manager.connection_from_url("https://forbidden.invalid/")
+        pool.ConnectionCls = Connection
+        with pytest.raises(urllib3.exceptions.ProtocolError, match="Tunnel connection failed: 403"):
+            pool.request("GET", "/")
+    assert Connection.tunnels == [("forbidden.invalid", 443, {})]
+
+
+def test_a_subclass_tunnel_for_plain_http(server) -> None:
+    class Connection(_RecordingTunnel, HTTPConnection):
+        tunnels: typing.ClassVar[list[tuple[str, int, dict[str, str]]]] = []
+
+    proxy, target = parse_url(server.proxy), parse_url(server.http)
+    conn = Connection(proxy.host, proxy.port)
+    conn.set_tunnel(target.host, target.port)
+    conn.request("GET", "/get")
+    assert conn.getresponse().json()["url"].endswith("/get")
+    assert Connection.tunnels == [(target.host, target.port, {})]
     conn.close()

@@ -66,6 +66,7 @@ _HTTP_CLIENT_SEAMS = {
     name: getattr(_HTTPConnection, name)
     for name in ("putrequest", "putheader", "endheaders", "send", "_send_output")
 }
+_HTTP_CLIENT_TUNNEL = _HTTPConnection._tunnel  # type: ignore[attr-defined]
 
 port_by_scheme = {"http": 80, "https": 443}
 
@@ -209,11 +210,17 @@ class HTTPConnection(_HTTPConnection):
 
     def _open_core(self, tls: dict[str, typing.Any] | None) -> typing.Any:
         """Opens the core connection: direct, through a CONNECT tunnel (``set_tunnel``), or
-        through a SOCKS proxy; with TLS to the target when ``tls`` is given."""
+        through a SOCKS proxy; with TLS to the target when ``tls`` is given. A subclass that
+        writes the CONNECT itself (``_tunnel``) gets the connection to the proxy."""
         nodelay, keepalive = _socket_flags(self.socket_options)
         host, port = self._dns_host.strip("[]"), self.port
         route: dict[str, typing.Any] = {}
-        if self._tunnel_host:
+        if self._tunnel_host and self._tunnels_itself():
+            if self._tunnel_scheme == "https":
+                route["proxy"] = {"url": self.proxy.url if self.proxy else f"https://{self._dns_host}:{self.port}",
+                                  "tls": self._proxy_tls_arguments(), "forwarding": True}
+            tls = None
+        elif self._tunnel_host:
             host, port = self._tunnel_host.strip("[]"), self._tunnel_port
             route["proxy"] = {
                 "url": self.proxy.url if self.proxy else f"{self._tunnel_scheme or 'http'}://{self._dns_host}:{self.port}",
@@ -240,6 +247,11 @@ class HTTPConnection(_HTTPConnection):
             )
         except CoreError as e:
             raise self._connect_error(e) from None
+
+    def _tunnels_itself(self) -> bool:
+        """Whether a subclass (or a patch of http.client) writes the CONNECT itself: then its
+        ``_tunnel`` runs on the connection to the proxy, else the core tunnels."""
+        return type(self)._tunnel is not _HTTP_CLIENT_TUNNEL or _HTTPConnection._tunnel is not _HTTP_CLIENT_TUNNEL
 
     def _proxy_tls_arguments(self) -> dict[str, typing.Any] | None:
         """TLS settings for an HTTPS proxy: the connection's CA settings, with the proxy's
@@ -318,6 +330,9 @@ class HTTPConnection(_HTTPConnection):
 
     def connect(self) -> None:
         self.sock = self._new_conn()
+        if self._tunnel_host and self._tunnels_itself():
+            self._has_connected_to_proxy = True
+            self._tunnel()  # type: ignore[attr-defined]
         self._has_connected_to_proxy = bool(self.proxy)
         if self._has_connected_to_proxy:
             self.proxy_is_verified = False
@@ -702,7 +717,17 @@ class HTTPSConnection(HTTPConnection):
             )
         if _util_connection.create_connection is not _ORIGINAL_CREATE_CONNECTION:
             raise NewConnectionError(self, "HTTPS over a replaced create_connection is not supported")
-        self.sock = self._open_core(tls=self._tls_arguments())
+        tls = self._tls_arguments()
+        self.sock = self._open_core(tls=tls)
+        if self._tunnel_host and self._tunnels_itself():
+            self._has_connected_to_proxy = True
+            self._tunnel()  # type: ignore[attr-defined]
+            try:
+                self.sock = self.sock.start_tls(
+                    self._tunnel_host.strip("[]"), self._tunnel_port, tls, timeout=_seconds(self.timeout)
+                )
+            except CoreError as e:
+                raise self._connect_error(e) from None
         self.is_verified = self.sock.is_verified
         self._has_connected_to_proxy = bool(self.proxy)
         if self._has_connected_to_proxy:

@@ -121,6 +121,26 @@ impl PyConnection {
         Ok(PyConnection::idle(conn))
     }
 
+    /// Starts TLS with `host` on this connection (after a tunnel a caller's `_tunnel` set up)
+    /// and returns the TLS connection; this object is closed. The GIL is released for the
+    /// handshake.
+    #[pyo3(signature = (host, port, tls, timeout=None))]
+    fn start_tls(
+        &self,
+        py: Python<'_>,
+        host: String,
+        port: u16,
+        tls: Bound<'_, PyDict>,
+        timeout: Option<f64>,
+    ) -> PyResult<Self> {
+        let timeout = timeout.map(seconds).transpose()?;
+        let tls = tls_config(&tls)?;
+        let conn = self.take()?;
+        *self.lock() = Slot::Closed;
+        let conn = py.detach(move || guard(move || conn.start_tls(&host, port, &tls, timeout)))?;
+        Ok(PyConnection::idle(conn))
+    }
+
     /// Whether the connection to the proxy was verified (urllib3's `proxy_is_verified`).
     #[getter]
     fn proxy_is_verified(&self) -> Option<bool> {

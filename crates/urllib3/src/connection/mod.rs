@@ -280,6 +280,45 @@ impl Connection {
         Ok(conn)
     }
 
+    /// Starts TLS with `host` (port `port`) on this connection, within `timeout`: for callers
+    /// that set up a tunnel themselves before the handshake (a subclass overriding
+    /// http.client's `_tunnel`). Whether the proxy was verified carries over.
+    ///
+    /// ```
+    /// # let server = testserver::TestServer::start_tls();
+    /// # let http_proxy = testserver::HttpProxy::start();
+    /// use urllib3::{Connection, TlsConfig, Timeout};
+    ///
+    /// let mut conn = Connection::open("127.0.0.1", http_proxy.port(), &Timeout::new(), &Default::default())?;
+    /// let connect = format!("CONNECT localhost:{0} HTTP/1.1\r\nHost: localhost:{0}\r\n\r\n", server.port());
+    /// conn.write_raw(connect.as_bytes(), None)?;
+    /// let mut reply = [0u8; 1024];
+    /// let n = conn.read_raw(&mut reply, None)?;
+    /// assert!(reply[..n].starts_with(b"HTTP/1.1 200"));
+    /// let tls = TlsConfig::new().with_ca_certs(server.ca_file().unwrap());
+    /// let conn = conn.start_tls("localhost", server.port(), &tls, None)?;
+    /// assert!(conn.is_verified());
+    /// # Ok::<(), urllib3::Error>(())
+    /// ```
+    pub fn start_tls(
+        self,
+        host: &str,
+        port: u16,
+        tls: &TlsConfig,
+        timeout: Option<Duration>,
+    ) -> Result<Self> {
+        let proxy_verified = self.proxy_verified;
+        let transport = self.stream.into_transport().ok_or_else(|| {
+            Error::new(
+                ErrorKind::Protocol,
+                "bytes arrived before the TLS handshake could start",
+            )
+        })?;
+        let mut conn = Connection::finish(transport, host, port, Some(tls), timeout)?;
+        conn.proxy_verified = proxy_verified;
+        Ok(conn)
+    }
+
     /// A connection over an established transport, with TLS to `host` on top when `tls` is
     /// given (the last layer of every way of connecting).
     fn finish(

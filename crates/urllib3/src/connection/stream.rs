@@ -157,6 +157,12 @@ impl BufStream {
         &self.transport
     }
 
+    /// The transport, for another layer (TLS) to go on top. `None` if bytes were received and
+    /// not read: the layer above would never see them.
+    pub(crate) fn into_transport(self) -> Option<Transport> {
+        (self.start == self.end).then_some(self.transport)
+    }
+
     /// Bytes read from the transport and not consumed yet.
     pub(crate) fn buffered(&self) -> &[u8] {
         &self.buf[self.start..self.end]
