@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUITE := ../shared/harness/urllib3-suite.sh
 
-.PHONY: all build demo test test-rust test-interop test-python suite soak lint fmt clean venv python bench
+.PHONY: all build demo test test-rust test-interop test-python suite soak lint fmt clean venv python bench fuzz
 
 all: build
 
@@ -72,6 +72,11 @@ soak: venv
 	$(CARGO) run -q --release -p examples --bin soak
 	$(VENV)/bin/maturin develop -q --release
 	$(PY) examples/soak.py
+
+## fuzz: the core's libFuzzer targets (crates/urllib3/fuzz), FUZZ_SECONDS each (default 60),
+## from their committed seeds; needs cargo-fuzz (installed if missing). Not part of `make test`.
+fuzz:
+	crates/urllib3/fuzz/run.sh
 
 ## lint: formatting and clippy, as CI checks them.
 lint:
