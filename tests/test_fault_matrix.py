@@ -122,11 +122,12 @@ def test_a_truncated_body_is_returned_short_without_enforcement(server) -> None:
 # --- Injection and smuggling ---------------------------------------------------------------
 
 
-class RecordingServer:
-    """Records every byte clients send; answers each request with an empty 200."""
+class LoopbackServer:
+    """A scripted HTTP server on loopback: ``handle`` serves each connection in its own
+    thread."""
 
     def __init__(self) -> None:
-        self.received = bytearray()
+        self.connections = 0
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         threading.Thread(target=self._serve, daemon=True).start()
@@ -137,19 +138,43 @@ class RecordingServer:
                 conn, _ = self.listener.accept()
             except OSError:
                 return
-            with conn:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    piece = conn.recv(65536)
-                    if not piece:
-                        break
-                    data += piece
-                self.received += data
-                if data:
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            self.connections += 1
+            threading.Thread(target=self._handle_and_close, args=(conn,), daemon=True).start()
+
+    def _handle_and_close(self, conn: socket.socket) -> None:
+        with conn:
+            self.handle(conn)
+
+    def handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def read_request(conn: socket.socket) -> bytes:
+        """A request head (and whatever came with it); b"" if the client sent nothing."""
+        data = b""
+        while b"\r\n\r\n" not in data:
+            piece = conn.recv(65536)
+            if not piece:
+                return data
+            data += piece
+        return data
 
     def close(self) -> None:
         self.listener.close()
+
+
+class RecordingServer(LoopbackServer):
+    """Records every byte clients send; answers each request with an empty 200."""
+
+    def __init__(self) -> None:
+        self.received = bytearray()
+        super().__init__()
+
+    def handle(self, conn: socket.socket) -> None:
+        data = self.read_request(conn)
+        self.received += data
+        if data:
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 
 
 @pytest.fixture
@@ -220,44 +245,15 @@ def test_two_framings_asked_for_go_out_as_one(
 # --- A stale keep-alive connection -----------------------------------------------------------
 
 
-class ClosingAfterOneServer:
+class ClosingAfterOneServer(LoopbackServer):
     """Answers the first request on each connection with keep-alive, then reads the next
     request and closes without answering: a server that timed the connection out just as the
     client reused it."""
 
-    def __init__(self) -> None:
-        self.connections = 0
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
-
-    @staticmethod
-    def _read_request(conn: socket.socket) -> bytes:
-        data = b""
-        while b"\r\n\r\n" not in data:
-            piece = conn.recv(65536)
-            if not piece:
-                return data
-            data += piece
-        return data
-
-    def _one(self, conn: socket.socket) -> None:
-        with conn:
-            if self._read_request(conn):
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-            self._read_request(conn)
-
-    def close(self) -> None:
-        self.listener.close()
+    def handle(self, conn: socket.socket) -> None:
+        if self.read_request(conn):
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        self.read_request(conn)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import io
 import ssl
 import typing
 
-__all__ = ["SSLObject", "makefile"]
+__all__ = ["SSLObject", "file_over", "makefile"]
 
 
 class SocketIO(io.RawIOBase):
@@ -65,13 +65,26 @@ def makefile(
     errors: str | None = None,
     newline: str | None = None,
 ) -> typing.Any:
-    """``socket.makefile`` for a core connection, with the same modes and buffering rules."""
+    """``socket.makefile`` for a core connection."""
+    return file_over(lambda rawmode: SocketIO(sock, rawmode), mode, buffering, encoding, errors, newline)
+
+
+def file_over(
+    make_raw: typing.Callable[[str], typing.Any],
+    mode: str,
+    buffering: int | None,
+    encoding: str | None,
+    errors: str | None,
+    newline: str | None,
+) -> typing.Any:
+    """``socket.makefile``'s rules: checks ``mode``, makes the raw I/O (``make_raw`` gets
+    "r", "w" or "rw") and wraps it as ``buffering`` and text mode ask."""
     if not set(mode) <= {"r", "w", "b"}:
         raise ValueError(f"invalid mode {mode!r} (only r, w, b allowed)")
-    reading, writing, binary = "r" in mode, "w" in mode, "b" in mode
-    if not reading and not writing:
-        reading = True
-    raw = SocketIO(sock, ("r" if reading else "") + ("w" if writing else ""))
+    writing = "w" in mode
+    reading = "r" in mode or not writing
+    binary = "b" in mode
+    raw = make_raw(("r" if reading else "") + ("w" if writing else ""))
     if buffering is None or buffering < 0:
         buffering = io.DEFAULT_BUFFER_SIZE
     if buffering == 0:

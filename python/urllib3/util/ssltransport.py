@@ -6,11 +6,11 @@ is what HTTPS through an HTTPS proxy (TLS in TLS) needs.
 
 from __future__ import annotations
 
-import io
 import socket
 import ssl
 import typing
 
+from .._core_socket import file_over
 from ..exceptions import ProxySchemeUnsupported
 
 if typing.TYPE_CHECKING:
@@ -113,39 +113,15 @@ class SSLTransport:
     ) -> typing.BinaryIO | typing.TextIO | socket.SocketIO:
         """A file object over this transport, as socket.makefile() gives (http.client
         reads responses through one)."""
-        if not set(mode) <= {"r", "w", "b"}:
-            raise ValueError(f"invalid mode {mode!r} (only r, w, b allowed)")
-
-        writing = "w" in mode
-        reading = "r" in mode or not writing
-        binary = "b" in mode
-        rawmode = ("r" if reading else "") + ("w" if writing else "")
-
-        # SocketIO only needs recv_into/send/... from its "socket", which this provides.
-        # The reference count lives on the real socket: it decides when closing the last
-        # file closes the socket.
-        raw = socket.SocketIO(self, rawmode)  # type: ignore[arg-type]
-        self.socket._io_refs += 1  # type: ignore[attr-defined]
-
-        if buffering is None or buffering < 0:
-            buffering = io.DEFAULT_BUFFER_SIZE
-        if buffering == 0:
-            if not binary:
-                raise ValueError("unbuffered streams must be binary")
+        def raw_io(rawmode: str) -> socket.SocketIO:
+            # SocketIO only needs recv_into/send/... from its "socket", which this provides.
+            # The reference count lives on the real socket: it decides when closing the last
+            # file closes the socket.
+            raw = socket.SocketIO(self, rawmode)  # type: ignore[arg-type]
+            self.socket._io_refs += 1  # type: ignore[attr-defined]
             return raw
 
-        buffer: typing.BinaryIO
-        if reading and writing:
-            buffer = io.BufferedRWPair(raw, raw, buffering)  # type: ignore[assignment]
-        elif reading:
-            buffer = io.BufferedReader(raw, buffering)
-        else:
-            buffer = io.BufferedWriter(raw, buffering)
-        if binary:
-            return buffer
-        text = io.TextIOWrapper(buffer, encoding, errors, newline)
-        text.mode = mode  # type: ignore[misc]
-        return text
+        return file_over(raw_io, mode, buffering, encoding, errors, newline)  # type: ignore[no-any-return]
 
     def unwrap(self) -> None:
         """Ends TLS (close_notify both ways); the socket goes on in plain text."""
