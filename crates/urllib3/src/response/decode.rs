@@ -248,13 +248,30 @@ impl Read for Stage {
                 },
                 Stage::Zlib(d) => d.read(buf)?,
                 Stage::RawDeflate(d) => d.read(buf)?,
-                Stage::Brotli(d) => d.read(buf)?,
+                Stage::Brotli(d) => match d.read(buf)? {
+                    0 => brotli_end(d, buf)?,
+                    n => n,
+                },
                 Stage::Zstd(d) => d.read(buf)?,
                 Stage::Spent => 0,
             };
             return Ok(n);
         }
     }
+}
+
+/// After the brotli decoder returned its end: bytes after the end of the stream are an error,
+/// as with urllib3 and the `brotli` module. The decoder reports those it already buffered only
+/// when read once more, and never those it has not pulled in yet.
+fn brotli_end(d: &mut brotli::Decompressor<Input>, buf: &mut [u8]) -> io::Result<usize> {
+    let n = d.read(buf)?;
+    if n == 0 && !d.get_mut().fill_buf()?.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "data after the end of the brotli stream",
+        ));
+    }
+    Ok(n)
 }
 
 impl Stage {
