@@ -67,6 +67,9 @@ _HTTP_CLIENT_SEAMS = {
     for name in ("putrequest", "putheader", "endheaders", "send", "_send_output")
 }
 _HTTP_CLIENT_TUNNEL = _HTTPConnection._tunnel  # type: ignore[attr-defined]
+#: Per connection class: whether it keeps our request-writing methods (a class's methods do
+#: not change once it is in use, so this is worked out once).
+_stock_classes: dict[type, bool] = {}
 
 port_by_scheme = {"http": 80, "https": 443}
 
@@ -462,10 +465,16 @@ class HTTPConnection(_HTTPConnection):
         # responses are read gets its methods called; a response class of its own needs
         # http.client's state, which only its own request path keeps.
         cls = type(self)
-        return self.response_class is http.client.HTTPResponse and all(
-            getattr(cls, name) is getattr(HTTPConnection, name)
-            for name in ("putrequest", "putheader", "endheaders", "send", "_send_output")
-        ) and all(getattr(_HTTPConnection, name) is original for name, original in _HTTP_CLIENT_SEAMS.items())
+        stock = _stock_classes.get(cls)
+        if stock is None:
+            stock = _stock_classes[cls] = all(
+                getattr(cls, name) is getattr(HTTPConnection, name) for name in _HTTP_CLIENT_SEAMS
+            )
+        return (
+            stock
+            and self.response_class is http.client.HTTPResponse
+            and all(getattr(_HTTPConnection, name) is original for name, original in _HTTP_CLIENT_SEAMS.items())
+        )
 
     def _request_step_by_step(
         self,

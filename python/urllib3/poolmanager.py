@@ -96,12 +96,17 @@ def _default_key_normalizer(key_class: type[PoolKey], request_context: dict[str,
     socket_opts = context.get("socket_options")
     if socket_opts is not None:
         context["socket_options"] = tuple(socket_opts)
-    context = {"key_" + key: value for key, value in context.items()}
-    for field in key_class._fields:
-        context.setdefault(field, None)
-    if context.get("key_blocksize") is None:
+    fields = _key_defaults.get(key_class)
+    if fields is None:
+        fields = _key_defaults[key_class] = dict.fromkeys(key_class._fields)
+    context = {**fields, **{"key_" + key: value for key, value in context.items()}}
+    if context["key_blocksize"] is None:
         context["key_blocksize"] = _DEFAULT_BLOCKSIZE
     return key_class(**context)
+
+
+#: Every field of a key class, None: the fields a request context does not mention.
+_key_defaults: dict[type[PoolKey], dict[str, None]] = {}
 
 
 key_fn_by_scheme = {

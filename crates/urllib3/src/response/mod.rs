@@ -274,7 +274,13 @@ impl Response {
                 out.truncate(filled);
             }
             None => {
-                let mut block = vec![0u8; 64 * 1024];
+                // A block the size of what is left (a small body is most bodies), at least
+                // 8 KiB for decoded output, at most 64 KiB: zeroing a larger buffer than the
+                // body needs was a tenth of a small request's cost.
+                let left = self.length_remaining().map_or(usize::MAX, |n| {
+                    usize::try_from(n).map_or(usize::MAX, |n| n.saturating_add(1))
+                });
+                let mut block = vec![0u8; left.clamp(8 * 1024, 64 * 1024)];
                 loop {
                     let n = self.read_some(&mut block, decode)?;
                     if n == 0 {
