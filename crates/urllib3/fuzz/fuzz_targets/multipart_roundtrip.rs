@@ -166,15 +166,34 @@ fuzz_target!(|input: Input| {
 /// Whether multer's lookup of the name and of the filename in the disposition finds what
 /// urllib3 wrote. (The disposition itself is always compared in full.) multer reads `\"` as
 /// an escaped quote, so a value ending in a backslash runs on; and it takes the first
-/// `filename` after a space or ';' anywhere in the header, so a name holding one confuses it.
+/// `filename` that follows a space or ';' (or directly follows a `filename` it skipped)
+/// anywhere in the header, so a name holding one confuses it.
 fn multer_reads_back(part: &Part) -> (bool, bool) {
+    let disposition = part.disposition.as_bytes();
     let name = !part.name.ends_with('\\');
-    let filename = part.filename.as_ref().is_none_or(|f| !f.ends_with('\\'))
-        && !part
-            .name
-            .match_indices("filename")
-            .any(|(i, _)| i > 0 && matches!(part.name.as_bytes()[i - 1], b';' | b' ' | b'\t'));
+    let filename = match &part.filename {
+        Some(f) => {
+            let real = part.disposition.rfind("; filename=\"").map(|i| i + 2);
+            !f.ends_with('\\') && multer_finds(disposition, b"filename") == real
+        }
+        None => multer_finds(disposition, b"filename").is_none(),
+    };
     (name, filename)
+}
+
+/// Where multer's `ContentDispositionAttr::extract_from` settles on `attr` in `header`.
+fn multer_finds(header: &[u8], attr: &[u8]) -> Option<usize> {
+    let mut start = 0;
+    loop {
+        let rest = &header[start..];
+        let i = rest.windows(attr.len()).position(|w| w == attr)?;
+        // multer looks at the byte before the match within what is left after its last skip.
+        if i > 0 && !(rest[i - 1].is_ascii_whitespace() || rest[i - 1] == b';') {
+            start += i + attr.len();
+            continue;
+        }
+        return Some(start + i);
+    }
 }
 
 /// The field urllib3 gets and the part it must parse back as; `None` when the input holds

@@ -12,9 +12,16 @@ use std::io::Cursor;
 use libfuzzer_sys::fuzz_target;
 use urllib3::{Connection, Response, ResponseOptions};
 
-/// Decoded bytes read before giving up on a body (a small input can inflate far beyond this;
-/// the decoders target looks at that).
-const CAP: usize = 16 << 20;
+/// Decoded bytes read before giving up on a body, and reads. A small input can inflate far
+/// beyond this (a 130-byte brotli body to 10 MB, ten million one-byte reads: slow, not stuck);
+/// the decoders target looks at inflation, this one at heads and framing.
+const CAP: usize = 1 << 20;
+const MAX_READS: usize = 200_000;
+
+/// How many bytes to read before stopping with `read_size` pieces.
+fn cap(read_size: usize) -> usize {
+    CAP.min(read_size.saturating_mul(MAX_READS))
+}
 
 fuzz_target!(|data: &[u8]| {
     let Some((&control, wire)) = data.split_first() else {
@@ -78,7 +85,7 @@ fn read_by_reads(response: &mut Response, read_size: usize, decode: bool) -> boo
             // Raw reads return exactly the body bytes received: `tell()` counts them.
             assert_eq!(response.tell(), total as u64);
         }
-        if total > CAP {
+        if total > cap(read_size) {
             return false;
         }
     }
@@ -97,7 +104,7 @@ fn read_by_chunks(response: &mut Response, read_size: usize, decode: bool) -> bo
         };
         assert!(!piece.is_empty() && piece.len() <= read_size);
         total += piece.len();
-        if total > CAP {
+        if total > cap(read_size) {
             return false;
         }
     }
