@@ -4,6 +4,7 @@ memory before and after. Flat figures mean nothing outlives its request."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import pathlib
@@ -46,15 +47,24 @@ def main() -> None:
     )
     assert server.stdout is not None and server.stdin is not None
     url = json.loads(server.stdout.readline())["http"] + "/small"
-    manager = urllib3.PoolManager(maxsize=THREADS)
-    run(manager, url, THREADS * 10)
+    # A first round brings the interpreter and allocator to their working size.
+    warm = urllib3.PoolManager(maxsize=THREADS)
+    run(warm, url, THREADS * 100)
+    warm.clear()
+    del warm
+    gc.collect()
     before = open_fds(), rss_kib()
+    manager = urllib3.PoolManager(maxsize=THREADS)
     run(manager, url, total)
+    connections = manager.connection_from_url(url).num_connections
+    manager.clear()
+    del manager
+    gc.collect()
     after = open_fds(), rss_kib()
     server.stdin.close()
     server.wait()
-    print(f"python: {total} requests, {THREADS} threads")
-    print(f"  fds:     {before[0]} before, {after[0]} after")
+    print(f"python: {total} requests, {THREADS} threads, {connections} connections")
+    print(f"  fds:     {before[0]} before, {after[0]} after (the manager cleared)")
     print(f"  rss KiB: {before[1]} before, {after[1]} after")
 
 
