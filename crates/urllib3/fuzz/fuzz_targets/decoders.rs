@@ -123,7 +123,7 @@ fn encode(coding: &str, plain: &[u8]) -> Option<Vec<u8>> {
             }
             "deflate" => {
                 // Both forms servers send: zlib-wrapped, and raw (old IIS). Alternate by length.
-                if body.len() % 2 == 0 {
+                if body.len().is_multiple_of(2) {
                     let mut e =
                         flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
                     e.write_all(&body).ok()?;
