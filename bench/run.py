@@ -12,7 +12,8 @@ prints {"first_ns" (CLOCK_MONOTONIC at the first response), "import_s", "rss_kb"
 requests)}.
 
 Environment: REPS (default 3), QUICK=1 (few iterations: a smoke test), QUIET_MAX (default 30),
-CLIENTS and WORKLOADS (comma-separated subsets), NO_SETUP=1 (skip the venv installs).
+CLIENTS and WORKLOADS (comma-separated subsets), NO_SETUP=1 (skip the venv installs). A QUICK or
+subset run writes bench/results-partial.md instead of bench/results.md.
 """
 
 import json
@@ -202,7 +203,8 @@ def run_one(kind, venv, name, workload, server, n, min_seconds, env=None):
     spawn_ns = time.monotonic_ns()
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=BENCH, env=env)
     if done.returncode != 0:
-        log(f"!! {name} {workload} failed: " + " | ".join(done.stderr.strip().splitlines()[-3:]))
+        why = " | ".join(done.stderr.strip().splitlines()[-3:])
+        log(f"!! {name} {workload} failed (exit {done.returncode}): {why}")
         return None
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["spawn_ns"] = spawn_ns
@@ -290,6 +292,12 @@ def report(results, columns, missing, busy, reps, quick, started):
         "a fixed request written in one call, the body read to its Content-Length; rustls for TLS).",
         "",
         *[f"- {line}" for line in versions()],
+        "- Adapters (bench/driver.py): urllib3 and ours `PoolManager(maxsize=8, ca_certs=…)`; "
+        "requests a `Session` with `pool_maxsize=8`; httpx a `Client`; pycurl a `Curl` handle per "
+        "thread, DNS shared through a `CurlShare` (sharing connections too segfaults pycurl with 8 "
+        "threads), POST without `Expect: 100-continue`; pyreqwest a `SyncClient`. A new TLS "
+        "connection per request is asked for with `Connection: close`; the server has TLS "
+        "resumption off.",
         *[f"- {c}: – ({why})" for c, why in missing.items()],
         "",
         table("workload (median)", "unit", columns, main),
@@ -355,8 +363,12 @@ def main():
 
     text = report(results, columns, missing, busy, reps, quick, started)
     print(text)
-    (BENCH / "results.md").write_text(text)
-    (BENCH / "results.json").write_text(json.dumps(results, indent=1))
+    # Smoke tests and subsets must not replace the full run's tables.
+    full = not quick and not os.environ.get("CLIENTS") and not os.environ.get("WORKLOADS")
+    name = "results" if full else "results-partial"
+    (BENCH / f"{name}.md").write_text(text)
+    (BENCH / f"{name}.json").write_text(json.dumps(results, indent=1))
+    log(f"wrote bench/{name}.md")
 
 
 if __name__ == "__main__":
