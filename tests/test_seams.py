@@ -169,3 +169,12 @@ def test_a_subclass_tunnel_for_plain_http(server) -> None:
     assert conn.getresponse().json()["url"].endswith("/get")
     assert Connection.tunnels == [(target.host, target.port, {})]
     conn.close()
+
+
+def test_the_socket_names_both_ends(server) -> None:
+    conn = _connect(server)
+    url = parse_url(server.http)
+    host, port = conn.sock.getsockname()
+    assert host == "127.0.0.1" and port > 0
+    assert conn.sock.getpeername() == ("127.0.0.1", url.port)
+    conn.close()

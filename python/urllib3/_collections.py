@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import typing
 from collections import OrderedDict
+from collections.abc import Iterable, Mapping
 from enum import Enum, auto
 from threading import RLock
 
@@ -44,7 +45,7 @@ def ensure_can_construct_http_header_dict(
 
     Only the container's shape is checked, not its items: checking every pair would cost
     as much as building the dict."""
-    if isinstance(potential, (HTTPHeaderDict, typing.Mapping, typing.Iterable)):
+    if isinstance(potential, (HTTPHeaderDict, Mapping, Iterable)):
         return typing.cast(ValidHTTPHeaderSource, potential)
     if hasattr(potential, "keys") and hasattr(potential, "__getitem__"):
         return typing.cast("HasGettableStringKeys", potential)
@@ -175,6 +176,16 @@ class HTTPHeaderDict(typing.MutableMapping[str, str]):
         if kwargs:
             self.extend(kwargs)
 
+    @classmethod
+    def _from_pairs(cls, pairs: typing.Iterable[tuple[str, str]]) -> HTTPHeaderDict:
+        """The fields of a parsed response head (str names and values, in order), without
+        the type checks of ``extend``: one response makes one of these."""
+        headers = cls()
+        container = headers._container
+        for name, value in pairs:
+            container.setdefault(name.lower(), [name]).append(value)
+        return headers
+
     def __setitem__(self, key: str, val: str) -> None:
         if isinstance(key, bytes):
             key = key.decode("latin-1")
@@ -283,10 +294,11 @@ class HTTPHeaderDict(typing.MutableMapping[str, str]):
         if isinstance(other, HTTPHeaderDict):
             for key, val in other.iteritems():
                 add(key, val)
-        elif isinstance(other, typing.Mapping):
+        # collections.abc rather than typing: typing's aliases make every check several calls.
+        elif isinstance(other, Mapping):
             for key, val in other.items():
                 add(key, val)
-        elif isinstance(other, typing.Iterable):
+        elif isinstance(other, Iterable):
             for key, val in other:
                 add(key, val)
         elif hasattr(other, "keys") and hasattr(other, "__getitem__"):

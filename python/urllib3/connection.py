@@ -21,6 +21,7 @@ from http.client import HTTPException as HTTPException  # noqa: F401
 from http.client import ResponseNotReady
 
 from . import _rs
+from . import response as _response
 from ._base_connection import _TYPE_BODY, ProxyConfig, _ResponseOptions
 from ._collections import HTTPHeaderDict
 from ._errors import CoreError, translate
@@ -473,7 +474,11 @@ class HTTPConnection(_HTTPConnection):
         return (
             stock
             and self.response_class is http.client.HTTPResponse
-            and all(getattr(_HTTPConnection, name) is original for name, original in _HTTP_CLIENT_SEAMS.items())
+            and _HTTPConnection.putrequest is _HTTP_CLIENT_SEAMS["putrequest"]
+            and _HTTPConnection.putheader is _HTTP_CLIENT_SEAMS["putheader"]
+            and _HTTPConnection.endheaders is _HTTP_CLIENT_SEAMS["endheaders"]
+            and _HTTPConnection.send is _HTTP_CLIENT_SEAMS["send"]
+            and _HTTPConnection._send_output is _HTTP_CLIENT_SEAMS["_send_output"]  # type: ignore[attr-defined]
         )
 
     def _request_step_by_step(
@@ -563,8 +568,6 @@ class HTTPConnection(_HTTPConnection):
             return self._python_getresponse(options)
         # http.client's own state machine would refuse the next request otherwise.
         self._HTTPConnection__state = http.client._CS_IDLE  # type: ignore[attr-defined]
-        from .response import HTTPResponse
-
         try:
             core = self.sock.getresponse(
                 options.request_method,
@@ -576,9 +579,10 @@ class HTTPConnection(_HTTPConnection):
             self.close()
             raise translate(e, conn=self) from None
         version = core.version
-        return HTTPResponse(
+        # Looked up in its module on each call, so that a patched HTTPResponse is used.
+        return _response.HTTPResponse(
             body=core,
-            headers=HTTPHeaderDict(core.headers),
+            headers=HTTPHeaderDict._from_pairs(core.headers),
             status=core.status,
             version=version,
             version_string="HTTP/1.0" if version == 10 else "HTTP/1.1",
@@ -590,16 +594,13 @@ class HTTPConnection(_HTTPConnection):
             request_url=options.request_url,
         )
 
-
     def _python_getresponse(self, options: _ResponseOptions) -> HTTPResponse:
         """http.client reads the head from a Python socket; the body goes through the core."""
-        from .response import HTTPResponse
-
         if self.sock is not None:
             self.sock.settimeout(self.timeout)
         httplib_response = super().getresponse()
         headers = HTTPHeaderDict(_normalize_header_values(httplib_response.msg))
-        return HTTPResponse(
+        return _response.HTTPResponse(
             body=httplib_response,
             headers=headers,
             status=httplib_response.status,

@@ -443,12 +443,13 @@ class HTTPResponse(BaseHTTPResponse):
                     "Calling read(decode_content=False) is not supported after "
                     "read(decode_content=True) was called."
                 )
+            encoding = self._content_encoding()
             try:
-                data = self._core.read(amt, decode_content, self._content_encoding())
+                data = self._core.read(amt, decode_content, encoding)
             except CoreError as e:
                 self._after_read()
                 self._raise(e)
-            if decode_content and self._content_encoding():
+            if decode_content and encoding:
                 self._has_decoded_content = True
             if self._reads_python_file and amt and not data and hasattr(self._fp, "close"):
                 # urllib3 closes the file once a sized read finds nothing left.

@@ -525,6 +525,16 @@ impl PyConnection {
         helpers.getattr("SSLObject")?.call1((slf,))
     }
 
+    /// `socket.getsockname()`: (host, port), or (host, port, flowinfo, scope_id) for IPv6.
+    fn getsockname<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        socket_address(py, self.local)
+    }
+
+    /// `socket.getpeername()`, in the same form as `getsockname`.
+    fn getpeername<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        socket_address(py, self.peer)
+    }
+
     /// (host, port) of the peer.
     #[getter]
     fn peer_address(&self) -> Option<(String, u16)> {
@@ -633,6 +643,19 @@ impl PyConnection {
                 Err(crate::errors::to_py(e))
             }
         }
+    }
+}
+
+/// An address as Python's socket module gives it.
+fn socket_address(py: Python<'_>, address: Option<SocketAddr>) -> PyResult<Bound<'_, PyAny>> {
+    match address {
+        Some(SocketAddr::V4(a)) => Ok((a.ip().to_string(), a.port()).into_pyobject(py)?.into_any()),
+        Some(SocketAddr::V6(a)) => Ok((a.ip().to_string(), a.port(), a.flowinfo(), a.scope_id())
+            .into_pyobject(py)?
+            .into_any()),
+        None => Err(pyo3::exceptions::PyOSError::new_err(
+            "the connection has no socket address",
+        )),
     }
 }
 

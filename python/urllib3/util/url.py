@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import typing
-from functools import partial
+from functools import lru_cache, partial
 from urllib.parse import unquote as _unquote
 
 from ..exceptions import LocationParseError
@@ -397,10 +397,21 @@ def parse_url(url: str) -> Url:
 
     Raises LocationParseError for an invalid host or port.
     """
+    if not isinstance(url, str):
+        if not url:
+            return Url()
+        raise TypeError(f"expected a str URL, got {type(url).__name__}")
+    # A client asks for the same few URLs again and again, and a Url is immutable: the
+    # parses of recent ones are kept. Only ASCII ones, whose parse depends on nothing else
+    # (a non-ASCII host goes through idna, which may come and go).
+    if url.isascii():
+        return _parse_recent(url)
+    return _parse(url)
+
+
+def _parse(url: str) -> Url:
     if not url:
         return Url()
-    if not isinstance(url, str):
-        raise TypeError(f"expected a str URL, got {type(url).__name__}")
 
     # Without a scheme, what comes first is the authority, not a path.
     if not _SCHEME_RE.search(url):
@@ -465,3 +476,7 @@ def parse_url(url: str) -> Url:
         query=query,
         fragment=fragment,
     )
+
+
+#: ``_parse`` with the results for the last 1024 URLs kept (errors are not).
+_parse_recent = lru_cache(maxsize=1024)(_parse)
