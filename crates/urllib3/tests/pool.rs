@@ -240,3 +240,68 @@ fn retries_default_to_three_and_can_be_disabled() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NewConnection);
 }
+
+/// Sockets of this process connected to `port` on the loopback (client ends only: the test
+/// server in the same process has its ends on `port` locally). Read from /proc: the inodes of
+/// our descriptors, matched against the kernel's TCP table.
+fn client_sockets_to(port: u16) -> usize {
+    let ours: std::collections::HashSet<String> = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+        .filter_map(|target| {
+            let target = target.to_string_lossy().into_owned();
+            Some(
+                target
+                    .strip_prefix("socket:[")?
+                    .strip_suffix(']')?
+                    .to_owned(),
+            )
+        })
+        .collect();
+    let table = std::fs::read_to_string("/proc/self/net/tcp").unwrap()
+        + &std::fs::read_to_string("/proc/self/net/tcp6").unwrap_or_default();
+    let remote_port = format!(":{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields.len() > 9 && fields[2].ends_with(&remote_port) && ours.contains(fields[9])
+        })
+        .count()
+}
+
+#[test]
+fn eight_threads_times_a_thousand_requests_leave_nothing_behind() {
+    let server = TestServer::start();
+    let config = PoolConfig {
+        maxsize: 4,
+        block: true,
+        ..PoolConfig::default()
+    };
+    let http = Arc::new(PoolManager::with_config(10, config));
+    let url = server.url("/small");
+    assert_eq!(client_sockets_to(server.port()), 0);
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let (http, url) = (Arc::clone(&http), url.clone());
+            thread::spawn(move || {
+                for _ in 0..1000 {
+                    let mut r = http.request("GET", &url).unwrap();
+                    assert_eq!(r.data().unwrap(), b"Hello, world!");
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let pool = http.connection_from_url(&url, None).unwrap();
+    assert_eq!(pool.num_requests(), 8 * 1000);
+    // Every connection is back in the pool, and only those are open.
+    assert_eq!(pool.idle_connections(), client_sockets_to(server.port()));
+    assert!(pool.idle_connections() <= 4);
+    drop(pool);
+    http.clear();
+    assert_eq!(client_sockets_to(server.port()), 0);
+}
