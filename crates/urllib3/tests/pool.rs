@@ -305,3 +305,60 @@ fn eight_threads_times_a_thousand_requests_leave_nothing_behind() {
     http.clear();
     assert_eq!(client_sockets_to(server.port()), 0);
 }
+
+/// A server that answers the first request on each connection with keep-alive, then reads
+/// the next and closes without answering: it timed the connection out just as it was reused.
+/// Returns its port and a count of the connections it accepted.
+fn closing_after_one() -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = Arc::clone(&accepted);
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            thread::spawn(move || {
+                let read_head = |stream: &mut std::net::TcpStream| {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        match stream.read(&mut byte) {
+                            Ok(1) => head.push(byte[0]),
+                            _ => return false,
+                        }
+                    }
+                    true
+                };
+                if read_head(&mut stream) {
+                    let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                }
+                read_head(&mut stream);
+            });
+        }
+    });
+    (port, accepted)
+}
+
+#[test]
+fn a_stale_connection_is_retried_for_get_and_not_for_post() {
+    let (port, accepted) = closing_after_one();
+    let pool = ConnectionPool::new("127.0.0.1", port, PoolConfig::default());
+    for _ in 0..2 {
+        let mut r = pool.urlopen("GET", "/", RequestOptions::new()).unwrap();
+        assert_eq!(r.data().unwrap(), b"ok");
+    }
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2);
+
+    let (port, accepted) = closing_after_one();
+    let pool = ConnectionPool::new("127.0.0.1", port, PoolConfig::default());
+    let post = || RequestOptions::new().body("x");
+    assert_eq!(
+        pool.urlopen("POST", "/", post()).unwrap().data().unwrap(),
+        b"ok"
+    );
+    let err = pool.urlopen("POST", "/", post()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
