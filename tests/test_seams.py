@@ -178,3 +178,17 @@ def test_the_socket_names_both_ends(server) -> None:
     assert host == "127.0.0.1" and port > 0
     assert conn.sock.getpeername() == ("127.0.0.1", url.port)
     conn.close()
+
+
+def test_a_tunnel_patched_on_the_instance_is_called(server) -> None:
+    """As urllib3's own test does: set_tunnel to the server itself, _tunnel mocked out."""
+    from unittest import mock
+
+    url = parse_url(server.https)
+    conn = HTTPSConnection("localhost", url.port, ca_certs=server.ca_file)
+    conn.set_tunnel("localhost", url.port)
+    with mock.patch.object(conn, "_tunnel", create=True, return_value=None) as tunnel:
+        conn.request("GET", "/get")
+        assert conn.getresponse().status == 200
+    tunnel.assert_called_once_with()
+    conn.close()

@@ -253,9 +253,11 @@ class HTTPConnection(_HTTPConnection):
             raise self._connect_error(e) from None
 
     def _tunnels_itself(self) -> bool:
-        """Whether a subclass (or a patch of http.client) writes the CONNECT itself: then its
-        ``_tunnel`` runs on the connection to the proxy, else the core tunnels."""
-        return type(self)._tunnel is not _HTTP_CLIENT_TUNNEL or _HTTPConnection._tunnel is not _HTTP_CLIENT_TUNNEL
+        """Whether a subclass, a patch of http.client or of this connection writes the CONNECT
+        itself: then its ``_tunnel`` runs on the connection to the proxy, else the core
+        tunnels."""
+        tunnel = self._tunnel  # type: ignore[attr-defined]
+        return getattr(tunnel, "__func__", tunnel) is not _HTTP_CLIENT_TUNNEL
 
     def _proxy_tls_arguments(self) -> dict[str, typing.Any] | None:
         """TLS settings for an HTTPS proxy: the connection's CA settings, with the proxy's
