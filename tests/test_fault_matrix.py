@@ -276,3 +276,10 @@ def test_a_stale_connection_is_not_retried_for_post(closing_server: ClosingAfter
         with pytest.raises(ProtocolError):
             pool.request("POST", "/", body=b"x")
     assert closing_server.connections == 1
+
+
+def test_an_unresolvable_proxy_is_a_name_resolution_error() -> None:
+    with urllib3.ProxyManager("http://no-such-proxy.invalid:3128", retries=False) as manager:
+        with pytest.raises(ProxyError) as caught:
+            manager.request("GET", "https://example.invalid/")
+    assert isinstance(caught.value.original_error, NameResolutionError)

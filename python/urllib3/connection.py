@@ -295,7 +295,7 @@ class HTTPConnection(_HTTPConnection):
             return SSLError(message)
         if kind == "ProxyError":
             cause = e.args[4]
-            reason = translate(CoreError(*cause), conn=self) if cause else OSError(message)
+            reason = self._connect_error(CoreError(*cause)) if cause else OSError(message)
             return ProxyError(message, reason)
         return translate(e, conn=self)
 
