@@ -283,3 +283,23 @@ def test_an_unresolvable_proxy_is_a_name_resolution_error() -> None:
         with pytest.raises(ProxyError) as caught:
             manager.request("GET", "https://example.invalid/")
     assert isinstance(caught.value.original_error, NameResolutionError)
+
+
+class BrokenHeaderServer(LoopbackServer):
+    def handle(self, conn: socket.socket) -> None:
+        if self.read_request(conn):
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nBroken Header\r\nAnother: Header\r\n\r\n")
+
+
+def test_a_line_that_is_no_header_is_skipped_with_urllib3s_warning(caplog: pytest.LogCaptureFixture) -> None:
+    server = BrokenHeaderServer()
+    try:
+        with caplog.at_level("WARNING", logger="urllib3.connection"):
+            with urllib3.HTTPConnectionPool("127.0.0.1", server.port, retries=False) as pool:
+                r = pool.request("GET", "/path")
+    finally:
+        server.close()
+    assert r.status == 200 and r.headers["Another"] == "Header"
+    [record] = [r for r in caplog.records if "Failed to parse headers" in r.msg]
+    assert record.args[0] == f"http://127.0.0.1:{server.port}/path"
+    assert "Broken Header" in record.getMessage()

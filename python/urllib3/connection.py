@@ -28,6 +28,7 @@ from ._errors import CoreError, translate
 from ._version import __version__
 from .exceptions import (
     ConnectTimeoutError,
+    HeaderParsingError,
     NameResolutionError,
     NewConnectionError,
     ProxyError,
@@ -580,6 +581,8 @@ class HTTPConnection(_HTTPConnection):
         except CoreError as e:
             self.close()
             raise translate(e, conn=self) from None
+        if core.unparsed_headers:
+            _warn_unparsed_headers(self, options.request_url, core.unparsed_headers)
         version = core.version
         # Looked up in its module on each call, so that a patched HTTPResponse is used.
         return _response.HTTPResponse(
@@ -839,6 +842,19 @@ def _apply_context(context: typing.Any, args: dict[str, typing.Any]) -> None:
 
 class DummyConnection:
     """Used to detect a failed ConnectionCls import."""
+
+
+def _warn_unparsed_headers(conn: HTTPConnection, request_url: str, unparsed: str) -> None:
+    """urllib3's warning for header lines that are no header (they are skipped)."""
+    try:
+        raise HeaderParsingError(defects=[], unparsed_data=unparsed)
+    except HeaderParsingError as hpe:
+        log.warning(
+            "Failed to parse headers (url=%s): %s",
+            _url_from_connection(conn, request_url),
+            hpe,
+            exc_info=True,
+        )
 
 
 def _socket_flags(options: typing.Any) -> tuple[bool, bool]:

@@ -17,6 +17,7 @@ pub(crate) struct PyResponse {
     reason: String,
     version: u8,
     headers: Vec<(String, String)>,
+    unparsed_headers: Option<String>,
 }
 
 impl PyResponse {
@@ -30,6 +31,7 @@ impl PyResponse {
                 .iter()
                 .map(|(n, v)| (n.to_owned(), v.to_owned()))
                 .collect(),
+            unparsed_headers: response.unparsed_headers().map(str::to_owned),
             inner: Mutex::new(Some(response)),
         }
     }
@@ -118,6 +120,12 @@ impl PyResponse {
     }
 
     /// The headers as (name, value) pairs in wire order and case.
+    /// Header lines that were not `name: value` (skipped), or None.
+    #[getter]
+    fn unparsed_headers(&self) -> Option<&str> {
+        self.unparsed_headers.as_deref()
+    }
+
     #[getter]
     fn headers(&self) -> Vec<(String, String)> {
         self.headers.clone()

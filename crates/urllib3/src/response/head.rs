@@ -58,6 +58,9 @@ pub(crate) struct ResponseHead {
     pub(crate) reason: String,
     pub(crate) version: Version,
     pub(crate) headers: HeaderMap,
+    /// Header lines that are not `name: value` (skipped, as http.client does), for urllib3's
+    /// "Failed to parse headers" warning.
+    pub(crate) unparsed: Option<String>,
 }
 
 /// Parses a head from `buf`: `Ok(Some((head, length)))` when complete, `Ok(None)` when more
@@ -86,13 +89,39 @@ pub(crate) fn parse(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>> {
     for h in response.headers.iter() {
         headers.append(h.name, unfold(h.value));
     }
+    let unparsed = (headers.len() < header_lines(&buf[..len]).count())
+        .then(|| unparsed_lines(&buf[..len]))
+        .flatten();
     let head = ResponseHead {
         status: response.code.unwrap_or_default(),
         reason: response.reason.unwrap_or_default().to_owned(),
         version,
         headers,
+        unparsed,
     };
     Ok(Some((head, len)))
+}
+
+/// The header lines of a complete head, without the status line, the blank line after them
+/// and obsolete continuation lines.
+fn header_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
+    head.split(|&b| b == b'\n')
+        .skip(1)
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+        .take_while(|line| !line.is_empty())
+        .filter(|line| !matches!(line.first(), Some(b' ' | b'\t')))
+}
+
+/// The lines httparse skipped as no `name: value`, joined as they came.
+fn unparsed_lines(head: &[u8]) -> Option<String> {
+    let bad: Vec<String> = header_lines(head)
+        .filter(|line| {
+            let name = line.split(|&b| b == b':').next().unwrap_or_default();
+            name.len() == line.len() || name.trim_ascii_end().is_empty()
+        })
+        .map(latin1)
+        .collect();
+    (!bad.is_empty()).then(|| bad.join("\r\n"))
 }
 
 /// http.client accepts what servers really send: obsolete line folding, stray spaces, and
@@ -156,6 +185,31 @@ mod tests {
         let (head, len) = parse(raw).unwrap().expect("complete head");
         assert_eq!(len, raw.len());
         head
+    }
+
+    #[test]
+    fn lines_that_are_no_header_are_skipped_and_reported() {
+        let cases: &[(&[u8], Option<&str>, &[&str])] = &[
+            (b"HTTP/1.1 200 OK\r\nA: 1\r\n\r\n", None, &["A"]),
+            (b"HTTP/1.1 200 OK\r\nA: 1\r\n folded\r\n\r\n", None, &["A"]),
+            (
+                b"HTTP/1.1 200 OK\r\nBroken Header\r\nB: 2\r\n\r\n",
+                Some("Broken Header"),
+                &["B"],
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\n: Value\r\nB: 2\r\n\r\n",
+                Some(": Value"),
+                &["B"],
+            ),
+            (b"HTTP/1.1 200 OK\r\n:\r\nB: 2\r\n\r\n", Some(":"), &["B"]),
+        ];
+        for &(raw, unparsed, names) in cases {
+            let head = parse_all(raw);
+            assert_eq!(head.unparsed.as_deref(), unparsed, "{raw:?}");
+            let got: Vec<&str> = head.headers.iter().map(|(n, _)| n).collect();
+            assert_eq!(got, names, "{raw:?}");
+        }
     }
 
     #[test]

@@ -87,6 +87,7 @@ pub struct Response {
     reason: String,
     version: Version,
     headers: HeaderMap,
+    unparsed_headers: Option<String>,
     body: Source,
     decoding: Decoding,
     options: ResponseOptions,
@@ -112,6 +113,7 @@ impl Response {
             reason: head.reason,
             version: head.version,
             headers: head.headers,
+            unparsed_headers: head.unparsed,
             body: Source::Body(body),
             decoding: Decoding::NotStarted,
             options,
@@ -147,6 +149,7 @@ impl Response {
             reason: reason.to_owned(),
             version,
             headers,
+            unparsed: None,
         };
         Ok(Self::over_reader(head, reader, framing, options))
     }
@@ -168,6 +171,7 @@ impl Response {
             reason: reason.to_owned(),
             version,
             headers,
+            unparsed: None,
         };
         let framing = framing(&head, method)?;
         Ok(Self::over_reader(head, reader, framing, options))
@@ -186,11 +190,18 @@ impl Response {
             reason: head.reason,
             version: head.version,
             headers: head.headers,
+            unparsed_headers: head.unparsed,
             body: Source::Body(body),
             decoding: Decoding::NotStarted,
             options,
             cached: None,
         }
+    }
+
+    /// Header lines of the response that were not `name: value` and were skipped (as
+    /// http.client skips them; urllib3 logs "Failed to parse headers" for them).
+    pub fn unparsed_headers(&self) -> Option<&str> {
+        self.unparsed_headers.as_deref()
     }
 
     /// The status code.
