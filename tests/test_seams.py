@@ -192,3 +192,18 @@ def test_a_tunnel_patched_on_the_instance_is_called(server) -> None:
         assert conn.getresponse().status == 200
     tunnel.assert_called_once_with()
     conn.close()
+
+
+def test_a_wrapped_socket_gets_the_connect_then_the_read_timeout(server) -> None:
+    """A caller's stand-in for conn.sock is used as it is, and told each request's timeouts."""
+    from unittest import mock
+
+    url = parse_url(server.http)
+    with urllib3.HTTPConnectionPool(url.host, url.port) as pool:
+        pool.urlopen("GET", "/get")
+        conn = pool.pool.get_nowait()
+        conn.sock = mock.Mock(wraps=conn.sock)
+        pool._put_conn(conn)
+        r = pool.urlopen("GET", "/get", timeout=urllib3.Timeout(connect=5, read=4))
+        assert r.status == 200
+        conn.sock.settimeout.assert_has_calls([mock.call(5), mock.call(4)])

@@ -442,6 +442,10 @@ class HTTPConnection(_HTTPConnection):
             self._validate_path(url)  # type: ignore[attr-defined]
             self.connect()
         if not (self._uses_core() and stock):
+            if self.sock is not None and not self._uses_core():
+                # A reused Python socket gets this request's timeout, as in urllib3 (the core
+                # takes it with each call instead).
+                self.sock.settimeout(self.timeout)
             self._request_step_by_step(method, url, body, headers, chunked)
             return
         items = list(headers.items())
