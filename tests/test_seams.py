@@ -207,3 +207,12 @@ def test_a_wrapped_socket_gets_the_connect_then_the_read_timeout(server) -> None
         r = pool.urlopen("GET", "/get", timeout=urllib3.Timeout(connect=5, read=4))
         assert r.status == 200
         conn.sock.settimeout.assert_has_calls([mock.call(5), mock.call(4)])
+
+
+def test_through_a_proxy_the_host_header_names_the_target(server) -> None:
+    http_target, https_port = parse_url(server.http), parse_url(server.https).port
+    with urllib3.ProxyManager(server.proxy, ca_certs=server.ca_file) as proxy:
+        forwarded = proxy.request("GET", server.url("/headers")).json()["headers"]
+        tunnelled = proxy.request("GET", f"https://localhost:{https_port}/headers").json()["headers"]
+    assert forwarded["Host"] == f"{http_target.host}:{http_target.port}"
+    assert tunnelled["Host"] == f"localhost:{https_port}"

@@ -19,6 +19,7 @@ import warnings
 from http.client import HTTPConnection as _HTTPConnection
 from http.client import HTTPException as HTTPException  # noqa: F401
 from http.client import ResponseNotReady
+from urllib.parse import urlsplit
 
 from . import _rs
 from . import response as _response
@@ -457,7 +458,7 @@ class HTTPConnection(_HTTPConnection):
             self.sock.request(
                 method,
                 url,
-                self._host_header(),
+                self._host_header(url),
                 [(_str(k), _str(v)) for k, v in items],
                 _core_body(body, self.blocksize),
                 chunked=chunked,
@@ -539,13 +540,20 @@ class HTTPConnection(_HTTPConnection):
         if chunked:
             self.send(b"0\r\n\r\n")
 
-    def _host_header(self) -> str:
-        host = self.host
+    def _host_header(self, url: str) -> str:
+        # As http.client's putrequest: an absolute URL (a request forwarded by a proxy) names
+        # its own host; else the host at the end of the tunnel or of the connection, with the
+        # port unless it is the default.
+        if url.startswith("http"):
+            netloc = urlsplit(url).netloc
+            if netloc:
+                return netloc
+        host, port = (self._tunnel_host, self._tunnel_port) if self._tunnel_host else (self.host, self.port)
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"
-        if self.port == self.default_port:
+        if port == self.default_port:
             return host
-        return f"{host}:{self.port}"
+        return f"{host}:{port}"
 
     def request_chunked(
         self,
