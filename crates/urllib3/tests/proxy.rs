@@ -689,6 +689,16 @@ fn proxy_headers_do_not_leak_into_tunnelled_requests() {
     let mut r = http.request("GET", &targets.https.url("/echo")).unwrap();
     let echoed = String::from_utf8(r.data().unwrap().to_vec()).unwrap();
     assert!(echoed.starts_with("GET /echo HTTP/1.1\r\n"), "{echoed}");
+    // The Host header names the target at the end of the tunnel, never the proxy.
+    let target_host = format!(
+        "\r\nHost: {}\r\n",
+        targets
+            .https
+            .url("")
+            .trim_start_matches("https://")
+            .trim_end_matches('/')
+    );
+    assert!(echoed.contains(&target_host), "{echoed}");
     assert!(!echoed.to_ascii_lowercase().contains("proxy-authorization"));
     assert_eq!(
         proxy.requests()[0].header("proxy-authorization"),
