@@ -30,7 +30,9 @@ def test_the_socket_sends_and_receives_raw_bytes(server) -> None:
     assert sock.fileno() > 0
     sock.settimeout(5)
     assert sock.gettimeout() == 5
-    sock.sendall(b"GET /small HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    request = b"GET /small HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    assert sock.send(request[:4], 0) == 4
+    sock.sendall(request[4:])
     assert wait_for_read(sock, 5)
     raw = sock.makefile("rb", 0)
     assert raw.readline() == b"HTTP/1.1 200 OK\r\n"

@@ -220,16 +220,26 @@ impl PyConnection {
         self.finish_write(result, conn)
     }
 
-    /// Writes raw bytes (http.client's `send`, for callers that build the request themselves).
-    #[pyo3(signature = (data, timeout=None))]
-    fn send(&self, py: Python<'_>, data: Vec<u8>, timeout: Option<f64>) -> PyResult<()> {
-        let timeout = timeout.map(seconds).transpose()?;
+    /// `socket.send`: writes all of `data` (for callers that build the request themselves,
+    /// like http.client's `send`) and returns its length. `timeout` (seconds) defaults to
+    /// what `settimeout` set.
+    #[pyo3(signature = (data, flags=0, *, timeout=None))]
+    fn send(
+        &self,
+        py: Python<'_>,
+        data: Vec<u8>,
+        flags: i32,
+        timeout: Option<f64>,
+    ) -> PyResult<usize> {
+        no_flags(flags)?;
+        let timeout = timeout.or(self.gettimeout()).map(seconds).transpose()?;
+        let len = data.len();
         let mut conn = self.take()?;
         let (result, conn) = py.detach(move || {
             let result = conn.write_raw(&data, timeout);
             (result, conn)
         });
-        self.finish_write(result, conn)
+        self.finish_write(result, conn).map(|()| len)
     }
 
     /// Reads the response head; the body is read through the returned response, which holds
@@ -375,9 +385,15 @@ impl PyConnection {
     }
 
     /// `socket.sendall`: writes all of `data`.
-    #[pyo3(signature = (data, timeout=None))]
-    fn sendall(&self, py: Python<'_>, data: Vec<u8>, timeout: Option<f64>) -> PyResult<()> {
-        self.send(py, data, timeout)
+    #[pyo3(signature = (data, flags=0, *, timeout=None))]
+    fn sendall(
+        &self,
+        py: Python<'_>,
+        data: Vec<u8>,
+        flags: i32,
+        timeout: Option<f64>,
+    ) -> PyResult<()> {
+        self.send(py, data, flags, timeout).map(drop)
     }
 
     /// `SSLSocket.version()`: the TLS version, or None for plain TCP.
