@@ -16,6 +16,7 @@ CLIENTS and WORKLOADS (comma-separated subsets), NO_SETUP=1 (skip the venv insta
 subset run writes bench/results-partial.md instead of bench/results.md.
 """
 
+import compileall
 import json
 import os
 import shutil
@@ -188,7 +189,11 @@ def snapshot_ours(tmp):
         sys.exit("no built extension in python/urllib3: run `.venv/bin/maturin develop --release`")
     if b"precondition_check" in ext.read_bytes():  # only debug builds keep these checks
         sys.exit(f"{ext} is a debug build: run `.venv/bin/maturin develop --release` first")
-    shutil.copytree(src, Path(tmp) / "ours" / "urllib3", ignore=shutil.ignore_patterns("__pycache__"))
+    dest = Path(tmp) / "ours" / "urllib3"
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    # As pip leaves an installed package (the real urllib3's venv has them): with
+    # PYTHONDONTWRITEBYTECODE set, as it is on some machines, every import would compile anew.
+    compileall.compile_dir(dest, quiet=1)
     return str(Path(tmp) / "ours")
 
 
