@@ -218,3 +218,14 @@ def test_through_a_proxy_the_host_header_names_the_target(server) -> None:
         tunnelled = proxy.request("GET", f"https://localhost:{https_port}/headers").json()["headers"]
     assert forwarded["Host"] == f"{http_target.host}:{http_target.port}"
     assert tunnelled["Host"] == f"localhost:{https_port}"
+
+
+def test_socket_methods_raise_what_a_socket_raises(server) -> None:
+    """A read that times out is socket.timeout (TimeoutError), as http.client and botocore
+    expect from a socket; not urllib3's own classes."""
+    conn = _connect(server)
+    conn.sock.settimeout(0.1)
+    conn.sock.sendall(b"GET /fault/stall-before-headers HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    with pytest.raises(socket.timeout):
+        conn.sock.recv(100)
+    conn.close()

@@ -16,6 +16,7 @@ import socket
 import sys
 import typing
 import warnings
+import weakref
 from http.client import HTTPConnection as _HTTPConnection
 from http.client import HTTPException as HTTPException  # noqa: F401
 from http.client import ResponseNotReady
@@ -71,8 +72,8 @@ _HTTP_CLIENT_SEAMS = {
 }
 _HTTP_CLIENT_TUNNEL = _HTTPConnection._tunnel  # type: ignore[attr-defined]
 #: Per connection class: whether it keeps our request-writing methods (a class's methods do
-#: not change once it is in use, so this is worked out once).
-_stock_classes: dict[type, bool] = {}
+#: not change once it is in use, so this is worked out once; weak, as classes may come and go).
+_stock_classes: weakref.WeakKeyDictionary[type, bool] = weakref.WeakKeyDictionary()
 
 port_by_scheme = {"http": 80, "https": 443}
 
@@ -223,8 +224,11 @@ class HTTPConnection(_HTTPConnection):
         route: dict[str, typing.Any] = {}
         if self._tunnel_host and self._tunnels_itself():
             if self._tunnel_scheme == "https":
-                route["proxy"] = {"url": self.proxy.url if self.proxy else f"https://{self._dns_host}:{self.port}",
-                                  "tls": self._proxy_tls_arguments(), "forwarding": True}
+                route["proxy"] = {
+                    "url": self.proxy.url if self.proxy else f"https://{self._dns_host}:{self.port}",
+                    "tls": self._proxy_tls_arguments(),
+                    "forwarding": True,
+                }
             tls = None
         elif self._tunnel_host:
             host, port = self._tunnel_host.strip("[]"), self._tunnel_port

@@ -217,7 +217,7 @@ impl PyConnection {
             let result = conn.write_request(&request, &mut body, timeout);
             (result, conn)
         });
-        self.finish_write(result, conn)
+        self.finish(result, conn).map_err(crate::errors::to_py)
     }
 
     /// `socket.send`: writes all of `data` (for callers that build the request themselves,
@@ -239,7 +239,9 @@ impl PyConnection {
             let result = conn.write_raw(&data, timeout);
             (result, conn)
         });
-        self.finish_write(result, conn).map(|()| len)
+        self.finish(result, conn)
+            .map(|()| len)
+            .map_err(crate::errors::to_socket_error)
     }
 
     /// Reads the response head; the body is read through the returned response, which holds
@@ -611,8 +613,11 @@ impl PyConnection {
         self.slot.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Reads up to `max` raw bytes without the GIL, within the `settimeout` timeout.
+    /// Reads up to `max` raw bytes without the GIL, within the `settimeout` timeout. A read
+    /// returns at most 1 MiB (a socket may return less than asked), so a huge `bufsize` does
+    /// not allocate what will never arrive in one read.
     fn read_raw(&self, py: Python<'_>, max: usize) -> PyResult<Vec<u8>> {
+        let max = max.min(1 << 20);
         let timeout = self.gettimeout().map(seconds).transpose()?;
         let mut conn = self.take()?;
         let (result, conn) = py.detach(move || {
@@ -623,16 +628,8 @@ impl PyConnection {
             });
             (result, conn)
         });
-        match result {
-            Ok(data) => {
-                *self.lock() = Slot::Idle(conn);
-                Ok(data)
-            }
-            Err(e) => {
-                *self.lock() = Slot::Closed;
-                Err(crate::errors::to_py(e))
-            }
-        }
+        self.finish(result, conn)
+            .map_err(crate::errors::to_socket_error)
     }
 
     /// Takes the idle connection out for a request.
@@ -648,17 +645,14 @@ impl PyConnection {
         }
     }
 
-    fn finish_write(&self, result: urllib3::Result<()>, conn: Box<Connection>) -> PyResult<()> {
-        match result {
-            Ok(()) => {
-                *self.lock() = Slot::Idle(conn);
-                Ok(())
-            }
-            Err(e) => {
-                *self.lock() = Slot::Closed;
-                Err(crate::errors::to_py(e))
-            }
-        }
+    /// Puts the connection back after a write or raw read, or marks it closed if that failed.
+    fn finish<T>(&self, result: urllib3::Result<T>, conn: Box<Connection>) -> urllib3::Result<T> {
+        *self.lock() = if result.is_ok() {
+            Slot::Idle(conn)
+        } else {
+            Slot::Closed
+        };
+        result
     }
 }
 

@@ -8,9 +8,10 @@
 use std::cell::RefCell;
 
 use pyo3::create_exception;
-use pyo3::exceptions::PyException;
+use pyo3::exceptions::{PyConnectionError, PyException, PyOSError, PyTimeoutError};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
+use urllib3::ErrorKind;
 
 create_exception!(
     _rs,
@@ -47,6 +48,23 @@ pub(crate) fn to_py(err: urllib3::Error) -> PyErr {
         Ok(args) => PyErr::from_type(py.get_type::<CoreError>(), args.unbind()),
         Err(e) => e,
     })
+}
+
+/// A core error as a socket method (`recv`, `send`, …) raises it: `TimeoutError` ("timed
+/// out", Python's `socket.timeout`) for a timeout, else `OSError` with the system's errno when
+/// there is one (`ConnectionResetError`, `BrokenPipeError`, … by that errno), else
+/// `ConnectionError`. Callers of a socket catch these, not urllib3's classes.
+pub(crate) fn to_socket_error(err: urllib3::Error) -> PyErr {
+    if let Some(pending) = PENDING.with(|p| p.borrow_mut().take()) {
+        return pending;
+    }
+    match (err.kind(), os_errno(&err)) {
+        (ErrorKind::ReadTimeout | ErrorKind::ConnectTimeout, _) => {
+            PyTimeoutError::new_err("timed out")
+        }
+        (_, Some(errno)) => PyOSError::new_err((errno, err.message().to_owned())),
+        (_, None) => PyConnectionError::new_err(err.message().to_owned()),
+    }
 }
 
 fn to_args<'py>(py: Python<'py>, err: &urllib3::Error) -> PyResult<Bound<'py, PyTuple>> {
