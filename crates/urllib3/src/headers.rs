@@ -169,7 +169,7 @@ impl HeaderMap {
 /// Writes one `Name: value\r\n` line after checking it as http.client does.
 pub(crate) fn write_line(out: &mut Vec<u8>, name: &str, value: &str) -> Result<()> {
     // http.client's errors: ValueError, quoting the bytes it was given.
-    if name.is_empty() || !name.bytes().all(is_token_byte) {
+    if !is_legal_name(name) {
         return Err(Error::new(
             ErrorKind::InvalidArgument,
             format!("Invalid header name {}", py_bytes_repr(name)),
@@ -214,9 +214,16 @@ pub(crate) fn latin1(bytes: &[u8]) -> String {
     }
 }
 
-/// RFC 9110 `tchar`: the bytes a header name (a token) may contain.
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+/// http.client's rule for a header name (`[^:\s][^:\r\n]*`, ASCII), and no NUL: looser than
+/// an RFC 9110 token (a space inside is allowed, as urllib3 users rely on), strict where it
+/// matters, since no name can end the line or the field early.
+fn is_legal_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    match bytes.first() {
+        None => false,
+        Some(first) if *first == b':' || first.is_ascii_whitespace() => false,
+        Some(_) => name.is_ascii() && !bytes.iter().any(|b| matches!(b, b':' | b'\r' | b'\n' | 0)),
+    }
 }
 
 impl fmt::Debug for HeaderMap {
@@ -324,7 +331,8 @@ mod tests {
                 "snowman \u{2603}",
                 r"Invalid header value b'snowman ?'",
             ),
-            ("Bad Name", "v", r"Invalid header name b'Bad Name'"),
+            (" Leading", "v", r"Invalid header name b' Leading'"),
+            ("X\0", "v", r"Invalid header name b'X\x00'"),
             ("Bad:Name", "v", r"Invalid header name b'Bad:Name'"),
             ("", "v", r"Invalid header name b''"),
             ("X\r\nY", "v", r"Invalid header name b'X\r\nY'"),
@@ -338,6 +346,10 @@ mod tests {
             );
             assert_eq!(err.message(), message);
         }
+        // http.client sends a name with spaces inside; so do we.
+        let mut out = Vec::new();
+        map(&[("For The Proxy", "yes")]).write_to(&mut out).unwrap();
+        assert_eq!(out, b"For The Proxy: yes\r\n");
     }
 
     #[test]
