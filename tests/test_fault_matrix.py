@@ -303,3 +303,13 @@ def test_a_line_that_is_no_header_is_skipped_with_urllib3s_warning(caplog: pytes
     [record] = [r for r in caplog.records if "Failed to parse headers" in r.msg]
     assert record.args[0] == f"http://127.0.0.1:{server.port}/path"
     assert "Broken Header" in record.getMessage()
+
+
+def test_a_refused_connect_reads_as_urllib3s(server) -> None:
+    with urllib3.ProxyManager(server.proxy) as manager:
+        with pytest.raises(urllib3.exceptions.MaxRetryError) as caught:
+            manager.request("GET", "https://forbidden.invalid/", retries=0)
+    reason = caught.value.reason
+    assert type(reason) is ProxyError and reason.args[0] == "Unable to connect to proxy"
+    assert type(reason.args[1]) is OSError
+    assert str(reason.args[1]).startswith("Tunnel connection failed: 403")

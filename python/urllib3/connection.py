@@ -301,7 +301,11 @@ class HTTPConnection(_HTTPConnection):
             return SSLError(message)
         if kind == "ProxyError":
             cause = e.args[4]
-            reason = self._connect_error(CoreError(*cause)) if cause else OSError(message)
+            if not cause:
+                return ProxyError(message, OSError(message))
+            inner = CoreError(*cause)
+            # A refused CONNECT is, as in urllib3, the OSError http.client's _tunnel raises.
+            reason = OSError(inner.args[1]) if inner.args[0] == "ProxyError" else self._connect_error(inner)
             return ProxyError(message, reason)
         return translate(e, conn=self)
 
