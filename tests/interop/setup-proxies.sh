@@ -49,11 +49,13 @@ install_packages() {
     command -v danted >/dev/null || fail "danted is not on PATH after installing dante-server"
 }
 
-# A port nothing listens on: random, checked by trying to connect to it.
+# A port nothing listens on: random, checked by trying to connect to it. Below the kernel's
+# ephemeral range (32768 and up on Linux), where the local ends of the tests' own connections
+# live: a port taken by one of those made squid fail to bind its second port.
 free_port() {
     local port tries=0
     while [ $tries -lt 200 ]; do
-        port=$(( 20000 + RANDOM % 40000 ))
+        port=$(( 20000 + RANDOM % 12000 ))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return
@@ -162,6 +164,9 @@ start() {
     local dir
     dir=$(mktemp -d /tmp/urllib3-interop.XXXXXX)
     chmod 755 "$dir"
+    # A daemon that started before another failed is stopped again: nothing is left running.
+    started_dir=$dir
+    trap 'status=$?; [ "$status" = 0 ] || stop "$started_dir"; exit "$status"' EXIT
     local squid_port squid_auth_port dante_port dante_auth_port
     squid_port=$(free_port)
     squid_auth_port=$(free_port)
