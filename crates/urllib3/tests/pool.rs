@@ -75,22 +75,23 @@ fn a_streaming_response_holds_its_connection_until_read() {
     assert_eq!(r.status(), 200);
 }
 
-#[test]
-fn a_blocking_pool_never_exceeds_maxsize_across_threads() {
-    let server = TestServer::start();
+/// A manager whose pools block at `maxsize` connections.
+fn blocking_manager(maxsize: usize) -> Arc<PoolManager> {
     let config = PoolConfig {
-        maxsize: 4,
+        maxsize,
         block: true,
         ..PoolConfig::default()
     };
-    let http = Arc::new(PoolManager::with_config(10, config));
-    let url = server.url("/small");
-    let workers: Vec<_> = (0..16)
+    Arc::new(PoolManager::with_config(10, config))
+}
+
+/// `threads` threads each GET /small `requests` times through `http`, and are joined.
+fn hammer(http: &Arc<PoolManager>, url: &str, threads: usize, requests: usize) {
+    let workers: Vec<_> = (0..threads)
         .map(|_| {
-            let http = Arc::clone(&http);
-            let url = url.clone();
+            let (http, url) = (Arc::clone(http), url.to_owned());
             thread::spawn(move || {
-                for _ in 0..500 {
+                for _ in 0..requests {
                     let mut r = http.request("GET", &url).unwrap();
                     assert_eq!(r.data().unwrap(), b"Hello, world!");
                 }
@@ -100,6 +101,14 @@ fn a_blocking_pool_never_exceeds_maxsize_across_threads() {
     for w in workers {
         w.join().unwrap();
     }
+}
+
+#[test]
+fn a_blocking_pool_never_exceeds_maxsize_across_threads() {
+    let server = TestServer::start();
+    let http = blocking_manager(4);
+    let url = server.url("/small");
+    hammer(&http, &url, 16, 500);
     let stats = server.stats();
     assert_eq!(stats.requests, 16 * 500);
     assert!(stats.max_open_connections <= 4, "{stats:?}");
@@ -274,28 +283,10 @@ fn client_sockets_to(port: u16) -> usize {
 #[test]
 fn eight_threads_times_a_thousand_requests_leave_nothing_behind() {
     let server = TestServer::start();
-    let config = PoolConfig {
-        maxsize: 4,
-        block: true,
-        ..PoolConfig::default()
-    };
-    let http = Arc::new(PoolManager::with_config(10, config));
+    let http = blocking_manager(4);
     let url = server.url("/small");
     assert_eq!(client_sockets_to(server.port()), 0);
-    let workers: Vec<_> = (0..8)
-        .map(|_| {
-            let (http, url) = (Arc::clone(&http), url.clone());
-            thread::spawn(move || {
-                for _ in 0..1000 {
-                    let mut r = http.request("GET", &url).unwrap();
-                    assert_eq!(r.data().unwrap(), b"Hello, world!");
-                }
-            })
-        })
-        .collect();
-    for w in workers {
-        w.join().unwrap();
-    }
+    hammer(&http, &url, 8, 1000);
     let pool = http.connection_from_url(&url, None).unwrap();
     assert_eq!(pool.num_requests(), 8 * 1000);
     // Every connection is back in the pool, and only those are open.

@@ -89,9 +89,14 @@ pub(crate) fn parse(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>> {
     for h in response.headers.iter() {
         headers.append(h.name, unfold(h.value));
     }
-    let unparsed = (headers.len() < header_lines(&buf[..len]).count())
-        .then(|| unparsed_lines(&buf[..len]))
-        .flatten();
+    // Each line a header (besides the status line and the blank one) is the common case, and
+    // counting newlines tells it; only otherwise are the lines looked at one by one.
+    let newlines = buf[..len].iter().filter(|&&b| b == b'\n').count();
+    let unparsed = if headers.len() + 2 == newlines {
+        None
+    } else {
+        unparsed_lines(&buf[..len])
+    };
     let head = ResponseHead {
         status: response.code.unwrap_or_default(),
         reason: response.reason.unwrap_or_default().to_owned(),

@@ -108,7 +108,11 @@ impl Response {
             Version::Http10 => head.headers.has_token("connection", "keep-alive"),
         };
         let body = BodyReader::new(conn, framing, keep_alive, options.enforce_content_length);
-        Ok(Response {
+        Ok(Self::with_body(head, body, options))
+    }
+
+    fn with_body(head: head::ResponseHead, body: BodyReader, options: ResponseOptions) -> Response {
+        Response {
             status: head.status,
             reason: head.reason,
             version: head.version,
@@ -118,7 +122,7 @@ impl Response {
             decoding: Decoding::NotStarted,
             options,
             cached: None,
-        })
+        }
     }
 
     /// A response whose body comes from `reader` rather than a socket (urllib3's
@@ -185,17 +189,7 @@ impl Response {
     ) -> Response {
         let conn = Connection::from_reader(reader);
         let body = BodyReader::new(conn, framing, false, options.enforce_content_length);
-        Response {
-            status: head.status,
-            reason: head.reason,
-            version: head.version,
-            headers: head.headers,
-            unparsed_headers: head.unparsed,
-            body: Source::Body(body),
-            decoding: Decoding::NotStarted,
-            options,
-            cached: None,
-        }
+        Self::with_body(head, body, options)
     }
 
     /// Header lines of the response that were not `name: value` and were skipped (as
