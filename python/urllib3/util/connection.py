@@ -33,46 +33,68 @@ def create_connection(
     :func:`socket.getdefaulttimeout`; ``source_address`` binds the local end first.
     Every resolved address is tried in turn; the last error is raised if none works.
     """
-    host, port = address
-    if host.startswith("["):
-        host = host.strip("[]")
+    host = _unbracketed(address[0])
+    candidates = socket.getaddrinfo(
+        _checked_idna_host(host), address[1], allowed_gai_family(), socket.SOCK_STREAM
+    )
 
-    family = allowed_gai_family()
+    last_error: OSError | None = None
+    for family, socktype, proto, _canonname, sockaddr in candidates:
+        try:
+            return _connected_socket(
+                family, socktype, proto, sockaddr, timeout, source_address, socket_options
+            )
+        except OSError as e:
+            last_error = e
 
-    # The idna codec rejects empty or over-long (> 63) labels; getaddrinfo would fail on
-    # them with a less helpful error.
+    if last_error is None:
+        raise OSError("getaddrinfo returns an empty list")
+    try:
+        raise last_error
+    finally:
+        # The error's traceback references this frame; drop the frame's reference back.
+        last_error = None
+
+
+def _unbracketed(host: str) -> str:
+    """``host`` without the brackets of a URL-style IPv6 literal."""
+    return host.strip("[]") if host.startswith("[") else host
+
+
+def _checked_idna_host(host: str) -> str:
+    """``host`` unchanged, once the idna codec accepts it: it rejects empty or
+    over-long (> 63) labels, on which getaddrinfo would fail less helpfully."""
     try:
         host.encode("idna")
     except UnicodeError:
         raise LocationParseError(f"'{host}', label empty or too long") from None
+    return host
 
-    err: OSError | None = None
-    for af, socktype, proto, _canonname, sa in socket.getaddrinfo(
-        host, port, family, socket.SOCK_STREAM
-    ):
-        sock = None
-        try:
-            sock = socket.socket(af, socktype, proto)
-            _set_socket_options(sock, socket_options)
-            if timeout is not _DEFAULT_TIMEOUT:
-                sock.settimeout(timeout)
-            if source_address:
-                sock.bind(source_address)
-            sock.connect(sa)
-            err = None
-            return sock
-        except OSError as e:
-            err = e
-            if sock is not None:
-                sock.close()
 
-    if err is not None:
-        try:
-            raise err
-        finally:
-            # Break the frame -> exception -> traceback -> frame cycle.
-            err = None
-    raise OSError("getaddrinfo returns an empty list")
+def _connected_socket(
+    family: socket.AddressFamily,
+    socktype: socket.SocketKind,
+    proto: int,
+    sockaddr: typing.Any,
+    timeout: _TYPE_TIMEOUT,
+    source_address: tuple[str, int] | None,
+    socket_options: _TYPE_SOCKET_OPTIONS | None,
+) -> socket.socket:
+    """A new socket of the given kind, configured, bound if asked, connected to
+    ``sockaddr``; closed again if any of that fails."""
+    sock = socket.socket(family, socktype, proto)
+    try:
+        # Options first: some (e.g. TCP_NODELAY, SO_REUSEADDR) must precede connect().
+        _set_socket_options(sock, socket_options)
+        if timeout is not _DEFAULT_TIMEOUT:
+            sock.settimeout(timeout)
+        if source_address:
+            sock.bind(source_address)
+        sock.connect(sockaddr)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _set_socket_options(sock: socket.socket, options: _TYPE_SOCKET_OPTIONS | None) -> None:

@@ -21,10 +21,7 @@ def connection_requires_http_tunnel(
     http:// destinations are always forwarded; https:// ones are tunnelled, unless the
     proxy is itself HTTPS and ``proxy_config.use_forwarding_for_https`` is set.
     """
-    if proxy_url is None:
+    if proxy_url is None or destination_scheme == "http":
         return False
-    if destination_scheme == "http":
-        return False
-    if proxy_url.scheme == "https" and proxy_config and proxy_config.use_forwarding_for_https:
-        return False
-    return True
+    forwards_https = bool(proxy_config and proxy_config.use_forwarding_for_https)
+    return not (forwards_https and proxy_url.scheme == "https")

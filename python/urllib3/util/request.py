@@ -66,32 +66,39 @@ def make_headers(
     >>> make_headers(keep_alive=True, user_agent="Batman/1.0")
     {'user-agent': 'Batman/1.0', 'connection': 'keep-alive'}
     """
-    headers: dict[str, str] = {}
-    if accept_encoding:
-        if isinstance(accept_encoding, list):
-            accept_encoding = ",".join(accept_encoding)
-        elif not isinstance(accept_encoding, str):
-            accept_encoding = ACCEPT_ENCODING
-        headers["accept-encoding"] = accept_encoding
+    # In the order urllib3 has always produced them; None means "not asked for".
+    wanted: dict[str, str | None] = {
+        "accept-encoding": (
+            _accept_encoding_value(accept_encoding) if accept_encoding else None
+        ),
+        "user-agent": user_agent or None,
+        "connection": "keep-alive" if keep_alive else None,
+        "authorization": (
+            _basic_credentials(basic_auth, basic_auth_encoding) if basic_auth else None
+        ),
+        "proxy-authorization": (
+            _basic_credentials(proxy_basic_auth, proxy_basic_auth_encoding)
+            if proxy_basic_auth
+            else None
+        ),
+        "cache-control": "no-cache" if disable_cache else None,
+    }
+    return {name: value for name, value in wanted.items() if value is not None}
 
-    if user_agent:
-        headers["user-agent"] = user_agent
 
-    if keep_alive:
-        headers["connection"] = "keep-alive"
+def _accept_encoding_value(accept_encoding: bool | list[str] | str) -> str:
+    """A str is taken as is, a list is comma-joined, anything else (True) means every
+    encoding we can decode."""
+    if isinstance(accept_encoding, str):
+        return accept_encoding
+    if isinstance(accept_encoding, list):
+        return ",".join(accept_encoding)
+    return ACCEPT_ENCODING
 
-    if basic_auth:
-        token = b64encode(basic_auth.encode(basic_auth_encoding)).decode()
-        headers["authorization"] = f"Basic {token}"
 
-    if proxy_basic_auth:
-        token = b64encode(proxy_basic_auth.encode(proxy_basic_auth_encoding)).decode()
-        headers["proxy-authorization"] = f"Basic {token}"
-
-    if disable_cache:
-        headers["cache-control"] = "no-cache"
-
-    return headers
+def _basic_credentials(user_pass: str, encoding: str) -> str:
+    """An ``Authorization``-style value for HTTP Basic authentication (RFC 7617)."""
+    return "Basic " + b64encode(user_pass.encode(encoding)).decode()
 
 
 def set_file_position(
@@ -99,14 +106,22 @@ def set_file_position(
 ) -> _TYPE_BODY_POSITION | None:
     """Seeks ``body`` to ``pos`` when given; otherwise records its current position
     (``_FAILEDTELL`` if tell() fails) so a retry or redirect can rewind it."""
-    if pos is not None:
-        rewind_body(body, pos)
-    elif getattr(body, "tell", None) is not None:
-        try:
-            pos = body.tell()
-        except OSError:
-            pos = _FAILEDTELL
+    if pos is None:
+        return _current_position(body)
+    rewind_body(body, pos)
     return pos
+
+
+def _current_position(body: typing.Any) -> _TYPE_BODY_POSITION | None:
+    tell = getattr(body, "tell", None)
+    if tell is None:
+        return None
+    try:
+        return tell()  # type: ignore[no-any-return]
+    except OSError:
+        # Not None: a later rewind must be able to tell "tell() failed" from "no body
+        # position was ever recorded".
+        return _FAILEDTELL
 
 
 def rewind_body(body: typing.IO[typing.AnyStr], body_pos: _TYPE_BODY_POSITION) -> None:
@@ -114,25 +129,32 @@ def rewind_body(body: typing.IO[typing.AnyStr], body_pos: _TYPE_BODY_POSITION) -
 
     Raises UnrewindableBodyError when that is impossible, ValueError for a bad position.
     """
-    body_seek = getattr(body, "seek", None)
-    if body_seek is not None and isinstance(body_pos, int):
-        try:
-            body_seek(body_pos)
-        except OSError as e:
-            raise UnrewindableBodyError(
-                "An error occurred when rewinding request body for redirect/retry."
-            ) from e
-    elif body_pos is _FAILEDTELL:
+    seek = getattr(body, "seek", None)
+    if seek is None or not isinstance(body_pos, int):
+        raise _why_not_rewindable(seek, body_pos)
+    try:
+        seek(body_pos)
+    except OSError as e:
         raise UnrewindableBodyError(
+            "An error occurred when rewinding request body for redirect/retry."
+        ) from e
+
+
+def _why_not_rewindable(
+    seek: typing.Callable[[int], object] | None, body_pos: object
+) -> Exception:
+    """The error for a body that cannot be seeked to ``body_pos``, the most telling
+    reason first."""
+    if body_pos is _FAILEDTELL:
+        return UnrewindableBodyError(
             "Unable to record file position for rewinding "
             "request body during a redirect/retry."
         )
-    elif body_seek is None:
-        raise UnrewindableBodyError("body does not implement seek.")
-    else:
-        raise ValueError(
-            f"body_pos must be of type integer, instead it was {type(body_pos)}."
-        )
+    if seek is None:
+        return UnrewindableBodyError("body does not implement seek.")
+    return ValueError(
+        f"body_pos must be of type integer, instead it was {type(body_pos)}."
+    )
 
 
 class ChunksAndContentLength(typing.NamedTuple):

@@ -10,7 +10,6 @@ import time
 import typing
 import warnings
 from collections.abc import Collection
-from itertools import takewhile
 from types import TracebackType
 
 from ..exceptions import (
@@ -44,6 +43,47 @@ class RequestHistory(typing.NamedTuple):
     error: Exception | None
     status: int | None
     redirect_location: str | None
+
+
+class _Outcome(typing.NamedTuple):
+    """How one failed attempt is accounted for by :meth:`Retry.increment`."""
+
+    counter: str | None  # the counter it uses up besides ``total`` (None: only that)
+    cause: str  # for the ResponseError when no exception caused it
+    status: int | None
+    redirect_location: str | None
+
+
+# The retry counters, each also a constructor argument and attribute of Retry.
+_COUNTERS = ("total", "connect", "read", "redirect", "status", "other")
+
+# Everything Retry.new() carries over to the copy.
+_CONSTRUCTOR_ATTRIBUTES = _COUNTERS + (
+    "allowed_methods",
+    "status_forcelist",
+    "backoff_factor",
+    "backoff_max",
+    "retry_after_max",
+    "raise_on_redirect",
+    "raise_on_status",
+    "history",
+    "remove_headers_on_redirect",
+    "respect_retry_after_header",
+    "backoff_jitter",
+)
+
+
+def _warn_if_empty_methods(allowed_methods: typing.Collection[str] | None) -> None:
+    # An empty collection means "any method" today, but will mean "none" in v3.
+    if isinstance(allowed_methods, Collection) and len(allowed_methods) == 0:
+        warnings.warn(
+            "Using an empty collection for 'allowed_methods' option to "
+            "retry on any verb is deprecated and will skip retries for "
+            "all verbs in urllib3 v3.0. Instead use "
+            "Retry(..., allowed_methods=None).",
+            FutureWarning,
+            stacklevel=3,
+        )
 
 
 class Retry:
@@ -122,62 +162,37 @@ class Retry:
         backoff_jitter: float = 0.0,
         retry_after_max: int = DEFAULT_RETRY_AFTER_MAX,
     ) -> None:
-        self.total = total
-        self.connect = connect
-        self.read = read
-        self.status = status
-        self.other = other
+        # False for either turns redirects off and makes running out of them return the
+        # 3xx response rather than raise.
+        if total is False or redirect is False:
+            redirect, raise_on_redirect = 0, False
+        _warn_if_empty_methods(allowed_methods)
 
-        if redirect is False or total is False:
-            redirect = 0
-            raise_on_redirect = False
+        # How many retries of each kind are left.
+        self.total, self.connect, self.read = total, connect, read
+        self.redirect, self.status, self.other = redirect, status, other
+        self.history = history or ()
 
-        self.redirect = redirect
-        self.status_forcelist = status_forcelist or set()
-        # An empty collection means "any method" today, but will mean "none" in v3.
-        if not allowed_methods and isinstance(allowed_methods, Collection):
-            warnings.warn(
-                "Using an empty collection for 'allowed_methods' option to "
-                "retry on any verb is deprecated and will skip retries for "
-                "all verbs in urllib3 v3.0. Instead use "
-                "Retry(..., allowed_methods=None).",
-                FutureWarning,
-                stacklevel=2,
-            )
+        # What is retried, and what happens when retries run out.
         self.allowed_methods = allowed_methods
+        self.status_forcelist = status_forcelist or set()
+        self.raise_on_redirect, self.raise_on_status = raise_on_redirect, raise_on_status
+        self.remove_headers_on_redirect = frozenset(
+            name.lower() for name in remove_headers_on_redirect
+        )
+
+        # How long to wait in between.
         self.backoff_factor = backoff_factor
         self.backoff_max = backoff_max
-        self.retry_after_max = retry_after_max
-        self.raise_on_redirect = raise_on_redirect
-        self.raise_on_status = raise_on_status
-        self.history = history or ()
-        self.respect_retry_after_header = respect_retry_after_header
-        self.remove_headers_on_redirect = frozenset(h.lower() for h in remove_headers_on_redirect)
         self.backoff_jitter = backoff_jitter
+        self.respect_retry_after_header = respect_retry_after_header
+        self.retry_after_max = retry_after_max
 
     def new(self, **kw: typing.Any) -> Self:
         """A copy of this policy with ``kw`` changed."""
-        params = dict(
-            total=self.total,
-            connect=self.connect,
-            read=self.read,
-            redirect=self.redirect,
-            status=self.status,
-            other=self.other,
-            allowed_methods=self.allowed_methods,
-            status_forcelist=self.status_forcelist,
-            backoff_factor=self.backoff_factor,
-            backoff_max=self.backoff_max,
-            retry_after_max=self.retry_after_max,
-            raise_on_redirect=self.raise_on_redirect,
-            raise_on_status=self.raise_on_status,
-            history=self.history,
-            remove_headers_on_redirect=self.remove_headers_on_redirect,
-            respect_retry_after_header=self.respect_retry_after_header,
-            backoff_jitter=self.backoff_jitter,
-        )
+        params = {name: getattr(self, name) for name in _CONSTRUCTOR_ATTRIBUTES}
         params.update(kw)
-        return type(self)(**params)  # type: ignore[arg-type]
+        return type(self)(**params)
 
     @classmethod
     def from_int(
@@ -189,28 +204,31 @@ class Retry:
         """A Retry from the older forms: a Retry (kept), an int/bool total, or None
         (``default``, else :attr:`DEFAULT`)."""
         if retries is None:
-            retries = default if default is not None else cls.DEFAULT
-
+            retries = cls.DEFAULT if default is None else default
         if isinstance(retries, Retry):
             return retries
 
-        # redirect=False/0 disables redirects; anything truthy leaves them to total.
-        redirect = bool(redirect) and None
-        new_retries = cls(retries, redirect=redirect)
-        log.debug("Converted retries value: %r -> %r", retries, new_retries)
-        return new_retries
+        # A falsy ``redirect`` turns redirects off; otherwise ``total`` alone limits them.
+        converted = cls(retries, redirect=None if redirect else False)
+        log.debug("Converted retries value: %r -> %r", retries, converted)
+        return converted
 
     def get_backoff_time(self) -> float:
         """Seconds to sleep before the next attempt, from the run of consecutive
         failures at the end of the history (a redirect ends a run)."""
-        run = len(list(takewhile(lambda h: h.redirect_location is None, reversed(self.history))))
-        if run <= 1:
+        streak = 0
+        for attempt in reversed(self.history):
+            if attempt.redirect_location is not None:
+                break
+            streak += 1
+        # The first failure of a run is retried at once.
+        if streak < 2:
             return 0
 
-        backoff = self.backoff_factor * (2 ** (run - 1))
+        delay = self.backoff_factor * 2 ** (streak - 1)
         if self.backoff_jitter != 0.0:
-            backoff += random.random() * self.backoff_jitter
-        return float(max(0, min(self.backoff_max, backoff)))
+            delay += random.random() * self.backoff_jitter
+        return float(max(0, min(self.backoff_max, delay)))
 
     def parse_retry_after(self, retry_after: str) -> float:
         """Seconds to wait for a Retry-After value (delay-seconds or an HTTP date),
@@ -229,31 +247,27 @@ class Retry:
 
     def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
         """The response's Retry-After in seconds, None without one."""
-        retry_after = response.headers.get("Retry-After")
-        if retry_after is None:
-            return None
-        return self.parse_retry_after(retry_after)
+        value = response.headers.get("Retry-After")
+        return None if value is None else self.parse_retry_after(value)
 
     def sleep_for_retry(self, response: BaseHTTPResponse) -> bool:
         """Sleeps as long as the response's Retry-After asks; whether it slept."""
-        retry_after = self.get_retry_after(response)
-        if retry_after:
-            time.sleep(retry_after)
-            return True
-        return False
+        delay = self.get_retry_after(response)
+        if not delay:
+            return False
+        time.sleep(delay)
+        return True
 
     def _sleep_backoff(self) -> None:
-        backoff = self.get_backoff_time()
-        if backoff <= 0:
-            return
-        time.sleep(backoff)
+        delay = self.get_backoff_time()
+        if delay > 0:
+            time.sleep(delay)
 
     def sleep(self, response: BaseHTTPResponse | None = None) -> None:
         """Sleeps before the next attempt: as the response's Retry-After asks if there is
         one (and it is respected), else the exponential backoff (none by default)."""
-        if self.respect_retry_after_header and response:
-            if self.sleep_for_retry(response):
-                return
+        if self.respect_retry_after_header and response and self.sleep_for_retry(response):
+            return
         self._sleep_backoff()
 
     def _is_connection_error(self, err: Exception) -> bool:
@@ -269,9 +283,7 @@ class Retry:
 
     def _is_method_retryable(self, method: str) -> bool:
         """Whether ``method`` is in ``allowed_methods`` (always, when that is empty/None)."""
-        if self.allowed_methods and method.upper() not in self.allowed_methods:
-            return False
-        return True
+        return not self.allowed_methods or method.upper() in self.allowed_methods
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         """Whether a response with ``status_code`` to ``method`` should be retried:
@@ -280,27 +292,22 @@ class Retry:
         (and retries left in ``total``)."""
         if not self._is_method_retryable(method):
             return False
-
-        if self.status_forcelist and status_code in self.status_forcelist:
+        if status_code in (self.status_forcelist or ()):
             return True
+        return self._retry_after_asks_for_retry(status_code, has_retry_after)
 
-        return bool(
-            self.total
-            and self.respect_retry_after_header
-            and has_retry_after
-            and status_code in self.RETRY_AFTER_STATUS_CODES
-        )
+    def _retry_after_asks_for_retry(self, status_code: int, has_retry_after: bool) -> bool:
+        if not (has_retry_after and self.respect_retry_after_header and self.total):
+            return False
+        return status_code in self.RETRY_AFTER_STATUS_CODES
 
     def is_exhausted(self) -> bool:
         """Whether some count has gone below zero (None/0 counts are not limits here)."""
-        counts = [
-            c
-            for c in (self.total, self.connect, self.read, self.redirect, self.status, self.other)
-            if c
-        ]
-        if not counts:
-            return False
-        return min(counts) < 0
+        return any(count < 0 for count in self._counts().values() if count)
+
+    def _counts(self) -> dict[str, typing.Any]:
+        """The retry counters, by the name :meth:`new` takes them under."""
+        return {name: getattr(self, name) for name in _COUNTERS}
 
     def increment(
         self,
@@ -317,76 +324,59 @@ class Retry:
         retries are disabled, or when it is a kind that must not be retried (a read error
         on a method not allowed, a count set to False).
         """
-        if self.total is False and error:
-            raise reraise(type(error), error, _stacktrace)
-
-        total = self.total
-        if total is not None:
-            total -= 1
-
-        connect = self.connect
-        read = self.read
-        redirect = self.redirect
-        status_count = self.status
-        other = self.other
-        cause = "unknown"
-        status = None
-        redirect_location = None
-
-        if error and self._is_connection_error(error):
-            if connect is False:
-                raise reraise(type(error), error, _stacktrace)
-            elif connect is not None:
-                connect -= 1
-
-        elif error and self._is_read_error(error):
-            # The request may have had effects: only allowed methods are retried.
-            if read is False or method is None or not self._is_method_retryable(method):
-                raise reraise(type(error), error, _stacktrace)
-            elif read is not None:
-                read -= 1
-
-        elif error:
-            if other is not None:
-                other -= 1
-
-        elif response and response.get_redirect_location():
-            if redirect is not None:
-                redirect -= 1
-            cause = "too many redirects"
-            response_redirect_location = response.get_redirect_location()
-            if response_redirect_location:
-                redirect_location = response_redirect_location
-            status = response.status
-
+        if error:
+            outcome = self._error_outcome(method, error, _stacktrace)
         else:
-            # A response retried for its status (status_forcelist / Retry-After).
-            cause = ResponseError.GENERIC_ERROR
-            if response and response.status:
-                if status_count is not None:
-                    status_count -= 1
-                cause = ResponseError.SPECIFIC_ERROR.format(status_code=response.status)
-                status = response.status
+            outcome = self._response_outcome(response)
 
-        history = self.history + (RequestHistory(method, url, error, status, redirect_location),)
+        # Every attempt uses up one of ``total``, and one of its own kind if counted.
+        counts = self._counts()
+        for name in ("total", outcome.counter):
+            if name is not None and counts[name] is not None:
+                counts[name] -= 1
 
-        new_retry = self.new(
-            total=total,
-            connect=connect,
-            read=read,
-            redirect=redirect,
-            status=status_count,
-            other=other,
-            history=history,
-        )
+        attempt = RequestHistory(method, url, error, outcome.status, outcome.redirect_location)
+        new_retry = self.new(history=(*self.history, attempt), **counts)
 
         if new_retry.is_exhausted():
-            reason = error or ResponseError(cause)
+            reason = error or ResponseError(outcome.cause)
             raise MaxRetryError(_pool, url, reason) from reason  # type: ignore[arg-type]
 
         log.debug("Incremented Retry for (url='%s'): %r", url, new_retry)
-
         return new_retry
+
+    def _error_outcome(
+        self, method: str | None, error: Exception, stacktrace: TracebackType | None
+    ) -> _Outcome:
+        """Which counter ``error`` uses up; re-raises it when it must not be retried."""
+        if self.total is False:
+            counter = None  # retries are off altogether
+        elif self._is_connection_error(error):
+            counter = None if self.connect is False else "connect"
+        elif self._is_read_error(error):
+            # The server may have acted on the request: only safe methods are repeated.
+            retryable = (
+                self.read is not False
+                and method is not None
+                and self._is_method_retryable(method)
+            )
+            counter = "read" if retryable else None
+        else:
+            counter = "other"
+        if counter is None:
+            raise reraise(type(error), error, stacktrace)
+        return _Outcome(counter, "unknown", None, None)
+
+    def _response_outcome(self, response: BaseHTTPResponse | None) -> _Outcome:
+        """Which counter a retried ``response`` uses up: a redirect, or a status from
+        ``status_forcelist`` / a Retry-After."""
+        location = response.get_redirect_location() if response else None
+        if location:
+            return _Outcome("redirect", "too many redirects", response.status, location)  # type: ignore[union-attr]
+        if response and response.status:
+            cause = ResponseError.SPECIFIC_ERROR.format(status_code=response.status)
+            return _Outcome("status", cause, response.status, None)
+        return _Outcome(None, ResponseError.GENERIC_ERROR, None, None)
 
     def __repr__(self) -> str:
         return (

@@ -115,27 +115,46 @@ def assert_fingerprint(cert: bytes | None, fingerprint: str) -> None:
     if cert is None:
         raise SSLError("No certificate for the peer.")
 
-    fingerprint = fingerprint.replace(":", "").lower()
-    digest_length = len(fingerprint)
-    if digest_length not in HASHFUNC_MAP:
-        raise SSLError(f"Fingerprint of invalid length: {fingerprint}")
-    hashfunc = HASHFUNC_MAP[digest_length]
-    if hashfunc is None:
-        raise SSLError(
-            f"Hash function implementation unavailable for fingerprint length: {digest_length}"
-        )
+    hexdigits = fingerprint.replace(":", "").lower()
+    hashfunc = _hash_for_fingerprint(hexdigits)
+    expected = _fingerprint_bytes(hexdigits)
+    actual = hashfunc(cert).digest()
+    # Constant-time comparison: no timing hints about how much of it matched.
+    if hmac.compare_digest(actual, expected):
+        return
+    raise SSLError(
+        f'Fingerprints did not match. Expected "{hexdigits}", got "{actual.hex()}"'
+    )
 
+
+def _hash_for_fingerprint(hexdigits: str) -> typing.Callable[[bytes], typing.Any]:
+    """The hash whose hex digests are as long as ``hexdigits``."""
+    size = len(hexdigits)
+    if size not in HASHFUNC_MAP:
+        raise SSLError(f"Fingerprint of invalid length: {hexdigits}")
+    hashfunc = HASHFUNC_MAP[size]
+    if hashfunc is None:  # Defensive: a hashlib built without that algorithm
+        raise SSLError(
+            f"Hash function implementation unavailable for fingerprint length: {size}"
+        )
+    return hashfunc
+
+
+def _fingerprint_bytes(hexdigits: str) -> bytes:
+    # Encoded first so that non-ASCII input fails as a binascii error like other junk.
     try:
-        expected = unhexlify(fingerprint.encode())
+        return unhexlify(hexdigits.encode())
     except BinasciiError as e:
         raise SSLError(e) from e
 
-    digest = hashfunc(cert).digest()
-    # Constant-time comparison: no timing hints about how much of it matched.
-    if not hmac.compare_digest(digest, expected):
-        raise SSLError(
-            f'Fingerprints did not match. Expected "{fingerprint}", got "{digest.hex()}"'
-        )
+
+def _ssl_constant(candidate: typing.Any, prefix: str) -> typing.Any:
+    """For a str, the ssl module constant of that name, tried as given and then with
+    ``prefix`` (AttributeError if neither exists); anything else is the value itself."""
+    if not isinstance(candidate, str):
+        return candidate
+    found = getattr(ssl, candidate, None)
+    return found if found is not None else getattr(ssl, prefix + candidate)
 
 
 def resolve_cert_reqs(candidate: None | int | str) -> VerifyMode:
@@ -143,12 +162,7 @@ def resolve_cert_reqs(candidate: None | int | str) -> VerifyMode:
     or just ``"NONE"``) or the value itself."""
     if candidate is None:
         return CERT_REQUIRED
-    if isinstance(candidate, str):
-        res = getattr(ssl, candidate, None)
-        if res is None:
-            res = getattr(ssl, "CERT_" + candidate)
-        return res  # type: ignore[no-any-return]
-    return candidate  # type: ignore[return-value]
+    return _ssl_constant(candidate, "CERT_")  # type: ignore[no-any-return]
 
 
 def resolve_ssl_version(candidate: None | int | str) -> int:
@@ -156,12 +170,7 @@ def resolve_ssl_version(candidate: None | int | str) -> int:
     the ``PROTOCOL_`` prefix) or the value itself."""
     if candidate is None:
         return PROTOCOL_TLS
-    if isinstance(candidate, str):
-        res = getattr(ssl, candidate, None)
-        if res is None:
-            res = getattr(ssl, "PROTOCOL_" + candidate)
-        return typing.cast(int, res)
-    return candidate
+    return typing.cast(int, _ssl_constant(candidate, "PROTOCOL_"))
 
 
 def create_urllib3_context(
@@ -190,75 +199,94 @@ def create_urllib3_context(
     if SSLContext is None:
         raise TypeError("Can't create an SSLContext object without an ssl module")
 
-    # An exact version was asked for (the deprecated way).
     if ssl_version not in (None, PROTOCOL_TLS, PROTOCOL_TLS_CLIENT):
-        if ssl_minimum_version is not None or ssl_maximum_version is not None:
-            raise ValueError(
-                "Can't specify both 'ssl_version' and either "
-                "'ssl_minimum_version' or 'ssl_maximum_version'"
-            )
-        ssl_minimum_version = _SSL_VERSION_TO_TLS_VERSION.get(
-            ssl_version, TLSVersion.MINIMUM_SUPPORTED
-        )
-        ssl_maximum_version = _SSL_VERSION_TO_TLS_VERSION.get(
-            ssl_version, TLSVersion.MAXIMUM_SUPPORTED
-        )
-        # Only the minimum is suggested: pinning the maximum is rarely what one wants.
-        warnings.warn(
-            "'ssl_version' option is deprecated and will be "
-            "removed in urllib3 v3.0. Instead use 'ssl_minimum_version'",
-            category=FutureWarning,
-            stacklevel=2,
+        ssl_minimum_version, ssl_maximum_version = _range_for_ssl_version(
+            ssl_version, ssl_minimum_version, ssl_maximum_version
         )
 
     context = SSLContext(PROTOCOL_TLS_CLIENT)
-
-    # Set explicitly: some backends (pyOpenSSL) default to the lowest version supported.
+    # Set even by default: some backends (pyOpenSSL) would otherwise start from the
+    # lowest version they support.
     context.minimum_version = (
-        ssl_minimum_version if ssl_minimum_version is not None else TLSVersion.TLSv1_2
+        TLSVersion.TLSv1_2 if ssl_minimum_version is None else ssl_minimum_version
     )
     if ssl_maximum_version is not None:
         context.maximum_version = ssl_maximum_version
-
     if ciphers:
         context.set_ciphers(ciphers)
 
-    cert_reqs = ssl.CERT_REQUIRED if cert_reqs is None else cert_reqs
-
-    if options is None:
-        # Session tickets are off unless asked for: they travel in the clear with a key
-        # the server may not rotate.
-        options = OP_NO_SSLv2 | OP_NO_SSLv3 | OP_NO_COMPRESSION | OP_NO_TICKET
-    context.options |= options
-
-    if verify_flags is None:
-        verify_flags = 0
-        if sys.version_info >= (3, 13):
-            verify_flags |= VERIFY_X509_PARTIAL_CHAIN | VERIFY_X509_STRICT
-    context.verify_flags |= verify_flags
+    context.options |= _default_options() if options is None else options
+    context.verify_flags |= _default_verify_flags() if verify_flags is None else verify_flags
 
     # Post-handshake auth lets a TLS 1.3 server ask for a client certificate later
     # (urllib3 #1634).  None / missing means the backend does not support it.
     if getattr(context, "post_handshake_auth", None) is not None:
         context.post_handshake_auth = True
 
-    # Order matters: SSLContext refuses check_hostname=True with CERT_NONE/OPTIONAL, and
-    # refuses lowering verify_mode while check_hostname is on.  pyOpenSSL does its own
-    # hostname matching, so check_hostname stays off there.
-    if cert_reqs == ssl.CERT_REQUIRED and not IS_PYOPENSSL:
-        context.verify_mode = cert_reqs
-        context.check_hostname = True
-    else:
-        context.check_hostname = False
-        context.verify_mode = cert_reqs
-
+    _set_verify_mode(context, ssl.CERT_REQUIRED if cert_reqs is None else cert_reqs)
     context.hostname_checks_common_name = False
 
-    sslkeylogfile = os.environ.get("SSLKEYLOGFILE")
-    if sslkeylogfile:
-        context.keylog_filename = os.path.expandvars(sslkeylogfile)
-
+    keylog = _keylog_filename()
+    if keylog:
+        context.keylog_filename = keylog
     return context
+
+
+def _range_for_ssl_version(
+    ssl_version: int, minimum: int | None, maximum: int | None
+) -> tuple[int, int]:
+    """The (minimum, maximum) TLS versions that pin the deprecated exact ``ssl_version``;
+    an unknown one leaves the whole supported range."""
+    if minimum is not None or maximum is not None:
+        raise ValueError(
+            "Can't specify both 'ssl_version' and either "
+            "'ssl_minimum_version' or 'ssl_maximum_version'"
+        )
+    # Only the minimum is suggested: pinning the maximum is rarely what one wants.
+    warnings.warn(
+        "'ssl_version' option is deprecated and will be "
+        "removed in urllib3 v3.0. Instead use 'ssl_minimum_version'",
+        category=FutureWarning,
+        stacklevel=3,
+    )
+    pinned = _SSL_VERSION_TO_TLS_VERSION.get(ssl_version)
+    if pinned is None:
+        return TLSVersion.MINIMUM_SUPPORTED, TLSVersion.MAXIMUM_SUPPORTED
+    return pinned, pinned
+
+
+def _default_options() -> int:
+    # No SSLv2/SSLv3 (broken), no compression (CRIME), and no session tickets unless
+    # asked for: they travel in the clear under a key the server may never rotate.
+    return OP_NO_SSLv2 | OP_NO_SSLv3 | OP_NO_COMPRESSION | OP_NO_TICKET
+
+
+def _default_verify_flags() -> int:
+    # What ssl.create_default_context() sets since Python 3.13.
+    if sys.version_info >= (3, 13):
+        return VERIFY_X509_PARTIAL_CHAIN | VERIFY_X509_STRICT
+    return 0
+
+
+def _set_verify_mode(context: ssl.SSLContext, cert_reqs: int) -> None:
+    """Sets ``verify_mode`` and ``check_hostname`` (on only with CERT_REQUIRED; never for
+    pyOpenSSL, which does its own hostname matching)."""
+    check_hostname = cert_reqs == ssl.CERT_REQUIRED and not IS_PYOPENSSL
+    settings = [("verify_mode", cert_reqs), ("check_hostname", check_hostname)]
+    # SSLContext refuses check_hostname=True before verify_mode is CERT_REQUIRED, and
+    # refuses lowering verify_mode while check_hostname is on: so switching hostname
+    # checking on comes last, switching it off first.
+    if not check_hostname:
+        settings.reverse()
+    for attribute, value in settings:
+        setattr(context, attribute, value)
+
+
+def _keylog_filename() -> str | None:
+    """Where to log TLS secrets (for Wireshark and the like): $SSLKEYLOGFILE, with
+    environment variables in it expanded."""
+    configured = os.environ.get("SSLKEYLOGFILE")
+    return None if configured is None else os.path.expandvars(configured)
 
 
 @typing.overload
@@ -325,30 +353,47 @@ def ssl_wrap_socket(
     """
     context = ssl_context
     if context is None:
-        # Only the tests reach this branch nowadays.
+        # Only the tests still come here without a context.
         context = create_urllib3_context(ssl_version, cert_reqs, ciphers=ciphers)
 
-    if ca_certs or ca_cert_dir or ca_cert_data:
+    _load_trusted_cas(
+        context, (ca_certs, ca_cert_dir, ca_cert_data), system_default=ssl_context is None
+    )
+    _load_client_certificate(context, certfile, keyfile, key_password)
+    context.set_alpn_protocols(ALPN_PROTOCOLS)
+    return _ssl_wrap_socket_impl(sock, context, tls_in_tls, server_hostname)
+
+
+def _load_trusted_cas(
+    context: ssl.SSLContext,
+    locations: tuple[str | None, str | None, None | str | bytes],
+    system_default: bool,
+) -> None:
+    """Loads the CAs given as (file, directory, data); without any, the system's CAs,
+    but only into a context created here (a caller's context is left as it is)."""
+    if any(locations):
         try:
-            context.load_verify_locations(ca_certs, ca_cert_dir, ca_cert_data)
+            context.load_verify_locations(*locations)
         except OSError as e:
             raise SSLError(e) from e
-    elif ssl_context is None and hasattr(context, "load_default_certs"):
+    elif system_default and hasattr(context, "load_default_certs"):
         context.load_default_certs()
 
-    # An encrypted key without a password would make OpenSSL prompt on the terminal.
-    if keyfile and key_password is None and _is_key_file_encrypted(keyfile):
+
+def _load_client_certificate(
+    context: ssl.SSLContext,
+    certfile: str | None,
+    keyfile: str | None,
+    key_password: str | None,
+) -> None:
+    password_args: tuple[str, ...] = ()
+    if key_password is not None:
+        password_args = (key_password,)
+    elif keyfile and _is_key_file_encrypted(keyfile):
+        # OpenSSL would prompt for the passphrase on the terminal.
         raise SSLError("Client private key is encrypted, password is required")
-
     if certfile:
-        if key_password is None:
-            context.load_cert_chain(certfile, keyfile)
-        else:
-            context.load_cert_chain(certfile, keyfile, key_password)
-
-    context.set_alpn_protocols(ALPN_PROTOCOLS)
-
-    return _ssl_wrap_socket_impl(sock, context, tls_in_tls, server_hostname)
+        context.load_cert_chain(certfile, keyfile, *password_args)
 
 
 def is_ipaddress(hostname: str | bytes) -> bool:
@@ -374,9 +419,16 @@ def _ssl_wrap_socket_impl(
     server_hostname: str | None = None,
 ) -> ssl.SSLSocket | SSLTransportType:
     if tls_in_tls:
-        if not SSLTransport:
-            raise ProxySchemeUnsupported("TLS in TLS requires support for the 'ssl' module")
-        SSLTransport._validate_ssl_context_for_tls_in_tls(ssl_context)
-        return SSLTransport(sock, ssl_context, server_hostname)
-
+        return _tls_in_tls_transport(sock, ssl_context, server_hostname)
     return ssl_context.wrap_socket(sock, server_hostname=server_hostname)
+
+
+def _tls_in_tls_transport(
+    sock: socket.socket, ssl_context: ssl.SSLContext, server_hostname: str | None
+) -> SSLTransportType:
+    """TLS over ``sock`` even when it is itself a TLS stream (HTTPS proxies)."""
+    transport_class = SSLTransport
+    if not transport_class:  # None: the ssl module could not be imported
+        raise ProxySchemeUnsupported("TLS in TLS requires support for the 'ssl' module")
+    transport_class._validate_ssl_context_for_tls_in_tls(ssl_context)
+    return transport_class(sock, ssl_context, server_hostname)

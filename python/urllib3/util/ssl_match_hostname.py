@@ -76,37 +76,71 @@ def match_hostname(
             "CERT_OPTIONAL or CERT_REQUIRED"
         )
 
-    try:
-        host_ip = ipaddress.ip_address(hostname)
-    except ValueError:
-        host_ip = None  # a DNS name, the usual case
+    host_ip = _parse_ip(hostname)
+    # Every identity the certificate presents, in order, for the error message.
+    presented: list[str] = []
 
-    dnsnames = []
     san: tuple[tuple[str, str], ...] = cert.get("subjectAltName", ())
-    for key, value in san:
-        if key == "DNS":
-            if host_ip is None and _dnsname_match(value, hostname):
-                return
-            dnsnames.append(value)
-        elif key == "IP Address":
-            if host_ip is not None and _ipaddress_match(value, host_ip):
-                return
-            dnsnames.append(value)
+    for kind, value in san:
+        if kind not in _SAN_MATCHERS:
+            continue
+        if _SAN_MATCHERS[kind](value, hostname, host_ip):
+            return
+        presented.append(value)
 
-    # commonName never holds an IP address, so it is not looked at for one.
-    if hostname_checks_common_name and host_ip is None and not dnsnames:
-        for rdn in cert.get("subject", ()):
-            for key, value in rdn:
-                if key == "commonName":
-                    if _dnsname_match(value, hostname):
-                        return
-                    dnsnames.append(value)
+    # commonName is a fallback for certificates without any subjectAltName, and never
+    # holds an IP address.
+    if hostname_checks_common_name and host_ip is None and not presented:
+        for common_name in _common_names(cert):
+            if _dnsname_match(common_name, hostname):
+                return
+            presented.append(common_name)
 
-    if len(dnsnames) > 1:
-        raise CertificateError(
-            "hostname %r doesn't match either of %s"
-            % (hostname, ", ".join(map(repr, dnsnames)))
-        )
-    if len(dnsnames) == 1:
-        raise CertificateError(f"hostname {hostname!r} doesn't match {dnsnames[0]!r}")
-    raise CertificateError("no appropriate subjectAltName fields were found")
+    raise _mismatch(hostname, presented)
+
+
+def _parse_ip(hostname: str) -> IPv4Address | IPv6Address | None:
+    try:
+        return ipaddress.ip_address(hostname)
+    except ValueError:
+        return None  # a DNS name, the usual case
+
+
+def _match_dns_entry(
+    value: str, hostname: str, host_ip: IPv4Address | IPv6Address | None
+) -> bool:
+    # A DNS entry never vouches for an IP address.
+    return host_ip is None and bool(_dnsname_match(value, hostname))
+
+
+def _match_ip_entry(
+    value: str, hostname: str, host_ip: IPv4Address | IPv6Address | None
+) -> bool:
+    return host_ip is not None and _ipaddress_match(value, host_ip)
+
+
+# subjectAltName entry types that can identify a server, and how each is matched.
+_SAN_MATCHERS: dict[
+    str, typing.Callable[[str, str, IPv4Address | IPv6Address | None], bool]
+] = {
+    "DNS": _match_dns_entry,
+    "IP Address": _match_ip_entry,
+}
+
+
+def _common_names(cert: _TYPE_PEER_CERT_RET_DICT) -> typing.Iterator[str]:
+    for rdn in cert.get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                yield value
+
+
+def _mismatch(hostname: str, presented: list[str]) -> CertificateError:
+    if not presented:
+        return CertificateError("no appropriate subjectAltName fields were found")
+    if len(presented) == 1:
+        return CertificateError(f"hostname {hostname!r} doesn't match {presented[0]!r}")
+    return CertificateError(
+        "hostname %r doesn't match either of %s"
+        % (hostname, ", ".join(map(repr, presented)))
+    )

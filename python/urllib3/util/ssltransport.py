@@ -25,6 +25,13 @@ _ReturnValue = typing.TypeVar("_ReturnValue")
 SSL_BLOCKSIZE = 16384
 
 
+def _refuse_flags(flags: int, call: str) -> None:
+    # The socket flags (MSG_PEEK and so on) have no meaning for data that must first go
+    # through the TLS engine.
+    if flags != 0:
+        raise ValueError(f"non-zero flags not allowed in calls to {call}")
+
+
 class SSLTransport:
     """A TLS connection over ``socket`` (anything with sendall/recv), with most of the
     socket API.  The handshake happens in the constructor."""
@@ -72,8 +79,7 @@ class SSLTransport:
         return self._wrap_ssl_read(len, buffer)
 
     def recv(self, buflen: int = 1024, flags: int = 0) -> int | bytes:
-        if flags != 0:
-            raise ValueError("non-zero flags not allowed in calls to recv")
+        _refuse_flags(flags, "recv")
         return self._wrap_ssl_read(buflen)
 
     def recv_into(
@@ -82,15 +88,12 @@ class SSLTransport:
         nbytes: int | None = None,
         flags: int = 0,
     ) -> None | int | bytes:
-        if flags != 0:
-            raise ValueError("non-zero flags not allowed in calls to recv_into")
-        if nbytes is None:
-            nbytes = len(buffer)
-        return self.read(nbytes, buffer)
+        _refuse_flags(flags, "recv_into")
+        # Without a size, fill the whole buffer (as socket.recv_into does).
+        return self.read(len(buffer) if nbytes is None else nbytes, buffer)
 
     def sendall(self, data: bytes, flags: int = 0) -> None:
-        if flags != 0:
-            raise ValueError("non-zero flags not allowed in calls to sendall")
+        _refuse_flags(flags, "sendall")
         sent = 0
         # Cast to bytes so that len() and slicing count bytes whatever the buffer's format.
         with memoryview(data) as view, view.cast("B") as octets:
@@ -98,8 +101,7 @@ class SSLTransport:
                 sent += self.send(octets[sent:])
 
     def send(self, data: bytes, flags: int = 0) -> int:
-        if flags != 0:
-            raise ValueError("non-zero flags not allowed in calls to send")
+        _refuse_flags(flags, "send")
         return self._ssl_io_loop(self.sslobj.write, data)
 
     def makefile(

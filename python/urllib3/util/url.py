@@ -91,6 +91,15 @@ _PATH_CHARS = _USERINFO_CHARS | {"@", "/"}
 _QUERY_CHARS = _FRAGMENT_CHARS = _PATH_CHARS | {"?"}
 
 
+def _lowercase(scheme: str | None) -> str | None:
+    return None if scheme is None else scheme.lower()
+
+
+def _rooted(path: str | None) -> str | None:
+    """A non-empty path always starts with "/"."""
+    return "/" + path if path and not path.startswith("/") else path
+
+
 class Url(
     typing.NamedTuple(
         "Url",
@@ -121,11 +130,9 @@ class Url(
         query: str | None = None,
         fragment: str | None = None,
     ):
-        if path and path[0] != "/":
-            path = "/" + path
-        if scheme is not None:
-            scheme = scheme.lower()
-        return super().__new__(cls, scheme, auth, host, port, path, query, fragment)
+        return super().__new__(
+            cls, _lowercase(scheme), auth, host, port, _rooted(path), query, fragment
+        )
 
     @property
     def auth_decoded(self) -> tuple[None, None] | tuple[str, str | None]:
@@ -133,11 +140,9 @@ class Url(
         when the userinfo has no ":", both are None without userinfo."""
         if self.auth is None:
             return None, None
-        username, colon, password = self.auth.partition(":")
-        return (
-            _unquote(username, encoding="utf-8"),
-            _unquote(password, encoding="utf-8") if colon else None,
-        )
+        # Only the first ":" separates: the password may contain more of them.
+        decoded = [_unquote(part, encoding="utf-8") for part in self.auth.split(":", 1)]
+        return decoded[0], decoded[1] if len(decoded) == 2 else None
 
     @property
     def auth_decoded_joined(self) -> str | None:
@@ -259,24 +264,18 @@ def _encode_invalid_chars(
 
 def _remove_path_dot_segments(path: str) -> str:
     """Resolves "." and ".." segments (RFC 3986 5.2.4)."""
-    output: list[str] = []
+    kept: list[str] = []
     for segment in path.split("/"):
-        if segment == ".":
-            continue
         if segment == "..":
-            if output:
-                output.pop()
-            continue
-        output.append(segment)
+            del kept[-1:]  # ".." above the root stays at the root
+        elif segment != ".":
+            kept.append(segment)
 
-    # Keep an absolute path absolute ...
-    if path.startswith("/") and (not output or output[0]):
-        output.insert(0, "")
-    # ... and a path ending in a dot segment pointing at a directory.
-    if path.endswith(("/.", "/..")):
-        output.append("")
-
-    return "/".join(output)
+    # An absolute path stays absolute, and one that ended in a dot segment named a
+    # directory, so it keeps its trailing "/".
+    head = [""] if path.startswith("/") and (not kept or kept[0]) else []
+    tail = [""] if path.endswith(("/.", "/..")) else []
+    return "/".join(head + kept + tail)
 
 
 @typing.overload
@@ -342,14 +341,13 @@ def _decode_percent_encoding(match: re.Match[str], *, error_host: str) -> str:
 
 
 def _normalize_host_percent_encoding(match: re.Match[str]) -> str:
-    if match.group(0) == "%":
+    escape = match.group(0)
+    if escape == "%":  # a "%" that starts no escape
         raise LocationParseError(f"{match.string!r} is not a valid host")
     char = _decode_percent_encoding(match, error_host=match.string)
     # Unreserved characters mean the same encoded or not, so they are decoded;
     # anything else (reserved, non-ASCII bytes) stays escaped.
-    if char in _UNRESERVED_CHARS:
-        return char
-    return match.group(0).upper()
+    return char if char in _UNRESERVED_CHARS else escape.upper()
 
 
 def _normalize_zone_id_percent_encoding(match: re.Match[str], *, error_host: str) -> str:
@@ -359,31 +357,37 @@ def _normalize_zone_id_percent_encoding(match: re.Match[str], *, error_host: str
 
 def _idna_encode(name: str) -> bytes:
     """One host label as ASCII bytes: IDNA 2008 for non-ASCII, lowercase otherwise."""
-    if not name.isascii():
-        try:
-            import idna
-        except ImportError:
-            raise LocationParseError("Unable to parse URL without the 'idna' module") from None
-        try:
-            return idna.encode(name.lower(), strict=True, std3_rules=True)  # type: ignore[no-any-return]
-        except idna.IDNAError:
-            raise LocationParseError(f"Name '{name}' is not a valid IDNA label") from None
+    if name.isascii():
+        return _PERCENT_RE.sub(_upper_percent, name.lower()).encode("ascii")
 
-    return _PERCENT_RE.sub(_upper_percent, name.lower()).encode("ascii")
+    idna = _import_idna()
+    try:
+        return idna.encode(name.lower(), strict=True, std3_rules=True)  # type: ignore[no-any-return]
+    except idna.IDNAError:
+        raise LocationParseError(f"Name '{name}' is not a valid IDNA label") from None
+
+
+def _import_idna() -> typing.Any:
+    # Imported on first use: only non-ASCII hosts need it, and it is optional.
+    try:
+        import idna
+    except ImportError:
+        raise LocationParseError("Unable to parse URL without the 'idna' module") from None
+    return idna
 
 
 def _encode_target(target: str) -> str:
     """Percent-encodes what is invalid in a request target (path and query; a fragment
     is dropped).  ``target`` must start with "/"."""
     match = _TARGET_RE.match(target)
-    if not match:  # Defensive: cannot happen for a target starting with "/".
+    if match is None:  # Defensive: cannot happen for a target starting with "/".
         raise LocationParseError(f"{target!r} is not a valid request URI")
 
     path, query = match.groups()
-    encoded = _encode_invalid_chars(path, _PATH_CHARS)
+    pieces = [_encode_invalid_chars(path, _PATH_CHARS)]
     if query is not None:
-        encoded += "?" + _encode_invalid_chars(query, _QUERY_CHARS)
-    return encoded
+        pieces += ("?", _encode_invalid_chars(query, _QUERY_CHARS))
+    return "".join(pieces)
 
 
 def parse_url(url: str) -> Url:

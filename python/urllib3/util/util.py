@@ -6,30 +6,30 @@ import typing
 from types import TracebackType
 
 
+def _unexpected_type(x: object) -> typing.NoReturn:
+    raise TypeError(f"not expecting type {type(x).__name__}")
+
+
 def to_bytes(
     x: str | bytes, encoding: str | None = None, errors: str | None = None
 ) -> bytes:
     """``x`` as bytes: bytes pass through, str is encoded (UTF-8 unless told)."""
+    if isinstance(x, str):
+        return x.encode(encoding or "utf-8", errors or "strict")
     if isinstance(x, bytes):
         return x
-    if not isinstance(x, str):
-        raise TypeError(f"not expecting type {type(x).__name__}")
-    if encoding or errors:
-        return x.encode(encoding or "utf-8", errors=errors or "strict")
-    return x.encode()
+    _unexpected_type(x)
 
 
 def to_str(
     x: str | bytes, encoding: str | None = None, errors: str | None = None
 ) -> str:
     """``x`` as str: str passes through, bytes are decoded (UTF-8 unless told)."""
+    if isinstance(x, bytes):
+        return x.decode(encoding or "utf-8", errors or "strict")
     if isinstance(x, str):
         return x
-    if not isinstance(x, bytes):
-        raise TypeError(f"not expecting type {type(x).__name__}")
-    if encoding or errors:
-        return x.decode(encoding or "utf-8", errors=errors or "strict")
-    return x.decode()
+    _unexpected_type(x)
 
 
 def reraise(
@@ -39,10 +39,7 @@ def reraise(
 ) -> typing.NoReturn:
     """Raises ``value`` again, with traceback ``tb`` when it carries another one."""
     try:
-        if value.__traceback__ is not tb:
-            raise value.with_traceback(tb)
-        raise value
+        raise value if value.__traceback__ is tb else value.with_traceback(tb)
     finally:
         # Drop the frame's references so the exception and traceback do not form a cycle.
-        value = None  # type: ignore[assignment]
-        tb = None
+        value = tb = None  # type: ignore[assignment]
