@@ -7,6 +7,7 @@ HTTP parsing, body framing and content decoding happen in Rust (``urllib3._rs``)
 from __future__ import annotations
 
 import logging
+import sys
 import typing
 import warnings
 from logging import NullHandler
@@ -47,21 +48,30 @@ __all__ = (
 
 logging.getLogger(__name__).addHandler(NullHandler())
 
+_STDERR_LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
+
 
 def add_stderr_logger(level: int = logging.DEBUG) -> logging.StreamHandler[typing.TextIO]:
     """Adds a stderr handler to urllib3's logger, for quick debugging; returns the handler."""
-    logger = logging.getLogger(__name__)
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(level)
-    logger.debug("Added a stderr logging handler to logger: %s", __name__)
+    # By __name__, not a literal: a vendored copy of the package logs under its own name.
+    package_logger = logging.getLogger(__name__)
+    package_logger.setLevel(level)
+    stderr_handler = _timestamped_stderr_handler()
+    package_logger.addHandler(stderr_handler)
+    package_logger.debug("Added a stderr logging handler to logger: %s", __name__)
+    return stderr_handler
+
+
+def _timestamped_stderr_handler() -> logging.StreamHandler[typing.TextIO]:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(_STDERR_LOG_FORMAT))
     return handler
 
 
 del NullHandler
 
-# Security warnings are shown once per location by default; the others as Python decides.
+# Appended, so that users' own filters take precedence.  Security warnings are shown every
+# time; InsecurePlatformWarning, the same on every request, once per location.
 warnings.simplefilter("always", exceptions.SecurityWarning, append=True)
 warnings.simplefilter("default", exceptions.InsecurePlatformWarning, append=True)
 

@@ -52,6 +52,26 @@ def ensure_can_construct_http_header_dict(
     return None
 
 
+def _native_name(key: str | bytes) -> str:
+    """A header name as str: bytes are decoded as latin-1, as http.client does."""
+    return key.decode("latin-1") if isinstance(key, bytes) else key
+
+
+def _header_pairs(source: ValidHTTPHeaderSource) -> typing.Iterable[tuple[str, str]]:
+    """Every ``(name, value)`` of a header source, one per value (repeats included)."""
+    # collections.abc rather than typing: typing's aliases make every check several calls.
+    if isinstance(source, HTTPHeaderDict):
+        return source.iteritems()
+    if isinstance(source, Mapping):
+        return source.items()
+    if isinstance(source, Iterable):
+        return source
+    if hasattr(source, "keys") and hasattr(source, "__getitem__"):
+        # Duck-typed: something with keys() and [] that is not a Mapping.
+        return ((name, source[name]) for name in source.keys())
+    return ()
+
+
 class RecentlyUsedContainer(typing.Generic[_KT, _VT], typing.MutableMapping[_KT, _VT]):
     """A thread-safe mapping that keeps at most ``maxsize`` entries, dropping the least
     recently used; ``dispose_func(value)`` is called for every value dropped, deleted or
@@ -187,20 +207,17 @@ class HTTPHeaderDict(typing.MutableMapping[str, str]):
         return headers
 
     def __setitem__(self, key: str, val: str) -> None:
-        if isinstance(key, bytes):
-            key = key.decode("latin-1")
+        key = _native_name(key)
         self._container[key.lower()] = [key, val]
 
     def __getitem__(self, key: str) -> str:
-        if isinstance(key, bytes):
-            key = key.decode("latin-1")
+        key = _native_name(key)
         vals = self._container[key.lower()]
         # Single-valued is the usual case: skip the join.
         return vals[1] if len(vals) == 2 else ", ".join(vals[1:])
 
     def __delitem__(self, key: str) -> None:
-        if isinstance(key, bytes):
-            key = key.decode("latin-1")
+        key = _native_name(key)
         del self._container[key.lower()]
 
     def __contains__(self, key: object) -> bool:
@@ -212,8 +229,7 @@ class HTTPHeaderDict(typing.MutableMapping[str, str]):
 
     def get(self, key: str, default: typing.Any = None) -> typing.Any:  # type: ignore[override]
         # Direct, rather than Mapping.get's try/except around __getitem__: it is on every request.
-        if isinstance(key, bytes):
-            key = key.decode("latin-1")
+        key = _native_name(key)
         vals = self._container.get(key.lower())
         if vals is None:
             return default
@@ -270,16 +286,16 @@ class HTTPHeaderDict(typing.MutableMapping[str, str]):
         >>> list(h.items())
         [('foo', 'bar'), ('foo', 'baz, quz')]
         """
-        if isinstance(key, bytes):
-            key = key.decode("latin-1")
-        new_vals = [key, val]
-        # One dict operation in the common case of a name not seen yet.
-        vals = self._container.setdefault(key.lower(), new_vals)
-        if vals is not new_vals:
-            if combine:
-                vals[-1] = vals[-1] + ", " + val
-            else:
-                vals.append(val)
+        name = _native_name(key)
+        folded = name.lower()
+        existing = self._container.get(folded)
+        if existing is None:
+            self._container[folded] = [name, val]
+        elif combine:
+            # Folded into the last line rather than starting a new one.
+            existing[-1] = ", ".join((existing[-1], val))
+        else:
+            existing.append(val)
 
     def extend(self, *args: ValidHTTPHeaderSource, **kwargs: str) -> None:
         """Adds (with ``add``, never replacing) every field of a header dict, mapping,
@@ -288,26 +304,11 @@ class HTTPHeaderDict(typing.MutableMapping[str, str]):
             raise TypeError(
                 f"extend() takes at most 1 positional arguments ({len(args)} given)"
             )
-        other = args[0] if args else ()
-        add = self.add
-
-        if isinstance(other, HTTPHeaderDict):
-            for key, val in other.iteritems():
-                add(key, val)
-        # collections.abc rather than typing: typing's aliases make every check several calls.
-        elif isinstance(other, Mapping):
-            for key, val in other.items():
-                add(key, val)
-        elif isinstance(other, Iterable):
-            for key, val in other:
-                add(key, val)
-        elif hasattr(other, "keys") and hasattr(other, "__getitem__"):
-            # Duck-typed: a keys()/__getitem__ object that is not a Mapping.
-            for key in other.keys():
-                add(key, other[key])
-
-        for key, val in kwargs.items():
-            add(key, val)
+        sources: list[typing.Iterable[tuple[str, str]]] = [_header_pairs(a) for a in args]
+        sources.append(kwargs.items())
+        for pairs in sources:
+            for name, value in pairs:
+                self.add(name, value)
 
     @typing.overload
     def getlist(self, key: str) -> list[str]: ...
@@ -319,8 +320,7 @@ class HTTPHeaderDict(typing.MutableMapping[str, str]):
         self, key: str, default: _Sentinel | _DT = _Sentinel.not_passed
     ) -> list[str] | _DT:
         """All values of ``key`` as a new list: ``[]`` (or ``default``) when absent."""
-        if isinstance(key, bytes):
-            key = key.decode("latin-1")
+        key = _native_name(key)
         vals = self._container.get(key.lower())
         if vals is None:
             return [] if default is _Sentinel.not_passed else default

@@ -23,6 +23,20 @@ _TYPE_ENCODE_URL_FIELDS = typing.Union[
 ]
 
 
+def _encode_json(value: typing.Any) -> bytes:
+    """Compact UTF-8 JSON (no spaces after separators, non-ASCII kept as is)."""
+    return _json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _encode_form(
+    fields: _TYPE_FIELDS, multipart: bool, boundary: str | None
+) -> tuple[bytes | str, str]:
+    """``(body, content_type)`` for fields sent in a request body."""
+    if multipart:
+        return encode_multipart_formdata(fields, boundary=boundary)
+    return urlencode(fields), "application/x-www-form-urlencoded"  # type: ignore[arg-type]
+
+
 class RequestMethods:
     """Mixin for classes that implement ``urlopen()`` (HTTPConnectionPool, PoolManager).
 
@@ -73,30 +87,37 @@ class RequestMethods:
             becomes ``application/json`` unless the headers already set one.
             Cannot be combined with ``body``.
         """
-        method = method.upper()
-
-        if json is not None and body is not None:
-            raise TypeError(
-                "request got values for both 'body' and 'json' parameters which are mutually exclusive"
-            )
-
         if json is not None:
-            if headers is None:
-                headers = self.headers
-            if not any(name.lower() == "content-type" for name in headers.keys()):
-                # A copy, so the caller's (or the instance's) mapping is left alone.
-                headers = HTTPHeaderDict(headers)
-                headers["Content-Type"] = "application/json"
-            body = _json.dumps(json, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
+            if body is not None:
+                raise TypeError(
+                    "request got values for both 'body' and 'json' parameters which are mutually exclusive"
+                )
+            headers = self._headers_for_json(headers)
+            body = _encode_json(json)
         if body is not None:
             urlopen_kw["body"] = body
 
-        if method in self._encode_url_methods:
-            return self.request_encode_url(
-                method, url, fields=fields, headers=headers, **urlopen_kw  # type: ignore[arg-type]
-            )
-        return self.request_encode_body(method, url, fields=fields, headers=headers, **urlopen_kw)
+        # Query string or body, by method; the two senders take the same arguments.
+        verb = method.upper()
+        send = (
+            self.request_encode_url
+            if verb in self._encode_url_methods
+            else self.request_encode_body
+        )
+        return send(verb, url, fields=fields, headers=headers, **urlopen_kw)  # type: ignore[arg-type]
+
+    def _headers_for_json(
+        self, headers: typing.Mapping[str, str] | None
+    ) -> typing.Mapping[str, str]:
+        """``headers`` (the instance's when None) with Content-Type: application/json
+        added, unless they already name a Content-Type."""
+        chosen = self.headers if headers is None else headers
+        if "content-type" in {name.lower() for name in chosen.keys()}:
+            return chosen
+        # A copy, so the caller's (or the instance's) mapping is left alone.
+        with_type = HTTPHeaderDict(chosen)
+        with_type["Content-Type"] = "application/json"
+        return with_type
 
     def request_encode_url(
         self,
@@ -108,16 +129,10 @@ class RequestMethods:
     ) -> BaseHTTPResponse:
         """Sends a request with ``fields`` urlencoded into the query string (GET, HEAD,
         DELETE, ...).  ``headers`` replace the instance's default headers."""
-        if headers is None:
-            headers = self.headers
-
-        extra_kw: dict[str, typing.Any] = {"headers": headers}
-        extra_kw.update(urlopen_kw)
-
-        if fields:
-            url += "?" + urlencode(fields)
-
-        return self.urlopen(method, url, **extra_kw)
+        # Appended as is, even to a URL that already has a query, as urllib3 does.
+        target = f"{url}?{urlencode(fields)}" if fields else url
+        chosen = self.headers if headers is None else headers
+        return self.urlopen(method, target, headers=chosen, **urlopen_kw)
 
     def request_encode_body(
         self,
@@ -138,27 +153,14 @@ class RequestMethods:
         application/x-www-form-urlencoded.  The matching Content-Type is set unless the
         headers already have one.  ``headers`` replace the instance's default headers.
         """
-        if headers is None:
-            headers = self.headers
-
-        extra_kw: dict[str, typing.Any] = {"headers": HTTPHeaderDict(headers)}
-        body: bytes | str
-
-        if fields:
-            if "body" in urlopen_kw:
-                raise TypeError(
-                    "request got values for both 'fields' and 'body', can only specify one."
-                )
-
-            if encode_multipart:
-                body, content_type = encode_multipart_formdata(fields, boundary=multipart_boundary)
-            else:
-                body = urlencode(fields)  # type: ignore[arg-type]
-                content_type = "application/x-www-form-urlencoded"
-
-            extra_kw["body"] = body
-            extra_kw["headers"].setdefault("Content-Type", content_type)
-
-        extra_kw.update(urlopen_kw)
-
-        return self.urlopen(method, url, **extra_kw)
+        # Always a copy: a Content-Type may be added below.
+        send_headers = HTTPHeaderDict(self.headers if headers is None else headers)
+        if not fields:
+            return self.urlopen(method, url, headers=send_headers, **urlopen_kw)
+        if "body" in urlopen_kw:
+            raise TypeError(
+                "request got values for both 'fields' and 'body', can only specify one."
+            )
+        body, content_type = _encode_form(fields, encode_multipart, multipart_boundary)
+        send_headers.setdefault("Content-Type", content_type)
+        return self.urlopen(method, url, body=body, headers=send_headers, **urlopen_kw)

@@ -3,6 +3,53 @@
 Names, bases, constructor signatures, attributes and messages follow urllib3 2.x exactly, since
 callers catch, inspect and pickle them.  Exceptions that hold a pool or a connection pickle
 without it (``__reduce__``): those objects hold sockets and locks that cannot be pickled.
+
+The hierarchy.  A class with several bases is drawn once, under the base it shares with its
+neighbours, its other bases in brackets; ``ConnectionError`` is another name for
+``ProtocolError``::
+
+    Exception
+    ├── HTTPError
+    │   ├── PoolError
+    │   │   ├── RequestError
+    │   │   │   ├── MaxRetryError
+    │   │   │   └── HostChangedError
+    │   │   ├── EmptyPoolError
+    │   │   ├── FullPoolError
+    │   │   └── ClosedPoolError
+    │   ├── SSLError
+    │   ├── ProxyError
+    │   ├── DecodeError
+    │   ├── ProtocolError
+    │   │   └── ResponseNotChunked          [+ ValueError]
+    │   ├── TimeoutStateError
+    │   ├── TimeoutError
+    │   │   ├── ReadTimeoutError            [+ RequestError]
+    │   │   └── ConnectTimeoutError
+    │   │       └── NewConnectionError      [+ HTTPError]
+    │   │           └── NameResolutionError
+    │   ├── LocationValueError              [+ ValueError]
+    │   │   ├── LocationParseError
+    │   │   └── URLSchemeUnknown
+    │   │       └── ProxySchemeUnknown      [+ AssertionError]
+    │   ├── ResponseError
+    │   ├── BodyNotHttplibCompatible
+    │   ├── IncompleteRead                  [+ http.client.IncompleteRead]
+    │   ├── InvalidChunkLength              [+ http.client.IncompleteRead]
+    │   ├── InvalidHeader
+    │   ├── HeaderParsingError
+    │   └── UnrewindableBodyError
+    └── ValueError
+        └── ProxySchemeUnsupported
+
+    Warning
+    └── HTTPWarning
+        ├── SecurityWarning
+        │   ├── InsecureRequestWarning
+        │   ├── NotOpenSSLWarning
+        │   ├── SystemTimeWarning
+        │   └── InsecurePlatformWarning
+        └── DependencyWarning
 """
 
 from __future__ import annotations
@@ -277,16 +324,15 @@ class ProxySchemeUnknown(AssertionError, URLSchemeUnknown):
     """The proxy URL's scheme is not http or https."""
 
     def __init__(self, scheme: str | None) -> None:
-        # parse_url reads "localhost:8080" as scheme "localhost": treat it as no scheme.
-        if scheme == "localhost":
-            scheme = None
-        if scheme is None:
-            message = "Proxy URL had no scheme, should start with http:// or https://"
-        else:
-            message = (
-                f"Proxy URL had unsupported scheme {scheme}, should use http:// or https://"
-            )
-        super().__init__(message)
+        super().__init__(_proxy_scheme_problem(scheme))
+
+
+def _proxy_scheme_problem(scheme: str | None) -> str:
+    """ProxySchemeUnknown's message for the scheme parse_url found in a proxy URL."""
+    # parse_url takes the "localhost" of "localhost:8080" for a scheme: count it as none.
+    if scheme in (None, "localhost"):
+        return "Proxy URL had no scheme, should start with http:// or https://"
+    return f"Proxy URL had unsupported scheme {scheme}, should use http:// or https://"
 
 
 class ProxySchemeUnsupported(ValueError):

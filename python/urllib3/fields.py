@@ -66,28 +66,58 @@ def format_multipart_header_param(name: str, value: _TYPE_FIELD_VALUE) -> str:
     return f'{name}="{value.translate(_MULTIPART_PARAM_ESCAPES)}"'
 
 
+def _warn_renamed(old_name: str) -> None:
+    """The FutureWarning of a pre-2.0 name of :func:`format_multipart_header_param`,
+    attributed to the caller of that old name."""
+    warnings.warn(
+        f"'{old_name}' has been renamed to 'format_multipart_header_param'. "
+        "The old name will be removed in urllib3 v3.0.",
+        FutureWarning,
+        stacklevel=3,
+    )
+
+
 def format_header_param_html5(name: str, value: _TYPE_FIELD_VALUE) -> str:
     """.. deprecated:: 2.0.0 Use :func:`format_multipart_header_param`."""
-    warnings.warn(
-        "'format_header_param_html5' has been renamed to "
-        "'format_multipart_header_param'. The old name will be "
-        "removed in urllib3 v3.0.",
-        FutureWarning,
-        stacklevel=2,
-    )
+    _warn_renamed("format_header_param_html5")
     return format_multipart_header_param(name, value)
 
 
 def format_header_param(name: str, value: _TYPE_FIELD_VALUE) -> str:
     """.. deprecated:: 2.0.0 Use :func:`format_multipart_header_param`."""
-    warnings.warn(
-        "'format_header_param' has been renamed to "
-        "'format_multipart_header_param'. The old name will be "
-        "removed in urllib3 v3.0.",
-        FutureWarning,
-        stacklevel=2,
-    )
+    _warn_renamed("format_header_param")
     return format_multipart_header_param(name, value)
+
+
+def _formatter_or_default(
+    formatter: typing.Callable[[str, _TYPE_FIELD_VALUE], str] | None,
+) -> typing.Callable[[str, _TYPE_FIELD_VALUE], str]:
+    """The parameter formatter a RequestField uses: a custom one is still honoured, with
+    a FutureWarning for whoever constructed the field."""
+    if formatter is None:
+        return format_multipart_header_param
+    warnings.warn(
+        "The 'header_formatter' parameter is deprecated and "
+        "will be removed in urllib3 v3.0.",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return formatter
+
+
+def _split_field_value(
+    value: _TYPE_FIELD_VALUE_TUPLE,
+) -> tuple[str | None, _TYPE_FIELD_VALUE, str | None]:
+    """``(filename, data, content_type)`` of an old-style field value: bare data, or a
+    ``(filename, data)`` / ``(filename, data, content_type)`` tuple.  A two-item tuple
+    gets the Content-Type guessed from the filename; bare data gets no filename and no
+    Content-Type."""
+    if not isinstance(value, tuple):
+        return None, value, None
+    if len(value) == 3:
+        return value  # type: ignore[return-value]
+    filename, data = value  # type: ignore[misc]
+    return filename, data, guess_content_type(filename)
 
 
 class RequestField:
@@ -109,18 +139,9 @@ class RequestField:
         self._name = name
         self._filename = filename
         self.data = data
-        self.headers: dict[str, str | None] = dict(headers) if headers else {}
-
-        if header_formatter is not None:
-            warnings.warn(
-                "The 'header_formatter' parameter is deprecated and "
-                "will be removed in urllib3 v3.0.",
-                FutureWarning,
-                stacklevel=2,
-            )
-            self.header_formatter = header_formatter
-        else:
-            self.header_formatter = format_multipart_header_param
+        # Always our own dict: make_multipart() writes into it.
+        self.headers: dict[str, str | None] = dict(headers or {})
+        self.header_formatter = _formatter_or_default(header_formatter)
 
     @classmethod
     def from_tuples(
@@ -132,19 +153,7 @@ class RequestField:
         """Builds a multipart field from the old-style value forms: ``data``,
         ``(filename, data)`` (Content-Type guessed from the filename) or
         ``(filename, data, content_type)``."""
-        filename: str | None
-        content_type: str | None
-        data: _TYPE_FIELD_VALUE
-
-        if isinstance(value, tuple):
-            if len(value) == 3:
-                filename, data, content_type = value
-            else:
-                filename, data = value
-                content_type = guess_content_type(filename)
-        else:
-            filename, content_type, data = None, None, value
-
+        filename, data, content_type = _split_field_value(value)
         field = cls(fieldname, data, filename=filename, header_formatter=header_formatter)
         field.make_multipart(content_type=content_type)
         return field

@@ -16,41 +16,45 @@ orig_HTTPSConnection: typing.Any = None
 
 
 def inject_into_urllib3() -> None:
+    """Makes HTTPS pools use :class:`~urllib3.http2.connection.HTTP2Connection`."""
+    _require_h2_4()
+    from .. import connection as urllib3_connection
+    from .connection import HTTP2Connection
+
+    global orig_HTTPSConnection
+    orig_HTTPSConnection = urllib3_connection.HTTPSConnection
+    # Only "h2" is offered, not "http/1.1" as well, as in urllib3's experimental
+    # support: a connection is then HTTP/2 or nothing, which is what its tests expect.
+    _install_https_connection(HTTP2Connection, "h2")
+
+
+def extract_from_urllib3() -> None:
+    """Undoes :func:`inject_into_urllib3`."""
+    _install_https_connection(orig_HTTPSConnection, "http/1.1")
+
+
+def _require_h2_4() -> None:
     # h2's API changed between majors; only 4.x is supported.
-    h2_version = version("h2")
-    if not h2_version.startswith("4."):
+    installed = version("h2")
+    if not installed.startswith("4."):
         raise ImportError(
             "urllib3 v2 supports h2 version 4.x.x, currently "
-            f"the 'h2' module is compiled with {h2_version!r}. "
+            f"the 'h2' module is compiled with {installed!r}. "
             "See: https://github.com/urllib3/urllib3/issues/3290"
         )
 
+
+def _install_https_connection(connection_cls: typing.Any, alpn_protocol: str) -> None:
+    """Points every place urllib3 looks up the HTTPS connection class at
+    ``connection_cls``, and has TLS offer just ``alpn_protocol``."""
     # Imported here: these modules import this package themselves.
     from .. import connection as urllib3_connection
     from .. import util as urllib3_util
     from ..connectionpool import HTTPSConnectionPool
     from ..util import ssl_ as urllib3_util_ssl
-    from .connection import HTTP2Connection
 
-    global orig_HTTPSConnection
-    orig_HTTPSConnection = urllib3_connection.HTTPSConnection
-
-    HTTPSConnectionPool.ConnectionCls = HTTP2Connection
-    urllib3_connection.HTTPSConnection = HTTP2Connection  # type: ignore[misc]
-
-    # Only "h2" is offered (not "http/1.1" as well), so that tests see HTTP/2 or fail.
-    urllib3_util.ALPN_PROTOCOLS = ["h2"]
-    urllib3_util_ssl.ALPN_PROTOCOLS = ["h2"]
-
-
-def extract_from_urllib3() -> None:
-    from .. import connection as urllib3_connection
-    from .. import util as urllib3_util
-    from ..connectionpool import HTTPSConnectionPool
-    from ..util import ssl_ as urllib3_util_ssl
-
-    HTTPSConnectionPool.ConnectionCls = orig_HTTPSConnection
-    urllib3_connection.HTTPSConnection = orig_HTTPSConnection  # type: ignore[misc]
-
-    urllib3_util.ALPN_PROTOCOLS = ["http/1.1"]
-    urllib3_util_ssl.ALPN_PROTOCOLS = ["http/1.1"]
+    HTTPSConnectionPool.ConnectionCls = connection_cls
+    urllib3_connection.HTTPSConnection = connection_cls  # type: ignore[misc]
+    # util re-exports ssl_'s list: both names are read, so both are replaced (a list each).
+    for module in (urllib3_util, urllib3_util_ssl):
+        module.ALPN_PROTOCOLS = [alpn_protocol]  # type: ignore[attr-defined]

@@ -41,20 +41,28 @@ class _HTTP2ProbeCache:
         try:
             # The probe we waited for may have found the answer.
             return self._cache_values[key]
-        except BaseException:  # Defensive: e.g. KeyboardInterrupt, or _reset() meanwhile
+        except BaseException:  # e.g. KeyboardInterrupt, or _reset() in the meantime
             key_lock.release()
             raise
 
     def set_and_release(self, host: str, port: int, supports_http2: bool | None) -> None:
         key = (host, port)
-        key_lock = self._cache_locks[key]
-        with key_lock:  # re-entrant: the caller already holds it
-            if supports_http2 is None and self._cache_values[key] is not None:
-                raise ValueError(
-                    "Cannot reset HTTP/2 support for origin after value has been set."
-                )  # Defensive: not expected in normal usage
+        origin_lock = self._cache_locks[key]
+        # Held again (it is re-entrant) just around the store: a ValueError gives back
+        # only this extra hold, and the caller keeps the one from acquire_and_get.
+        with origin_lock:
+            self._record(key, supports_http2)
+        # The hold acquire_and_get left with the caller: now the waiting probers may go.
+        origin_lock.release()
+
+    def _record(self, key: tuple[str, int], supports_http2: bool | None) -> None:
+        known = self._cache_values[key]
+        if supports_http2 is None and known is not None:
+            # Only "not known yet" may be recorded as unknown; an answer is final.
+            raise ValueError(
+                "Cannot reset HTTP/2 support for origin after value has been set."
+            )
         self._cache_values[key] = supports_http2
-        key_lock.release()
 
     def _values(self) -> dict[tuple[str, int], bool | None]:
         """For tests: a snapshot of the cache."""
