@@ -4,25 +4,28 @@
 //! `Connection` is owned by a response while the body is read. The slot bridges the two: a
 //! response takes the connection out and its release hook puts it back (or marks it closed),
 //! so the Python object stays valid across requests like `http.client.HTTPConnection` does.
+//!
+//! The object is also its own `sock` (what http.client and downstream clients call on a
+//! socket): those methods are listed here and written in [`crate::socket`].
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
-
-use crate::body::PyIterBody;
-use crate::errors::guard;
-use crate::response::PyResponse;
 use urllib3::connection::Request;
 use urllib3::{
-    AssertHostname, Body, CaCertData, CertReqs, Connection, Error, ErrorKind, HeaderMap,
-    ProxyConfig, ResponseOptions, SocketConfig, SocksConfig, Timeout, TlsConfig, TlsVersion,
+    Body, Connection, Error, ErrorKind, HeaderMap, ResponseOptions, SocketConfig, Timeout,
 };
 
+use crate::body::PyIterBody;
+use crate::config::{proxy_config, seconds, socks_config, source_addr, tls_config};
+use crate::errors::guard;
+use crate::response::PyResponse;
+use crate::socket::{self, SocketState};
+
 /// Where the core connection is between requests.
-enum Slot {
+pub(crate) enum Slot {
     Idle(Box<Connection>),
     /// A request is being written or a response read on it.
     Lent,
@@ -35,28 +38,20 @@ type SharedSlot = Arc<Mutex<Slot>>;
 #[pyclass(module = "urllib3._rs", name = "Connection", frozen)]
 pub(crate) struct PyConnection {
     slot: SharedSlot,
-    peer: Option<SocketAddr>,
+    pub(crate) peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
-    tls: Option<TlsFacts>,
+    pub(crate) tls: Option<TlsFacts>,
     proxy_verified: Option<bool>,
-    /// The descriptor, kept for `fileno()` while a response holds the connection.
-    fd: i64,
-    /// What `settimeout` was given.
-    timeout: Mutex<Option<f64>>,
-    /// File objects from `makefile` still open, and whether `close` waits for them: as with
-    /// a Python socket, http.client closes the connection while its response still reads
-    /// through such a file (a response that ends the connection), and the close takes effect
-    /// once the last one is closed.
-    files: Mutex<(usize, bool)>,
+    pub(crate) sock: SocketState,
 }
 
 /// What the TLS handshake settled, read once so Python can ask without locking.
-struct TlsFacts {
+pub(crate) struct TlsFacts {
     verified: bool,
-    version: Option<&'static str>,
-    cipher: Option<&'static str>,
+    pub(crate) version: Option<&'static str>,
+    pub(crate) cipher: Option<&'static str>,
     alpn: Option<String>,
-    peer_certificate: Option<Vec<u8>>,
+    pub(crate) peer_certificate: Option<Vec<u8>>,
 }
 
 #[pymethods]
@@ -220,30 +215,6 @@ impl PyConnection {
         self.finish(result, conn).map_err(crate::errors::to_py)
     }
 
-    /// `socket.send`: writes all of `data` (for callers that build the request themselves,
-    /// like http.client's `send`) and returns its length. `timeout` (seconds) defaults to
-    /// what `settimeout` set.
-    #[pyo3(signature = (data, flags=0, *, timeout=None))]
-    fn send(
-        &self,
-        py: Python<'_>,
-        data: Vec<u8>,
-        flags: i32,
-        timeout: Option<f64>,
-    ) -> PyResult<usize> {
-        no_flags(flags)?;
-        let timeout = timeout.or(self.gettimeout()).map(seconds).transpose()?;
-        let len = data.len();
-        let mut conn = self.take()?;
-        let (result, conn) = py.detach(move || {
-            let result = conn.write_raw(&data, timeout);
-            (result, conn)
-        });
-        self.finish(result, conn)
-            .map(|()| len)
-            .map_err(crate::errors::to_socket_error)
-    }
-
     /// Reads the response head; the body is read through the returned response, which holds
     /// the connection until the body is complete.
     #[pyo3(signature = (method, timeout=None, decode_content=true, enforce_content_length=true))]
@@ -302,13 +273,9 @@ impl PyConnection {
 
     /// Closes the connection; a response still reading keeps its own handle until it ends,
     /// and files from `makefile` keep it open until they are closed.
-    fn close(&self) {
-        {
-            let mut files = self.files();
-            if files.0 > 0 {
-                files.1 = true;
-                return;
-            }
+    pub(crate) fn close(&self) {
+        if self.sock.defer_close() {
+            return;
         }
         let mut slot = self.lock();
         if let Slot::Idle(_) = &*slot {
@@ -316,74 +283,32 @@ impl PyConnection {
         }
     }
 
-    /// A file from `makefile` was opened (what `socket.makefile` counts in `_io_refs`).
-    fn _incref_socketios(&self) {
-        self.files().0 += 1;
+    /// (host, port) of the peer.
+    #[getter]
+    fn peer_address(&self) -> Option<(String, u16)> {
+        self.peer.map(|a| (a.ip().to_string(), a.port()))
     }
 
-    /// A file from `makefile` was closed: the last one carries out a `close` made meanwhile.
-    fn _decref_socketios(&self) {
-        let close_now = {
-            let mut files = self.files();
-            files.0 = files.0.saturating_sub(1);
-            files.0 == 0 && std::mem::take(&mut files.1)
-        };
-        if close_now {
-            self.close();
-        }
+    /// (host, port) of the local end.
+    #[getter]
+    fn local_address(&self) -> Option<(String, u16)> {
+        self.local.map(|a| (a.ip().to_string(), a.port()))
     }
 
-    /// The socket's file descriptor, as `socket.fileno()` gives it (-1 once closed).
-    fn fileno(&self) -> i64 {
-        match &*self.lock() {
-            Slot::Idle(conn) => conn.raw_fd().map_or(-1, i64::from),
-            Slot::Lent => self.fd,
-            Slot::Closed => -1,
-        }
-    }
+    // The socket surface (`conn.sock`), written in `crate::socket`.
 
-    /// `socket.getsockopt`, answered by the socket itself (through a duplicate descriptor, so
-    /// nothing here can close the connection's own).
-    #[pyo3(signature = (level, option, buflen=None))]
-    fn getsockopt<'py>(
-        &self,
-        py: Python<'py>,
-        level: i32,
-        option: i32,
-        buflen: Option<i32>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let sock = self.python_socket(py)?;
-        let value = match buflen {
-            Some(n) => sock.call_method1("getsockopt", (level, option, n)),
-            None => sock.call_method1("getsockopt", (level, option)),
-        };
-        sock.call_method0("close")?;
-        value
-    }
-
-    /// `socket.setsockopt` on the connection's socket.
-    fn setsockopt(
+    /// `socket.send`: writes all of `data` (for callers that build the request themselves,
+    /// like http.client's `send`) and returns its length. `timeout` (seconds) defaults to
+    /// what `settimeout` set.
+    #[pyo3(signature = (data, flags=0, *, timeout=None))]
+    fn send(
         &self,
         py: Python<'_>,
-        level: i32,
-        option: i32,
-        value: Bound<'_, PyAny>,
-    ) -> PyResult<()> {
-        let sock = self.python_socket(py)?;
-        let result = sock.call_method1("setsockopt", (level, option, value));
-        sock.call_method0("close")?;
-        result.map(drop)
-    }
-
-    /// `socket.settimeout`: remembered for `gettimeout`. Each request passes its own timeout to
-    /// the core, so this does not change the waits themselves.
-    fn settimeout(&self, timeout: Option<f64>) {
-        *self.timeout.lock().unwrap_or_else(|e| e.into_inner()) = timeout;
-    }
-
-    /// `socket.gettimeout`.
-    fn gettimeout(&self) -> Option<f64> {
-        *self.timeout.lock().unwrap_or_else(|e| e.into_inner())
+        data: Vec<u8>,
+        flags: i32,
+        timeout: Option<f64>,
+    ) -> PyResult<usize> {
+        socket::send(self, py, data, flags, timeout)
     }
 
     /// `socket.sendall`: writes all of `data`.
@@ -395,45 +320,7 @@ impl PyConnection {
         flags: i32,
         timeout: Option<f64>,
     ) -> PyResult<()> {
-        self.send(py, data, flags, timeout).map(drop)
-    }
-
-    /// `SSLSocket.version()`: the TLS version, or None for plain TCP.
-    fn version(&self) -> Option<&'static str> {
-        self.tls_version()
-    }
-
-    /// `SSLSocket.cipher()`: (name, protocol, secret bits), or None for plain TCP.
-    #[pyo3(name = "cipher")]
-    fn cipher_tuple(&self) -> Option<(&'static str, &'static str, u32)> {
-        let tls = self.tls.as_ref()?;
-        let bits = tls.cipher.map_or(0, |c| {
-            if c.contains("256") || c.contains("CHACHA20") {
-                256
-            } else {
-                128
-            }
-        });
-        Some((tls.cipher?, tls.version?, bits))
-    }
-
-    /// `SSLSocket.selected_alpn_protocol()`.
-    fn selected_alpn_protocol(&self) -> Option<String> {
-        self.alpn_protocol()
-    }
-
-    /// `SSLSocket.getpeercert(binary_form)`: the DER certificate with `binary_form`; the
-    /// decoded form is not available from the core and is returned empty.
-    #[pyo3(signature = (binary_form=false))]
-    fn getpeercert<'py>(
-        &self,
-        py: Python<'py>,
-        binary_form: bool,
-    ) -> PyResult<Option<Bound<'py, PyAny>>> {
-        if binary_form {
-            return Ok(self.peer_certificate(py).map(Bound::into_any));
-        }
-        Ok(self.tls.as_ref().map(|_| PyDict::new(py).into_any()))
+        socket::send(self, py, data, flags, timeout).map(drop)
     }
 
     /// `socket.recv`: up to `bufsize` bytes, buffered ones first, waiting at most what
@@ -446,9 +333,7 @@ impl PyConnection {
         bufsize: usize,
         flags: i32,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        no_flags(flags)?;
-        let data = self.read_raw(py, bufsize)?;
-        Ok(PyBytes::new(py, &data))
+        socket::recv(self, py, bufsize, flags)
     }
 
     /// `socket.recv_into`: reads into a writable buffer (up to `nbytes`, or its length).
@@ -460,25 +345,13 @@ impl PyConnection {
         nbytes: usize,
         flags: i32,
     ) -> PyResult<usize> {
-        no_flags(flags)?;
-        let room = buffer.len()?;
-        let want = if nbytes == 0 { room } else { nbytes.min(room) };
-        let data = self.read_raw(py, want)?;
-        let n = data.len();
-        buffer.set_item(
-            pyo3::types::PySlice::new(py, 0, n as isize, 1),
-            PyBytes::new(py, &data),
-        )?;
-        Ok(n)
+        socket::recv_into(self, py, buffer, nbytes, flags)
     }
 
     /// Whether bytes have arrived that a read would return at once: a readiness poll on the
     /// descriptor cannot see those already buffered (here or inside TLS).
     fn has_pending(&self) -> bool {
-        match &*self.lock() {
-            Slot::Idle(conn) => conn.has_pending(),
-            Slot::Lent | Slot::Closed => false,
-        }
+        socket::has_pending(self)
     }
 
     /// `socket.makefile`: a file object over the connection's byte stream, as http.client
@@ -492,77 +365,115 @@ impl PyConnection {
         errors: Option<&str>,
         newline: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let helpers = slf.py().import("urllib3._core_socket")?;
-        helpers
-            .getattr("makefile")?
-            .call1((slf, mode, buffering, encoding, errors, newline))
+        socket::makefile(slf, mode, buffering, encoding, errors, newline)
+    }
+
+    /// A file from `makefile` was opened (what `socket.makefile` counts in `_io_refs`).
+    fn _incref_socketios(&self) {
+        socket::incref_socketios(self);
+    }
+
+    /// A file from `makefile` was closed: the last one carries out a `close` made meanwhile.
+    fn _decref_socketios(&self) {
+        socket::decref_socketios(self);
+    }
+
+    /// The socket's file descriptor, as `socket.fileno()` gives it (-1 once closed).
+    fn fileno(&self) -> i64 {
+        socket::fileno(self)
+    }
+
+    /// `socket.getsockopt`, answered by the socket itself (through a duplicate descriptor, so
+    /// nothing here can close the connection's own).
+    #[pyo3(signature = (level, option, buflen=None))]
+    fn getsockopt<'py>(
+        &self,
+        py: Python<'py>,
+        level: i32,
+        option: i32,
+        buflen: Option<i32>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        socket::getsockopt(self, py, level, option, buflen)
+    }
+
+    /// `socket.setsockopt` on the connection's socket.
+    fn setsockopt(
+        &self,
+        py: Python<'_>,
+        level: i32,
+        option: i32,
+        value: Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        socket::setsockopt(self, py, level, option, value)
+    }
+
+    /// `socket.settimeout`: remembered for `gettimeout`. Each request passes its own timeout to
+    /// the core, so this does not change the waits themselves.
+    fn settimeout(&self, timeout: Option<f64>) {
+        socket::settimeout(self, timeout);
+    }
+
+    /// `socket.gettimeout`.
+    fn gettimeout(&self) -> Option<f64> {
+        socket::gettimeout(self)
     }
 
     /// `socket.type`: a stream socket.
     #[getter(r#type)]
     fn socket_type<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        py.import("socket")?.getattr("SOCK_STREAM")
+        socket::socket_type(py)
     }
 
     /// `socket.family`.
     #[getter]
     fn family<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let name = match self.peer {
-            Some(SocketAddr::V6(_)) => "AF_INET6",
-            _ => "AF_INET",
-        };
-        py.import("socket")?.getattr(name)
+        socket::family(self, py)
+    }
+
+    /// `socket.getsockname()`: (host, port), or (host, port, flowinfo, scope_id) for IPv6.
+    fn getsockname<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        socket::address(py, self.local)
+    }
+
+    /// `socket.getpeername()`, in the same form as `getsockname`.
+    fn getpeername<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        socket::address(py, self.peer)
+    }
+
+    /// `SSLSocket.version()`: the TLS version, or None for plain TCP.
+    fn version(&self) -> Option<&'static str> {
+        self.tls_version()
+    }
+
+    /// `SSLSocket.cipher()`: (name, protocol, secret bits), or None for plain TCP.
+    #[pyo3(name = "cipher")]
+    fn cipher_tuple(&self) -> Option<(&'static str, &'static str, u32)> {
+        socket::cipher(self)
+    }
+
+    /// `SSLSocket.selected_alpn_protocol()`.
+    fn selected_alpn_protocol(&self) -> Option<String> {
+        self.alpn_protocol()
+    }
+
+    /// `SSLSocket.getpeercert(binary_form)`: the DER certificate with `binary_form`; the
+    /// decoded form is not available from the core and is returned empty.
+    #[pyo3(signature = (binary_form=false))]
+    fn getpeercert<'py>(&self, py: Python<'py>, binary_form: bool) -> Option<Bound<'py, PyAny>> {
+        socket::getpeercert(self, py, binary_form)
     }
 
     /// `SSLSocket.get_verified_chain()` (Python 3.13): the DER certificates from the server's
     /// to the root it was verified against; as the server sent them under `CERT_NONE`.
     fn get_verified_chain<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyBytes>>> {
-        let chain = match &*self.lock() {
-            Slot::Idle(conn) => conn.verified_chain(),
-            Slot::Lent => return Err(busy()),
-            Slot::Closed => None,
-        };
-        let Some(chain) = chain else {
-            return Err(pyo3::exceptions::PyValueError::new_err(
-                "the connection has no TLS session",
-            ));
-        };
-        Ok(chain.iter().map(|der| PyBytes::new(py, der)).collect())
+        socket::get_verified_chain(self, py)
     }
 
     /// `SSLSocket._sslobj`: what Python 3.10 to 3.12 offer `get_verified_chain()` on (the
     /// Elasticsearch client pins fingerprints through it). Plain TCP has none.
     #[getter]
     fn _sslobj<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        if slf.get().tls.is_none() {
-            return Err(pyo3::exceptions::PyAttributeError::new_err(
-                "a plain TCP connection has no SSL object",
-            ));
-        }
-        let helpers = slf.py().import("urllib3._core_socket")?;
-        helpers.getattr("SSLObject")?.call1((slf,))
-    }
-
-    /// `socket.getsockname()`: (host, port), or (host, port, flowinfo, scope_id) for IPv6.
-    fn getsockname<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        socket_address(py, self.local)
-    }
-
-    /// `socket.getpeername()`, in the same form as `getsockname`.
-    fn getpeername<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        socket_address(py, self.peer)
-    }
-
-    /// (host, port) of the peer.
-    #[getter]
-    fn peer_address(&self) -> Option<(String, u16)> {
-        self.peer.map(|a| (a.ip().to_string(), a.port()))
-    }
-
-    /// (host, port) of the local end.
-    #[getter]
-    fn local_address(&self) -> Option<(String, u16)> {
-        self.local.map(|a| (a.ip().to_string(), a.port()))
+        socket::sslobj(slf)
     }
 }
 
@@ -579,61 +490,19 @@ impl PyConnection {
             peer: conn.peer_addr().ok(),
             local: conn.local_addr().ok(),
             proxy_verified: conn.proxy_is_verified(),
-            fd: conn.raw_fd().map_or(-1, i64::from),
-            timeout: Mutex::new(None),
-            files: Mutex::new((0, false)),
+            sock: SocketState::new(conn.raw_fd().map_or(-1, i64::from)),
             tls,
             slot: Arc::new(Mutex::new(Slot::Idle(Box::new(conn)))),
         }
     }
 
-    /// A Python socket object over a duplicate of this connection's descriptor.
-    fn python_socket<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let fd = self.fileno();
-        if fd < 0 {
-            return Err(pyo3::exceptions::PyOSError::new_err(
-                "the connection is closed",
-            ));
-        }
-        let socket = py.import("socket")?;
-        let family = match self.peer {
-            Some(SocketAddr::V6(_)) => socket.getattr("AF_INET6")?,
-            _ => socket.getattr("AF_INET")?,
-        };
-        socket.call_method1("fromfd", (fd, family, socket.getattr("SOCK_STREAM")?))
-    }
-
-    fn files(&self) -> MutexGuard<'_, (usize, bool)> {
-        // Two plain values, each written in one step: a poisoned lock still holds valid ones.
-        self.files.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Slot> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Slot> {
         // The slot is replaced in single assignments: a poisoned lock still holds a valid state.
         self.slot.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Reads up to `max` raw bytes without the GIL, within the `settimeout` timeout. A read
-    /// returns at most 1 MiB (a socket may return less than asked), so a huge `bufsize` does
-    /// not allocate what will never arrive in one read.
-    fn read_raw(&self, py: Python<'_>, max: usize) -> PyResult<Vec<u8>> {
-        let max = max.min(1 << 20);
-        let timeout = self.gettimeout().map(seconds).transpose()?;
-        let mut conn = self.take()?;
-        let (result, conn) = py.detach(move || {
-            let mut data = vec![0u8; max];
-            let result = conn.read_raw(&mut data, timeout).map(|n| {
-                data.truncate(n);
-                data
-            });
-            (result, conn)
-        });
-        self.finish(result, conn)
-            .map_err(crate::errors::to_socket_error)
-    }
-
-    /// Takes the idle connection out for a request.
-    fn take(&self) -> PyResult<Box<Connection>> {
+    /// Takes the idle connection out for a request or a raw read or write.
+    pub(crate) fn take(&self) -> PyResult<Box<Connection>> {
         let mut slot = self.lock();
         match std::mem::replace(&mut *slot, Slot::Lent) {
             Slot::Idle(conn) => Ok(conn),
@@ -646,7 +515,11 @@ impl PyConnection {
     }
 
     /// Puts the connection back after a write or raw read, or marks it closed if that failed.
-    fn finish<T>(&self, result: urllib3::Result<T>, conn: Box<Connection>) -> urllib3::Result<T> {
+    pub(crate) fn finish<T>(
+        &self,
+        result: urllib3::Result<T>,
+        conn: Box<Connection>,
+    ) -> urllib3::Result<T> {
         *self.lock() = if result.is_ok() {
             Slot::Idle(conn)
         } else {
@@ -656,20 +529,7 @@ impl PyConnection {
     }
 }
 
-/// An address as Python's socket module gives it.
-fn socket_address(py: Python<'_>, address: Option<SocketAddr>) -> PyResult<Bound<'_, PyAny>> {
-    match address {
-        Some(SocketAddr::V4(a)) => Ok((a.ip().to_string(), a.port()).into_pyobject(py)?.into_any()),
-        Some(SocketAddr::V6(a)) => Ok((a.ip().to_string(), a.port(), a.flowinfo(), a.scope_id())
-            .into_pyobject(py)?
-            .into_any()),
-        None => Err(pyo3::exceptions::PyOSError::new_err(
-            "the connection has no socket address",
-        )),
-    }
-}
-
-fn busy() -> PyErr {
+pub(crate) fn busy() -> PyErr {
     aborted("the connection is busy with another request")
 }
 
@@ -681,16 +541,6 @@ fn aborted(why: &str) -> PyErr {
     crate::errors::to_py(Error::new(
         ErrorKind::Protocol,
         format!("Connection aborted. ({why})"),
-    ))
-}
-
-/// Flags such as `MSG_PEEK` would need the socket itself, which the core owns.
-fn no_flags(flags: i32) -> PyResult<()> {
-    if flags == 0 {
-        return Ok(());
-    }
-    Err(pyo3::exceptions::PyValueError::new_err(
-        "non-zero flags are not supported on this connection",
     ))
 }
 
@@ -718,116 +568,4 @@ fn to_body(body: Option<Bound<'_, PyAny>>) -> PyResult<Body> {
     }
     let iter = body.try_iter()?.unbind().into_any();
     Ok(Body::from_body_read(Box::new(PyIterBody::new(iter)), None))
-}
-
-pub(crate) fn seconds(value: f64) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(value).map_err(|e| {
-        pyo3::exceptions::PyValueError::new_err(format!("invalid timeout {value}: {e}"))
-    })
-}
-
-fn source_addr(ip: &str, port: u16) -> PyResult<SocketAddr> {
-    let ip = if ip.is_empty() { "0.0.0.0" } else { ip };
-    ip.parse::<std::net::IpAddr>()
-        .map(|ip| SocketAddr::new(ip, port))
-        .map_err(|e| {
-            pyo3::exceptions::PyValueError::new_err(format!("invalid source_address {ip:?}: {e}"))
-        })
-}
-
-/// urllib3's TLS arguments, as the Python layer passes them (`cert_reqs` and versions as the
-/// ssl module's integers).
-fn tls_config(args: &Bound<'_, PyDict>) -> PyResult<TlsConfig> {
-    let text = |key: &str| -> PyResult<Option<String>> {
-        match args.get_item(key)? {
-            Some(v) if !v.is_none() => Ok(Some(v.extract()?)),
-            _ => Ok(None),
-        }
-    };
-    let int = |key: &str| -> PyResult<Option<i64>> {
-        match args.get_item(key)? {
-            Some(v) if !v.is_none() => Ok(Some(v.extract()?)),
-            _ => Ok(None),
-        }
-    };
-    let check_hostname = match args.get_item("check_hostname")? {
-        Some(v) => v.is_truthy()?,
-        None => true,
-    };
-    let der: Option<Vec<u8>> = match args.get_item("ca_cert_der")? {
-        Some(v) if !v.is_none() => Some(v.extract()?),
-        _ => None,
-    };
-    let (assert_hostname, server_hostname) = (text("assert_hostname")?, text("server_hostname")?);
-    let (min, max, reqs) = (
-        int("minimum_version")?,
-        int("maximum_version")?,
-        int("cert_reqs")?,
-    );
-    let core = |e: Error| crate::errors::to_py(e);
-    Ok(TlsConfig {
-        cert_reqs: CertReqs::from_int(reqs.unwrap_or(2)).map_err(core)?,
-        ca_certs: text("ca_certs")?.map(Into::into),
-        ca_cert_dir: text("ca_cert_dir")?.map(Into::into),
-        ca_cert_data: text("ca_cert_pem")?
-            .map(CaCertData::Pem)
-            .or(der.map(CaCertData::Der)),
-        cert_file: text("cert_file")?.map(Into::into),
-        key_file: text("key_file")?.map(Into::into),
-        key_password: text("key_password")?,
-        assert_hostname: match (check_hostname, assert_hostname) {
-            (false, _) => AssertHostname::Skip,
-            (true, Some(name)) => AssertHostname::Name(name),
-            (true, None) => AssertHostname::Host,
-        },
-        server_hostname,
-        assert_fingerprint: text("assert_fingerprint")?,
-        ssl_minimum_version: min.map(TlsVersion::from_int).transpose().map_err(core)?,
-        ssl_maximum_version: max.map(TlsVersion::from_int).transpose().map_err(core)?,
-        ciphers: text("ciphers")?,
-    })
-}
-
-/// An HTTP(S) proxy: its URL, headers, TLS settings, and whether requests are forwarded to it
-/// (else tunnelled through it).
-fn proxy_config(args: &Bound<'_, PyDict>) -> PyResult<(ProxyConfig, bool)> {
-    let url: String = args
-        .get_item("url")?
-        .map_or(Ok(String::new()), |v| v.extract())?;
-    let mut proxy = ProxyConfig::new(&url).map_err(crate::errors::to_py)?;
-    if let Some(headers) = args.get_item("headers")? {
-        if !headers.is_none() {
-            let lines: Vec<(String, String)> = headers.extract()?;
-            proxy = proxy.with_headers(lines.into_iter().collect());
-        }
-    }
-    if let Some(tls) = args.get_item("tls")? {
-        if let Ok(tls) = tls.cast::<PyDict>() {
-            proxy = proxy.with_tls(tls_config(tls)?);
-        }
-    }
-    let forwarding = match args.get_item("forwarding")? {
-        Some(v) => v.is_truthy()?,
-        None => false,
-    };
-    Ok((proxy, forwarding))
-}
-
-/// A SOCKS proxy from its URL, with credentials from the arguments when given.
-fn socks_config(args: &Bound<'_, PyDict>) -> PyResult<SocksConfig> {
-    let url: String = args
-        .get_item("url")?
-        .map_or(Ok(String::new()), |v| v.extract())?;
-    let socks = SocksConfig::from_url(&url).map_err(crate::errors::to_py)?;
-    let field = |key: &str| -> PyResult<Option<String>> {
-        match args.get_item(key)? {
-            Some(v) if !v.is_none() => Ok(Some(v.extract()?)),
-            _ => Ok(None),
-        }
-    };
-    let (username, password) = (field("username")?, field("password")?);
-    if username.is_none() && password.is_none() {
-        return Ok(socks);
-    }
-    Ok(socks.with_credentials(username.unwrap_or_default(), password.unwrap_or_default()))
 }

@@ -1,23 +1,24 @@
 //! Core errors as Python exceptions.
 //!
-//! The bridge raises one exception class, `urllib3._rs.CoreError`, with the core error's kind
-//! (the urllib3 class name), message, URL, counts and cause in its arguments. The Python layer
-//! turns it into the urllib3 exception it names, adding the pool or connection that urllib3
-//! passes to the constructor: only Python knows those objects.
+//! The bridge raises one exception class, `urllib3._rs.CoreError`, whose attributes are the
+//! core error's data: `kind` (the urllib3 class name), `message`, `url`, `host`, `port`,
+//! `timeout`, `errno`, `detail` (the text of an underlying cause that is not a core error),
+//! `counts`, `status` and `cause` (the next core error of the chain, as a `CoreError`). The
+//! Python layer (`urllib3._errors`) builds urllib3's exception and message from these fields
+//! and the pool or connection only it knows; nothing reads the message to decide anything.
 
 use std::cell::RefCell;
 
 use pyo3::create_exception;
-use pyo3::exceptions::{PyConnectionError, PyException, PyOSError, PyTimeoutError};
+use pyo3::exceptions::{PyConnectionError, PyException, PyOSError, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
 use urllib3::ErrorKind;
 
 create_exception!(
     _rs,
     CoreError,
     PyException,
-    "A failure in the Rust core: args are (kind, message, url, counts, cause, errno)."
+    "A failure in the Rust core; its attributes carry the error's kind and fields."
 );
 
 thread_local! {
@@ -44,8 +45,8 @@ pub(crate) fn to_py(err: urllib3::Error) -> PyErr {
     if let Some(pending) = PENDING.with(|p| p.borrow_mut().take()) {
         return pending;
     }
-    Python::attach(|py| match to_args(py, &err) {
-        Ok(args) => PyErr::from_type(py.get_type::<CoreError>(), args.unbind()),
+    Python::attach(|py| match core_error(py, &err) {
+        Ok(exc) => PyErr::from_value(exc),
         Err(e) => e,
     })
 }
@@ -58,7 +59,10 @@ pub(crate) fn to_socket_error(err: urllib3::Error) -> PyErr {
     if let Some(pending) = PENDING.with(|p| p.borrow_mut().take()) {
         return pending;
     }
-    match (err.kind(), os_errno(&err)) {
+    match (
+        err.kind(),
+        err.os_error().and_then(std::io::Error::raw_os_error),
+    ) {
         (ErrorKind::ReadTimeout | ErrorKind::ConnectTimeout, _) => {
             PyTimeoutError::new_err("timed out")
         }
@@ -67,35 +71,100 @@ pub(crate) fn to_socket_error(err: urllib3::Error) -> PyErr {
     }
 }
 
-fn to_args<'py>(py: Python<'py>, err: &urllib3::Error) -> PyResult<Bound<'py, PyTuple>> {
+/// The `CoreError` instance for `err`, its fields set as attributes.
+fn core_error<'py>(py: Python<'py>, err: &urllib3::Error) -> PyResult<Bound<'py, PyAny>> {
+    let exc = py.get_type::<CoreError>().call1((err.message(),))?;
     let cause = match err.reason() {
-        Some(inner) => to_args(py, inner)?.into_any(),
+        Some(inner) => core_error(py, inner)?,
         None => py.None().into_bound(py),
     };
-    let errno = os_errno(err);
-    PyTuple::new(
-        py,
-        [
-            err.kind().class_name().into_pyobject(py)?.into_any(),
-            err.message().into_pyobject(py)?.into_any(),
-            err.url().into_pyobject(py)?.into_any(),
-            err.counts().into_pyobject(py)?.into_any(),
-            cause,
-            errno.into_pyobject(py)?.into_any(),
-        ],
-    )
+    let os_error = err.os_error();
+    exc.setattr("kind", err.kind().class_name())?;
+    exc.setattr("message", err.message())?;
+    exc.setattr("url", err.url())?;
+    exc.setattr("host", err.host())?;
+    exc.setattr("port", err.port())?;
+    exc.setattr("timeout", err.timeout().map(|t| t.map(|d| d.as_secs_f64())))?;
+    exc.setattr("timed_out", err.timeout().is_some())?;
+    exc.setattr("errno", os_error.and_then(std::io::Error::raw_os_error))?;
+    exc.setattr("detail", detail(err))?;
+    exc.setattr("counts", err.counts())?;
+    exc.setattr("status", err.status())?;
+    exc.setattr("cause", cause)?;
+    Ok(exc)
 }
 
-/// The OS error number behind an error, if its chain has one (Python code checks `errno`).
-fn os_errno(err: &urllib3::Error) -> Option<i32> {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
-    while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return io.raw_os_error();
-        }
-        source = s.source();
+/// The text of the first cause in the chain that is not a core error: an OS error without
+/// Rust's "(os error N)" suffix (Python prints the number its own way), or a plain text.
+fn detail(err: &urllib3::Error) -> Option<String> {
+    let source = std::error::Error::source(err)?;
+    if source.downcast_ref::<urllib3::Error>().is_some() {
+        return None;
     }
-    None
+    let text = source.to_string();
+    let code = source
+        .downcast_ref::<std::io::Error>()
+        .and_then(std::io::Error::raw_os_error);
+    Some(match code {
+        Some(code) => text
+            .strip_suffix(&format!(" (os error {code})"))
+            .unwrap_or(&text)
+            .to_owned(),
+        None => text,
+    })
+}
+
+/// The urllib3 class names of every core error kind, for tests that must cover them all.
+#[pyfunction]
+pub(crate) fn _core_error_kinds() -> Vec<&'static str> {
+    ErrorKind::ALL
+        .iter()
+        .map(|kind| kind.class_name())
+        .collect()
+}
+
+/// Raises a core error of `kind` (a urllib3 class name) with the given fields, as the bridge
+/// raises it: for tests that check how each kind becomes a urllib3 exception.
+#[pyfunction]
+#[pyo3(signature = (kind, message, *, url=None, host=None, port=None, timeout=None, errno=None, detail=None, counts=None, cause=None))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn _core_error_sample(
+    kind: &str,
+    message: &str,
+    url: Option<&str>,
+    host: Option<&str>,
+    port: Option<u16>,
+    timeout: Option<f64>,
+    errno: Option<i32>,
+    detail: Option<String>,
+    counts: Option<(u64, u64)>,
+    cause: Option<(String, String)>,
+) -> PyResult<()> {
+    let kind = ErrorKind::from_class_name(kind)
+        .ok_or_else(|| PyValueError::new_err(format!("no core error kind {kind:?}")))?;
+    let mut err = match counts {
+        Some((partial, expected)) => urllib3::Error::incomplete_read(partial, expected),
+        None => urllib3::Error::new(kind, message),
+    };
+    if let Some(url) = url {
+        err = err.with_url(url);
+    }
+    if let Some(host) = host {
+        err = err.with_endpoint(host, port);
+    }
+    if kind.is_timeout() {
+        err = err.with_timeout(timeout.map(std::time::Duration::from_secs_f64));
+    }
+    if let Some((cause_kind, cause_message)) = cause {
+        let cause_kind = ErrorKind::from_class_name(&cause_kind)
+            .ok_or_else(|| PyValueError::new_err("unknown cause kind"))?;
+        err = err.with_source(urllib3::Error::new(cause_kind, cause_message));
+    } else if let Some(code) = errno {
+        err = err.with_source(std::io::Error::from_raw_os_error(code));
+    } else if let Some(detail) = detail {
+        err = err.with_source(detail);
+    }
+    Err(to_py(err))
 }
 
 /// A panic in the core must never cross into Python as an abort: it becomes a `CoreError` of

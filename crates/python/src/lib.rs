@@ -5,9 +5,12 @@
 #![forbid(unsafe_code)]
 
 mod body;
+mod config;
 mod connection;
 mod errors;
 mod response;
+mod socket;
+mod store;
 
 use pyo3::prelude::*;
 
@@ -28,6 +31,9 @@ fn _rs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CoreError", m.py().get_type::<errors::CoreError>())?;
     m.add_class::<connection::PyConnection>()?;
     m.add_class::<response::PyResponse>()?;
+    m.add_class::<store::PyConnectionStore>()?;
     m.add_function(wrap_pyfunction!(_panic_in_core, m)?)?;
+    m.add_function(wrap_pyfunction!(errors::_core_error_sample, m)?)?;
+    m.add_function(wrap_pyfunction!(errors::_core_error_kinds, m)?)?;
     Ok(())
 }

@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use crate::errors::guard;
-use urllib3::{HeaderMap, Response, ResponseOptions, Version};
+use urllib3::{raw, HeaderMap, Response, ResponseOptions, Version};
 
 /// A response whose body is read (and decoded) in Rust.
 #[pyclass(module = "urllib3._rs", name = "Response", frozen)]
@@ -95,9 +95,9 @@ impl PyResponse {
         let reader = Box::new(PyReader { fp });
         let response = guard(|| {
             if wire {
-                Response::from_wire(status, reason, version, headers, reader, method, options)
+                raw::response_from_wire(status, reason, version, headers, reader, method, options)
             } else {
-                Response::from_reader(status, reason, version, headers, reader, options)
+                raw::response_from_reader(status, reason, version, headers, reader, options)
             }
         })?;
         Ok(PyResponse::new(response))
@@ -225,7 +225,7 @@ impl PyResponse {
 
     /// `socket.settimeout` for the rest of the body: seconds, or None to wait without limit.
     fn settimeout(&self, timeout: Option<f64>) -> PyResult<()> {
-        let timeout = timeout.map(crate::connection::seconds).transpose()?;
+        let timeout = timeout.map(crate::config::seconds).transpose()?;
         match self.lock().as_mut() {
             Some(response) => response
                 .set_read_timeout(timeout)

@@ -16,6 +16,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 use std::io;
+use std::time::Duration;
 
 /// What went wrong, named after the urllib3 exception class it corresponds to.
 ///
@@ -100,6 +101,43 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in the order of the enum (for tables that must cover them all).
+    pub const ALL: [ErrorKind; 28] = [
+        Self::BodyNotHttplibCompatible,
+        Self::ClosedPool,
+        Self::ConnectTimeout,
+        Self::Decode,
+        Self::EmptyPool,
+        Self::FullPool,
+        Self::HeaderParsing,
+        Self::HostChanged,
+        Self::IncompleteRead,
+        Self::InvalidArgument,
+        Self::InvalidChunkLength,
+        Self::InvalidHeader,
+        Self::LocationParse,
+        Self::LocationValue,
+        Self::MaxRetry,
+        Self::NameResolution,
+        Self::NewConnection,
+        Self::Protocol,
+        Self::Proxy,
+        Self::ProxySchemeUnknown,
+        Self::ProxySchemeUnsupported,
+        Self::ReadTimeout,
+        Self::Response,
+        Self::ResponseNotChunked,
+        Self::Ssl,
+        Self::TimeoutState,
+        Self::UnrewindableBody,
+        Self::UrlSchemeUnknown,
+    ];
+
+    /// The kind whose [`ErrorKind::class_name`] is `name`.
+    pub fn from_class_name(name: &str) -> Option<ErrorKind> {
+        Self::ALL.into_iter().find(|kind| kind.class_name() == name)
+    }
+
     /// The urllib3 exception class this kind stands for.
     pub fn class_name(self) -> &'static str {
         match self {
@@ -201,6 +239,10 @@ struct Inner {
     url: Option<String>,
     counts: Option<(u64, u64)>,
     status: Option<u16>,
+    /// The host and port a connection was being made to.
+    endpoint: Option<(String, Option<u16>)>,
+    /// The timeout that ran out, for the timeout kinds (None: no limit was set).
+    timeout: Option<Option<Duration>>,
     source: Option<BoxError>,
 }
 
@@ -213,8 +255,22 @@ impl Error {
             url: None,
             counts: None,
             status: None,
+            endpoint: None,
+            timeout: None,
             source: None,
         }))
+    }
+
+    /// Records the host (and port) a failed connection was being made to.
+    pub fn with_endpoint(mut self, host: impl Into<String>, port: Option<u16>) -> Self {
+        self.0.endpoint = Some((host.into(), port));
+        self
+    }
+
+    /// Records the timeout that ran out (None: there was no limit).
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.0.timeout = Some(timeout);
+        self
     }
 
     /// Attaches the underlying cause, reachable through [`std::error::Error::source`].
@@ -249,21 +305,19 @@ impl Error {
 
     /// `ProtocolError("Connection aborted.")` wrapping an I/O failure while sending or
     /// before the response head arrived.
-    pub fn connection_aborted(cause: io::Error) -> Self {
-        Error::new(
-            ErrorKind::Protocol,
-            format!("Connection aborted. ({cause})"),
-        )
-        .with_source(cause)
+    pub fn connection_aborted(cause: impl Into<BoxError>) -> Self {
+        // The cause is the source, not part of the message: Python builds urllib3's
+        // ProtocolError('Connection aborted.', cause) from the two.
+        Error::new(ErrorKind::Protocol, "Connection aborted.").with_source(cause)
     }
 
     /// `ReadTimeoutError` with urllib3's message.
-    pub fn read_timeout(timeout: Option<std::time::Duration>) -> Self {
+    pub fn read_timeout(timeout: Option<Duration>) -> Self {
         let message = match timeout {
             Some(t) => format!("Read timed out. (read timeout={})", t.as_secs_f64()),
             None => "Read timed out.".to_owned(),
         };
-        Error::new(ErrorKind::ReadTimeout, message)
+        Error::new(ErrorKind::ReadTimeout, message).with_timeout(timeout)
     }
 
     /// What went wrong.
@@ -307,6 +361,33 @@ impl Error {
     /// ```
     pub fn status(&self) -> Option<u16> {
         self.0.status
+    }
+
+    /// The host a failed connection was being made to (connect, DNS and timeout errors).
+    pub fn host(&self) -> Option<&str> {
+        self.0.endpoint.as_ref().map(|(host, _)| host.as_str())
+    }
+
+    /// The port a failed connection was being made to.
+    pub fn port(&self) -> Option<u16> {
+        self.0.endpoint.as_ref().and_then(|(_, port)| *port)
+    }
+
+    /// For the timeout kinds: the limit that ran out (`Some(None)`: no limit was set).
+    pub fn timeout(&self) -> Option<Option<Duration>> {
+        self.0.timeout
+    }
+
+    /// The operating-system error at the root of this error's chain, if there is one.
+    pub fn os_error(&self) -> Option<&io::Error> {
+        let mut source = StdError::source(self);
+        while let Some(s) = source {
+            if let Some(io) = s.downcast_ref::<io::Error>() {
+                return Some(io);
+            }
+            source = s.source();
+        }
+        None
     }
 
     /// The cause when it is one of ours: `MaxRetryError.reason` in urllib3.

@@ -731,10 +731,13 @@ fn invalid_char_error(host: &str, c: char) -> Error {
 
 /// urllib3's `LocationParseError(location)`.
 fn parse_error(location: impl fmt::Display) -> Error {
+    // The location is also kept as data: Python's LocationParseError is built from it.
+    let location = location.to_string();
     Error::new(
         ErrorKind::LocationParse,
         format!("Failed to parse: {location}"),
     )
+    .with_url(location)
 }
 
 #[cfg(test)]

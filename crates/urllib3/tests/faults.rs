@@ -69,7 +69,8 @@ fn broken_responses_map_to_urllib3_errors() {
     for (mode, kind, needle) in cases {
         let err = fault(&server, mode, Some(common::SAFETY));
         assert_eq!(err.kind(), kind, "{mode}: {err}");
-        assert!(err.to_string().contains(needle), "{mode}: {err}");
+        let text = common::chain_text(&err);
+        assert!(text.contains(needle), "{mode}: {text}");
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::io::{self, Cursor, Read};
 
-use urllib3::{Connection, ErrorKind, HeaderMap, Response, ResponseOptions, Version};
+use urllib3::{raw, ErrorKind, HeaderMap, Response, ResponseOptions, Version};
 
 /// `brotli.compress(b"hello")`.
 const HELLO_BR: &[u8] = b"\x0b\x02\x80hello\x03";
@@ -31,7 +31,7 @@ impl Read for Pieces {
 fn brotli_response(pieces: Vec<Vec<u8>>) -> Response {
     let headers: HeaderMap = [("Content-Encoding", "br")].into_iter().collect();
     let reader = Box::new(Pieces(pieces.into()));
-    Response::from_reader(
+    raw::response_from_reader(
         200,
         "OK",
         Version::Http11,
@@ -49,7 +49,7 @@ fn brotli_response(pieces: Vec<Vec<u8>>) -> Response {
 #[test]
 fn bytes_after_a_brotli_stream_are_a_decode_error() {
     let wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: c00 OK\r\nContent-Encoding: br\r\nC\n\r\n3\r\nabc\r\n0\r\n\r\n";
-    let conn = Connection::from_reader(Box::new(Cursor::new(wire.to_vec())));
+    let conn = raw::connection_from_reader(Box::new(Cursor::new(wire.to_vec())));
     let mut r = conn
         .read_response("GET", None, ResponseOptions::default())
         .unwrap();

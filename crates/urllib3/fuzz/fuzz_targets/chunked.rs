@@ -9,7 +9,7 @@
 use std::io::Cursor;
 
 use libfuzzer_sys::fuzz_target;
-use urllib3::{HeaderMap, Response, ResponseOptions, Version};
+use urllib3::{raw, HeaderMap, Response, ResponseOptions, Version};
 
 fuzz_target!(|data: &[u8]| {
     let [a, b, body @ ..] = data else {
@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
 fn response(body: &[u8]) -> Response {
     let headers: HeaderMap = [("Transfer-Encoding", "chunked")].into_iter().collect();
     let reader = Box::new(Cursor::new(body.to_vec()));
-    let response = Response::from_wire(
+    let response = raw::response_from_wire(
         200,
         "OK",
         Version::Http11,

@@ -11,7 +11,7 @@
 use std::io::{Cursor, Read, Write};
 
 use libfuzzer_sys::fuzz_target;
-use urllib3::{HeaderMap, Response, ResponseOptions, Version};
+use urllib3::{raw, HeaderMap, ResponseOptions, Version};
 
 /// `Content-Encoding` values. Chains list codings in the order they were applied.
 const CODINGS: &[&str] = &[
@@ -65,7 +65,7 @@ fuzz_target!(|data: &[u8]| {
     let reader = Box::new(Cursor::new(body));
     let options = ResponseOptions::default();
     let mut response =
-        match Response::from_reader(200, "OK", Version::Http11, headers, reader, options) {
+        match raw::response_from_reader(200, "OK", Version::Http11, headers, reader, options) {
             Ok(response) => response,
             Err(e) => panic!("from_reader failed: {e}"),
         };

@@ -10,7 +10,7 @@
 use std::io::Cursor;
 
 use libfuzzer_sys::fuzz_target;
-use urllib3::{Connection, Response, ResponseOptions};
+use urllib3::{raw, Response, ResponseOptions};
 
 /// Decoded bytes read before giving up on a body, and reads. A small input can inflate far
 /// beyond this (a 130-byte brotli body to 10 MB, ten million one-byte reads: slow, not stuck);
@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
     let read_size = [1, 13, 1024, 65536][usize::from((control >> 4) & 3)];
     let by_chunks = control & 0x40 != 0;
 
-    let conn = Connection::from_reader(Box::new(Cursor::new(wire.to_vec())));
+    let conn = raw::connection_from_reader(Box::new(Cursor::new(wire.to_vec())));
     let Ok(mut response) = conn.read_response(method, None, options) else {
         return;
     };

@@ -291,9 +291,9 @@ impl Connection {
     ///
     /// let mut conn = Connection::open("127.0.0.1", http_proxy.port(), &Timeout::new(), &Default::default())?;
     /// let connect = format!("CONNECT localhost:{0} HTTP/1.1\r\nHost: localhost:{0}\r\n\r\n", server.port());
-    /// conn.write_raw(connect.as_bytes(), None)?;
+    /// urllib3::raw::write(&mut conn, connect.as_bytes(), None)?;
     /// let mut reply = [0u8; 1024];
-    /// let n = conn.read_raw(&mut reply, None)?;
+    /// let n = urllib3::raw::read(&mut conn, &mut reply, None)?;
     /// assert!(reply[..n].starts_with(b"HTTP/1.1 200"));
     /// let tls = TlsConfig::new().with_ca_certs(server.ca_file().unwrap());
     /// let conn = conn.start_tls("localhost", server.port(), &tls, None)?;
@@ -672,8 +672,8 @@ impl Connection {
 
     /// Writes bytes as they are: for callers that build the request themselves (http.client's
     /// `send`). A peer that went away is reported, unlike in [`Connection::write_request`],
-    /// since nothing here decides what the bytes mean.
-    pub fn write_raw(&mut self, data: &[u8], write_timeout: Option<Duration>) -> Result<()> {
+    /// since nothing here decides what the bytes mean. Public as [`crate::raw::write`].
+    pub(crate) fn write_raw(&mut self, data: &[u8], write_timeout: Option<Duration>) -> Result<()> {
         self.set_write_timeout(write_timeout)?;
         self.stream.write_all(data).map_err(|e| {
             if is_timeout(&e) {
@@ -686,8 +686,12 @@ impl Connection {
 
     /// Reads raw bytes into `out`, buffered ones first (Python's `socket.recv_into`, for callers
     /// that read the wire themselves, like botocore reading a `100 Continue`). Returns 0 at the
-    /// end of the stream.
-    pub fn read_raw(&mut self, out: &mut [u8], read_timeout: Option<Duration>) -> Result<usize> {
+    /// end of the stream. Public as [`crate::raw::read`].
+    pub(crate) fn read_raw(
+        &mut self,
+        out: &mut [u8],
+        read_timeout: Option<Duration>,
+    ) -> Result<usize> {
         self.stream
             .set_read_timeout(read_timeout)
             .map_err(Error::connection_aborted)?;
@@ -702,14 +706,15 @@ impl Connection {
 
     /// Whether bytes were already received and not read yet (in the read buffer or inside
     /// TLS), so that a read returns without waiting: a readiness poll on the socket cannot
-    /// see them.
-    pub fn has_pending(&self) -> bool {
+    /// see them. Public as [`crate::raw::has_pending`].
+    pub(crate) fn has_pending(&self) -> bool {
         !self.stream.buffered().is_empty() || self.stream.transport().tls_has_unread()
     }
 
     /// A connection that reads a response from `reader` instead of a socket: for responses
-    /// built by hand (urllib3's `HTTPResponse(body=file)`). It cannot send requests.
-    pub fn from_reader(reader: Box<dyn io::Read + Send>) -> Self {
+    /// built by hand (urllib3's `HTTPResponse(body=file)`). It cannot send requests. Public as
+    /// [`crate::raw::connection_from_reader`].
+    pub(crate) fn from_reader(reader: Box<dyn io::Read + Send>) -> Self {
         Connection::over(Transport::Reader(reader), "", 0)
     }
 

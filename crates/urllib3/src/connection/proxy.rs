@@ -213,7 +213,12 @@ pub(crate) fn scheme_unknown(scheme: Option<&str>) -> Error {
             format!("Proxy URL had unsupported scheme {other}, should use http:// or https://")
         }
     };
-    Error::new(ErrorKind::ProxySchemeUnknown, message)
+    // The scheme is kept as data (the URL field): Python's ProxySchemeUnknown is built from it.
+    let err = Error::new(ErrorKind::ProxySchemeUnknown, message);
+    match scheme {
+        Some(scheme) => err.with_url(scheme),
+        None => err,
+    }
 }
 
 /// A connection to the proxy itself.
@@ -373,14 +378,10 @@ fn check_tunnel_answer(head: &[u8]) -> Result<()> {
     let length = match parsed {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) | Err(_) => {
-            return Err(Error::new(
-                ErrorKind::Protocol,
-                format!(
-                    "Connection aborted. (the proxy answered the CONNECT with something other \
-                     than an HTTP response: {:?})",
-                    String::from_utf8_lossy(&head[..head.len().min(80)])
-                ),
-            ))
+            return Err(Error::connection_aborted(format!(
+                "the proxy answered the CONNECT with something other than an HTTP response: {:?}",
+                String::from_utf8_lossy(&head[..head.len().min(80)])
+            )))
         }
     };
     let code = response.code.unwrap_or_default();
@@ -393,9 +394,8 @@ fn check_tunnel_answer(head: &[u8]) -> Result<()> {
         .with_status(Some(code)));
     }
     if length < head.len() {
-        return Err(Error::new(
-            ErrorKind::Protocol,
-            "Connection aborted. (the proxy sent data after its CONNECT response)",
+        return Err(Error::connection_aborted(
+            "the proxy sent data after its CONNECT response",
         ));
     }
     Ok(())

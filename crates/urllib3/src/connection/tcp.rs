@@ -71,7 +71,7 @@ pub(crate) fn connect(
         }
     }
     let err = last_err.unwrap_or_else(|| io::Error::from(io::ErrorKind::TimedOut));
-    Err(connect_error(host, timeout, err))
+    Err(connect_error(host, timeout, err).with_endpoint(host, Some(port)))
 }
 
 fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>> {
@@ -88,6 +88,7 @@ fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>> {
             ErrorKind::NameResolution,
             format!("Failed to resolve '{bare}' ({})", os_error_text(&e)),
         )
+        .with_endpoint(bare, Some(port))
         .with_source(e)
     })?;
     let addrs: Vec<SocketAddr> = resolved.collect();
@@ -95,7 +96,9 @@ fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>> {
         return Err(Error::new(
             ErrorKind::NameResolution,
             format!("Failed to resolve '{bare}' (no address found)"),
-        ));
+        )
+        .with_endpoint(bare, Some(port))
+        .with_source("no address found"));
     }
     Ok(addrs)
 }
@@ -133,6 +136,7 @@ fn connect_error(host: &str, timeout: Option<Duration>, err: io::Error) -> Error
             ErrorKind::ConnectTimeout,
             format!("Connection to {host} timed out. (connect timeout={limit})"),
         )
+        .with_timeout(timeout)
         .with_source(err);
     }
     Error::new(

@@ -5,270 +5,33 @@
 //! blocking pool waits (up to the pool timeout) for one to come back; a non-blocking pool opens
 //! an extra connection anyway and discards it when it comes back to a full pool. LIFO keeps the
 //! most recently used connection hot and lets idle ones at the bottom time out at the server.
+//!
+//! That LIFO is [`Store`], generic over what it keeps so that a language binding can keep its
+//! own connection objects in the same structure (Python's `pool.pool`). What one `urlopen` call
+//! decides between its tries (retry, redirect, return) lives in `attempt`, the settings in
+//! `options`.
+
+mod attempt;
+mod options;
+mod store;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
-use crate::body::Body;
-use crate::connection::{self, Connection, Proxy, ProxyConfig, SocketConfig, TlsConfig};
+use crate::connection::{self, Connection, Proxy, ProxyConfig};
 use crate::error::{Error, ErrorKind, Result};
 use crate::headers::HeaderMap;
-use crate::response::{Response, ResponseOptions};
-use crate::retry::{Outcome, Retry};
+use crate::response::Response;
 use crate::timeout::Timeout;
 use crate::url::parse_url;
 
-/// Status codes that carry a redirect (urllib3's `REDIRECT_STATUSES`).
-pub(crate) const REDIRECT_STATUSES: [u16; 5] = [301, 302, 303, 307, 308];
+pub(crate) use attempt::{redirect_location, Attempt, FollowUp};
+pub use options::{PoolConfig, RequestOptions, Scheme};
+pub use store::{Rejected, Store, StoreError};
 
-/// Headers that describe a request body, dropped when a 303 turns the request into a GET
-/// (RFC 9110 §15.4); `Transfer-Encoding` goes too since no body follows.
-const CONTENT_HEADERS: [&str; 8] = [
-    "Content-Encoding",
-    "Content-Language",
-    "Content-Location",
-    "Content-Type",
-    "Content-Length",
-    "Digest",
-    "Last-Modified",
-    "Transfer-Encoding",
-];
-
-/// The URL schemes a pool can serve.
-///
-/// ```
-/// use urllib3::Scheme;
-///
-/// let scheme = Scheme::parse(Some("HTTPS"))?;
-/// assert_eq!(scheme, Scheme::Https);
-/// assert_eq!((scheme.as_str(), scheme.default_port()), ("https", 443));
-/// assert_eq!(Scheme::parse(None)?, Scheme::Http);
-/// assert!(Scheme::parse(Some("ftp")).is_err());
-/// # Ok::<(), urllib3::Error>(())
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Scheme {
-    /// Plain HTTP.
-    Http,
-    /// HTTP over TLS.
-    Https,
-}
-
-impl Scheme {
-    /// The scheme for a URL scheme name; `None` (no scheme) means http, as urllib3 assumes.
-    pub fn parse(name: Option<&str>) -> Result<Scheme> {
-        match name.map(str::to_ascii_lowercase).as_deref() {
-            None | Some("http") => Ok(Scheme::Http),
-            Some("https") => Ok(Scheme::Https),
-            Some(other) => Err(Error::new(
-                ErrorKind::UrlSchemeUnknown,
-                format!("Not supported URL scheme {other}"),
-            )),
-        }
-    }
-
-    /// The scheme's name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scheme::Http => "http",
-            Scheme::Https => "https",
-        }
-    }
-
-    /// The port used when a URL gives none.
-    pub fn default_port(self) -> u16 {
-        match self {
-            Scheme::Http => 80,
-            Scheme::Https => 443,
-        }
-    }
-}
-
-/// Settings shared by every request of a pool: urllib3's pool keyword arguments.
-///
-/// ```
-/// use urllib3::{PoolConfig, Retry, Timeout};
-/// use std::time::Duration;
-///
-/// let config = PoolConfig {
-///     maxsize: 4,
-///     block: true,
-///     timeout: Timeout::new().with_read(Duration::from_secs(5)),
-///     retries: Retry::from_total(2),
-///     ..PoolConfig::default()
-/// };
-/// assert_eq!(config.maxsize, 4);
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct PoolConfig {
-    /// Idle connections kept at most (default 1).
-    pub maxsize: usize,
-    /// Wait for a free connection instead of opening more than `maxsize` (default false).
-    pub block: bool,
-    /// Headers sent with every request that brings none of its own.
-    pub headers: HeaderMap,
-    /// Timeouts for requests that set none.
-    pub timeout: Timeout,
-    /// Retry policy for requests that set none (default `Retry::default()`, three tries).
-    pub retries: Retry,
-    /// How sockets are opened.
-    pub socket: SocketConfig,
-    /// The `User-Agent` sent when the request headers have none.
-    pub user_agent: String,
-    /// How HTTPS connections verify the server and present a client certificate (ignored by
-    /// plain HTTP pools). The default verifies against the system's trust store.
-    pub tls: TlsConfig,
-    /// The proxy connections go through (`None`: straight to the host). Through an HTTP proxy,
-    /// an `https` pool tunnels with CONNECT, and an `http` pool (or an `https` one that an
-    /// HTTPS proxy forwards) sends its requests to the proxy with absolute URLs; through a
-    /// SOCKS proxy, every connection is made by the proxy.
-    pub proxy: Option<Proxy>,
-}
-
-impl Default for PoolConfig {
-    fn default() -> Self {
-        PoolConfig {
-            maxsize: 1,
-            block: false,
-            headers: HeaderMap::new(),
-            timeout: Timeout::new(),
-            retries: Retry::default(),
-            socket: SocketConfig::default(),
-            user_agent: connection::DEFAULT_USER_AGENT.to_owned(),
-            tls: TlsConfig::default(),
-            proxy: None,
-        }
-    }
-}
-
-/// Per-request settings of `urlopen` (its keyword arguments in urllib3).
-///
-/// ```
-/// use urllib3::{RequestOptions, Retry};
-///
-/// let options = RequestOptions::new()
-///     .header("Accept", "application/json")
-///     .body("payload")
-///     .retries(Retry::disabled())
-///     .preload_content(false);
-/// assert!(!options.preload_content);
-/// ```
-#[derive(Debug)]
-pub struct RequestOptions {
-    /// Headers for this request; `None` sends the pool's headers.
-    pub headers: Option<HeaderMap>,
-    /// The body.
-    pub body: Body,
-    /// Retry policy; `None` uses the pool's.
-    pub retries: Option<Retry>,
-    /// Follow redirects (default true).
-    pub redirect: bool,
-    /// Refuse a URL on another host than the pool's (default true; pools only).
-    pub assert_same_host: bool,
-    /// Timeouts; `None` uses the pool's.
-    pub timeout: Option<Timeout>,
-    /// How long a blocking pool waits for a connection; `None` waits forever.
-    pub pool_timeout: Option<Duration>,
-    /// Send the body chunked even when its length is known.
-    pub chunked: bool,
-    /// Read the whole body before returning (default true).
-    pub preload_content: bool,
-    /// Undo `Content-Encoding` when reading (default true).
-    pub decode_content: bool,
-    /// Fail when a body is shorter than its `Content-Length` (default true).
-    pub enforce_content_length: bool,
-}
-
-impl Default for RequestOptions {
-    fn default() -> Self {
-        RequestOptions {
-            headers: None,
-            body: Body::Empty,
-            retries: None,
-            redirect: true,
-            assert_same_host: true,
-            timeout: None,
-            pool_timeout: None,
-            chunked: false,
-            preload_content: true,
-            decode_content: true,
-            enforce_content_length: true,
-        }
-    }
-}
-
-impl RequestOptions {
-    /// The defaults.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds a header line (starting from an empty list, not the pool's headers).
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers
-            .get_or_insert_with(HeaderMap::new)
-            .append(name, value);
-        self
-    }
-
-    /// Sets the whole header list.
-    pub fn headers(mut self, headers: HeaderMap) -> Self {
-        self.headers = Some(headers);
-        self
-    }
-
-    /// Sets the body.
-    pub fn body(mut self, body: impl Into<Body>) -> Self {
-        self.body = body.into();
-        self
-    }
-
-    /// Sets the retry policy.
-    pub fn retries(mut self, retries: Retry) -> Self {
-        self.retries = Some(retries);
-        self
-    }
-
-    /// Sets whether redirects are followed.
-    pub fn redirect(mut self, redirect: bool) -> Self {
-        self.redirect = redirect;
-        self
-    }
-
-    /// Sets the timeouts.
-    pub fn timeout(mut self, timeout: Timeout) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// Sets how long to wait for a pooled connection.
-    pub fn pool_timeout(mut self, wait: Duration) -> Self {
-        self.pool_timeout = Some(wait);
-        self
-    }
-
-    /// Sets whether the body is read before returning.
-    pub fn preload_content(mut self, preload: bool) -> Self {
-        self.preload_content = preload;
-        self
-    }
-
-    /// Sets whether the body is decoded.
-    pub fn decode_content(mut self, decode: bool) -> Self {
-        self.decode_content = decode;
-        self
-    }
-
-    fn response_options(&self) -> ResponseOptions {
-        ResponseOptions {
-            decode_content: self.decode_content,
-            enforce_content_length: self.enforce_content_length,
-        }
-    }
-}
+use attempt::is_retryable;
 
 /// A thread-safe pool of connections to one scheme, host and port.
 ///
@@ -297,24 +60,9 @@ struct Inner {
     host: String,
     port: u16,
     config: Arc<PoolConfig>,
-    state: Mutex<State>,
-    returned: Condvar,
+    store: Store<Connection>,
     num_connections: AtomicU64,
     num_requests: AtomicU64,
-}
-
-struct State {
-    /// Idle connections, most recently returned last.
-    idle: Vec<Connection>,
-    /// Entries that hold no connection: taking one opens a new connection.
-    empty_slots: usize,
-    closed: bool,
-}
-
-impl State {
-    fn entries(&self) -> usize {
-        self.idle.len() + self.empty_slots
-    }
 }
 
 impl ConnectionPool {
@@ -368,19 +116,15 @@ impl ConnectionPool {
         port: u16,
         config: Arc<PoolConfig>,
     ) -> Self {
-        let empty_slots = config.maxsize.max(1);
+        // A pool holds at least one connection: maxsize 0 would be an unbounded store.
+        let store = Store::with_empty_slots(config.maxsize.max(1));
         ConnectionPool {
             inner: Arc::new(Inner {
                 scheme,
                 host: normalize_host(host),
                 port,
                 config,
-                state: Mutex::new(State {
-                    idle: Vec::new(),
-                    empty_slots,
-                    closed: false,
-                }),
-                returned: Condvar::new(),
+                store,
                 num_connections: AtomicU64::new(0),
                 num_requests: AtomicU64::new(0),
             }),
@@ -419,30 +163,23 @@ impl ConnectionPool {
 
     /// Idle connections and empty slots waiting in the pool (urllib3's `pool.qsize()`).
     pub fn qsize(&self) -> usize {
-        self.lock().entries()
+        self.inner.store.len()
     }
 
     /// Idle connections waiting in the pool.
     pub fn idle_connections(&self) -> usize {
-        self.lock().idle.len()
+        self.inner.store.idle()
     }
 
     /// Whether `close` was called.
     pub fn is_closed(&self) -> bool {
-        self.lock().closed
+        self.inner.store.is_closed()
     }
 
     /// Closes every idle connection; later requests fail with `ClosedPoolError`, and
     /// connections still lent out are closed when they come back.
     pub fn close(&self) {
-        let idle = {
-            let mut state = self.lock();
-            state.closed = true;
-            state.empty_slots = 0;
-            std::mem::take(&mut state.idle)
-        };
-        drop(idle);
-        self.inner.returned.notify_all();
+        drop(self.inner.store.close());
     }
 
     /// Whether `url` (absolute, or a path) is served by this pool: same scheme, host and port.
@@ -468,90 +205,37 @@ impl ConnectionPool {
     /// Every connection taken must go back through [`ConnectionPool::put_conn`] (with `None`
     /// if it was closed), so that the pool knows its slot is free again.
     pub fn get_conn(&self, pool_timeout: Option<Duration>) -> Result<Option<Connection>> {
-        let mut state = self.lock();
-        let deadline = pool_timeout.map(|t| Instant::now() + t);
-        loop {
-            if state.closed {
-                return Err(self.pool_error(ErrorKind::ClosedPool, "Pool is closed."));
+        let block = self.inner.config.block;
+        match self.inner.store.get(block, pool_timeout) {
+            Ok(Some(conn)) if conn.is_dropped() => {
+                log::debug!(target: "urllib3.connectionpool", "Resetting dropped connection: {}", self.host());
+                Ok(None)
             }
-            if let Some(conn) = state.idle.pop() {
-                drop(state);
-                if conn.is_dropped() {
-                    log::debug!(target: "urllib3.connectionpool", "Resetting dropped connection: {}", self.host());
-                    return Ok(None);
-                }
-                return Ok(Some(conn));
+            Ok(conn) => Ok(conn),
+            Err(StoreError::Closed) => {
+                Err(self.pool_error(ErrorKind::ClosedPool, "Pool is closed."))
             }
-            if state.empty_slots > 0 {
-                state.empty_slots -= 1;
-                return Ok(None);
-            }
-            if !self.inner.config.block {
-                return Ok(None);
-            }
-            state = self.wait_for_return(state, deadline)?;
-        }
-    }
-
-    fn wait_for_return<'a>(
-        &'a self,
-        state: MutexGuard<'a, State>,
-        deadline: Option<Instant>,
-    ) -> Result<MutexGuard<'a, State>> {
-        let empty = || {
-            self.pool_error(
+            // Without blocking, an empty pool opens one connection more than it keeps.
+            Err(StoreError::Empty) if !block => Ok(None),
+            Err(StoreError::Empty) => Err(self.pool_error(
                 ErrorKind::EmptyPool,
                 "Pool is empty and a new connection can't be opened due to blocking mode.",
-            )
-        };
-        match deadline {
-            None => Ok(self
-                .inner
-                .returned
-                .wait(state)
-                .unwrap_or_else(|e| e.into_inner())),
-            Some(deadline) => {
-                let left = deadline
-                    .checked_duration_since(Instant::now())
-                    .ok_or_else(empty)?;
-                let (state, waited) = self
-                    .inner
-                    .returned
-                    .wait_timeout(state, left)
-                    .unwrap_or_else(|e| e.into_inner());
-                if waited.timed_out() && state.entries() == 0 {
-                    return Err(empty());
-                }
-                Ok(state)
-            }
+            )),
         }
     }
 
     /// Gives a connection (or, with `None`, its slot) back to the pool. A connection coming
     /// back to a full or closed pool is closed.
     pub fn put_conn(&self, conn: Option<Connection>) {
-        let mut state = self.lock();
-        let full = state.entries() >= self.inner.config.maxsize.max(1);
-        if state.closed {
-            return;
+        if let Err(Rejected::Full(Some(conn))) = self.inner.store.put(conn) {
+            log::warn!(
+                target: "urllib3.connectionpool",
+                "Connection pool is full, discarding connection: {}. Connection pool size: {}",
+                self.host(),
+                self.inner.store.len()
+            );
+            drop(conn); // closes it
         }
-        if full {
-            if conn.is_some() {
-                log::warn!(
-                    target: "urllib3.connectionpool",
-                    "Connection pool is full, discarding connection: {}. Connection pool size: {}",
-                    self.host(),
-                    state.entries()
-                );
-            }
-            return;
-        }
-        match conn {
-            Some(conn) => state.idle.push(conn),
-            None => state.empty_slots += 1,
-        }
-        drop(state);
-        self.inner.returned.notify_one();
     }
 
     /// Opens a new connection to the pool's host (with a TLS handshake for HTTPS), through the
@@ -783,12 +467,6 @@ impl ConnectionPool {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock cannot leave the state inconsistent (each critical
-        // section is a few field updates), so a poisoned lock is still usable.
-        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// Prefixes errors that urllib3 raises as `PoolError`s with the pool's name, as their
     /// messages are in urllib3 (`HTTPConnectionPool(host=…, port=…): Read timed out.`).
     pub(crate) fn own(&self, e: Error) -> Error {
@@ -837,202 +515,6 @@ struct WireRoute {
     headers: Option<HeaderMap>,
 }
 
-/// What `urlopen` does after a response arrived.
-// Lives for one match right after it is made; boxing the response would cost an allocation per
-// request for nothing.
-#[allow(clippy::large_enum_variant)]
-pub(crate) enum FollowUp {
-    Done(Response),
-    Again,
-}
-
-/// The state of one `urlopen` call across its retries and redirects.
-pub(crate) struct Attempt {
-    pub(crate) method: String,
-    pub(crate) url: String,
-    pub(crate) headers: HeaderMap,
-    pub(crate) options: RequestOptions,
-    pub(crate) retries: Retry,
-    pub(crate) timeout: Timeout,
-}
-
-impl Attempt {
-    pub(crate) fn new(
-        method: &str,
-        url: &str,
-        mut options: RequestOptions,
-        config: &PoolConfig,
-    ) -> Self {
-        let headers = options
-            .headers
-            .take()
-            .unwrap_or_else(|| config.headers.clone());
-        let retries = options
-            .retries
-            .take()
-            .unwrap_or_else(|| config.retries.clone());
-        let retries = if options.redirect {
-            retries
-        } else {
-            retries.with_redirect_disabled()
-        };
-        Attempt {
-            method: method.to_owned(),
-            url: strip_fragment(url),
-            headers,
-            timeout: options.timeout.unwrap_or(config.timeout),
-            options,
-            retries,
-        }
-    }
-
-    /// Counts a failed try against the retries, sleeps the backoff, and rewinds the body.
-    pub(crate) fn retry_after_error(&mut self, e: &Error) -> Result<()> {
-        self.retries =
-            self.retries
-                .increment(Some(&self.method), Some(&self.url), Outcome::Error(e))?;
-        self.retries.sleep(None)?;
-        log::warn!(
-            target: "urllib3.connectionpool",
-            "Retrying ({}) after connection broken by '{}': {}",
-            self.retries,
-            e,
-            self.url
-        );
-        self.rewind()
-    }
-
-    fn rewind(&mut self) -> Result<()> {
-        self.options.body.rewind()
-    }
-
-    /// Decides between returning the response, following its redirect, or retrying on its
-    /// status. `same_host` tells whether a location stays on the host the headers were for.
-    pub(crate) fn follow_up(
-        &mut self,
-        mut response: Response,
-        same_host: impl Fn(&str) -> bool,
-    ) -> Result<FollowUp> {
-        let status = response.status();
-        let location = self
-            .options
-            .redirect
-            .then(|| redirect_location(&response))
-            .flatten();
-        if let Some(location) = location {
-            let followed = self.redirect(response, &location, same_host)?;
-            if let FollowUp::Again = followed {
-                log::debug!(target: "urllib3.connectionpool", "Redirecting {} -> {}", self.url, location);
-                self.url = strip_fragment(&location);
-            }
-            return Ok(followed);
-        }
-        let retry_after = retry_after(&response);
-        let has_retry_after = retry_after.as_deref().is_some_and(|v| !v.is_empty());
-        if !self.retries.is_retry(&self.method, status, has_retry_after) {
-            return Ok(FollowUp::Done(response));
-        }
-        let outcome = Outcome::Response {
-            status,
-            redirect_location: None,
-            retry_after: retry_after.as_deref(),
-        };
-        match self
-            .retries
-            .increment(Some(&self.method), Some(&self.url), outcome)
-        {
-            Ok(next) => self.retries = next,
-            Err(e) if e.kind() == ErrorKind::MaxRetry && !self.retries.raise_on_status() => {
-                return Ok(FollowUp::Done(response))
-            }
-            Err(e) => {
-                let _ = response.drain();
-                return Err(e);
-            }
-        }
-        let _ = response.drain();
-        self.retries.sleep(retry_after.as_deref())?;
-        log::debug!(target: "urllib3.connectionpool", "Retry: {}", self.url);
-        self.rewind()?;
-        Ok(FollowUp::Again)
-    }
-
-    /// Counts a redirect to `location` against the retries and prepares the request for it
-    /// (a 303 becomes a bodiless GET; credentials stay behind when the host changes). The
-    /// caller moves `url` to the new location.
-    pub(crate) fn redirect(
-        &mut self,
-        mut response: Response,
-        location: &str,
-        same_host: impl Fn(&str) -> bool,
-    ) -> Result<FollowUp> {
-        let retry_after = retry_after(&response);
-        let retry_after = retry_after.as_deref();
-        if response.status() == 303 {
-            self.method = "GET".to_owned();
-            self.options.body = Body::Empty;
-            self.options.chunked = false;
-            for name in CONTENT_HEADERS {
-                self.headers.remove(name);
-            }
-        }
-        if !same_host(location) {
-            for name in self.retries.remove_headers_on_redirect() {
-                self.headers.remove(name);
-            }
-        }
-        let outcome = Outcome::Response {
-            status: response.status(),
-            redirect_location: Some(location),
-            retry_after,
-        };
-        match self
-            .retries
-            .increment(Some(&self.method), Some(&self.url), outcome)
-        {
-            Ok(next) => self.retries = next,
-            Err(e) if e.kind() == ErrorKind::MaxRetry && !self.retries.raise_on_redirect() => {
-                return Ok(FollowUp::Done(response))
-            }
-            Err(e) => {
-                let _ = response.drain();
-                return Err(e);
-            }
-        }
-        // A failed drain only means the connection is not reused; the redirect goes on.
-        let _ = response.drain();
-        self.retries.sleep_for_retry(retry_after)?;
-        self.rewind()?;
-        Ok(FollowUp::Again)
-    }
-}
-
-/// Where a redirect response points, if it is one (urllib3's `get_redirect_location`).
-pub(crate) fn redirect_location(response: &Response) -> Option<String> {
-    if !REDIRECT_STATUSES.contains(&response.status()) {
-        return None;
-    }
-    response.headers().get("location").map(|l| l.into_owned())
-}
-
-fn retry_after(response: &Response) -> Option<String> {
-    response
-        .headers()
-        .get("retry-after")
-        .map(|v| v.into_owned())
-}
-
-/// Failures that `urlopen` hands to the retry policy; the others (bad arguments, a closed or
-/// empty pool, a malformed header from the caller) go straight to the caller, as in urllib3.
-fn is_retryable(e: &Error) -> bool {
-    let kind = e.kind();
-    kind.is_timeout()
-        || matches!(
-            kind,
-            ErrorKind::Protocol | ErrorKind::Ssl | ErrorKind::Proxy | ErrorKind::IncompleteRead
-        )
-}
-
 /// The `Host` header: the port only when it is not the scheme's default, IPv6 in brackets.
 pub(crate) fn host_header(host: &str, port: u16, scheme: Scheme) -> String {
     let host = if host.contains(':') && !host.starts_with('[') {
@@ -1054,12 +536,6 @@ pub(crate) fn normalize_host(host: &str) -> String {
         .and_then(|h| h.strip_suffix(']'))
         .unwrap_or(host);
     host.to_ascii_lowercase()
-}
-
-fn strip_fragment(url: &str) -> String {
-    url.split_once('#')
-        .map_or(url, |(before, _)| before)
-        .to_owned()
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! its length or asks for more. The limits are http.client's, since urllib3 users have lived
 //! with them for years: a line of at most 64 KiB and at most 100 headers.
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::headers::{latin1, HeaderMap};
 
 /// The longest header or status line accepted (http.client's `_MAXLINE`).
@@ -176,15 +176,13 @@ fn bad_status_line(buf: &[u8], e: httparse::Error) -> Error {
 
 /// urllib3 wraps failures before a response arrives as `ProtocolError('Connection aborted.', …)`.
 pub(crate) fn aborted(detail: String) -> Error {
-    Error::new(
-        ErrorKind::Protocol,
-        format!("Connection aborted. ({detail})"),
-    )
+    Error::connection_aborted(detail)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     fn parse_all(raw: &[u8]) -> ResponseHead {
         let (head, len) = parse(raw).unwrap().expect("complete head");
@@ -322,12 +320,10 @@ mod tests {
         for (raw, needle) in cases {
             let err = parse(raw).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Protocol);
-            assert!(
-                err.message().starts_with("Connection aborted."),
-                "{}",
-                err.message()
-            );
-            assert!(err.message().contains(needle), "{}", err.message());
+            assert_eq!(err.message(), "Connection aborted.");
+            // What went wrong is the cause, as urllib3's ProtocolError('Connection aborted.', …).
+            let cause = std::error::Error::source(&err).map(ToString::to_string);
+            assert!(cause.as_deref().unwrap_or("").contains(needle), "{cause:?}");
         }
     }
 }

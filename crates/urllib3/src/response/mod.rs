@@ -128,18 +128,8 @@ impl Response {
     /// A response whose body comes from `reader` rather than a socket (urllib3's
     /// `HTTPResponse(body=file, headers=...)`). The reader yields the body as it would be after
     /// transfer decoding, so only a `Content-Length` frames it; content decoding applies as
-    /// usual.
-    ///
-    /// ```
-    /// use urllib3::{HeaderMap, Response, ResponseOptions, Version};
-    ///
-    /// let headers: HeaderMap = [("Content-Length", "5")].into_iter().collect();
-    /// let body = std::io::Cursor::new(b"hello".to_vec());
-    /// let mut r = Response::from_reader(200, "OK", Version::Http11, headers, Box::new(body), ResponseOptions::default())?;
-    /// assert_eq!(r.read_all()?, b"hello");
-    /// # Ok::<(), urllib3::Error>(())
-    /// ```
-    pub fn from_reader(
+    /// usual. Public as [`crate::raw::response_from_reader`].
+    pub(crate) fn from_reader(
         status: u16,
         reason: &str,
         version: Version,
@@ -160,8 +150,9 @@ impl Response {
 
     /// A response whose body is read raw from `reader`, framed by its headers as one read off
     /// the wire would be (chunked, `Content-Length` or to the end): for callers holding the
-    /// socket file of a response whose head was parsed elsewhere (http.client's `fp`).
-    pub fn from_wire(
+    /// socket file of a response whose head was parsed elsewhere (http.client's `fp`). Public
+    /// as [`crate::raw::response_from_wire`].
+    pub(crate) fn from_wire(
         status: u16,
         reason: &str,
         version: Version,
@@ -559,11 +550,11 @@ impl fmt::Debug for Response {
 ///
 /// ```
 /// use std::io::Cursor;
-/// use urllib3::{HeaderMap, Response, ResponseOptions, Version};
+/// use urllib3::{raw, HeaderMap, ResponseOptions, Version};
 ///
 /// let headers: HeaderMap = [("Content-Length", "100")].into_iter().collect();
 /// let body = Box::new(Cursor::new(vec![7u8; 100]));
-/// let mut response = Response::from_reader(200, "OK", Version::Http11, headers, body, ResponseOptions::default())?;
+/// let mut response = raw::response_from_reader(200, "OK", Version::Http11, headers, body, ResponseOptions::default())?;
 /// let sizes: Vec<usize> = response.stream(40).map(|piece| piece.map(|p| p.len())).collect::<urllib3::Result<_>>()?;
 /// assert_eq!(sizes, [40, 40, 20]);
 /// # Ok::<(), urllib3::Error>(())

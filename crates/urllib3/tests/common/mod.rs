@@ -98,3 +98,16 @@ impl Targets {
         }
     }
 }
+
+/// An error and its causes, as a log line shows them: the message says what failed, the
+/// causes why (urllib3's `ProtocolError('Connection aborted.', cause)`).
+pub fn chain_text(err: &urllib3::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
