@@ -78,10 +78,12 @@ soak: venv
 fuzz:
 	crates/urllib3/fuzz/run.sh
 
-## lint: formatting and clippy, as CI checks them.
+## lint: formatting, clippy, and no function body of urllib3's own in the Python package
+## (../shared/tools/provenance.py: none copied, at most 10 derived), as CI checks them.
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(PYTHON) ../shared/tools/provenance.py python/urllib3 --max-derived 10
 
 fmt:
 	$(CARGO) fmt --all

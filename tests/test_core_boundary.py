@@ -16,9 +16,8 @@ from urllib3.exceptions import ProtocolError
 def test_a_panic_in_the_core_is_an_exception() -> None:
     with pytest.raises(CoreError) as info:
         _rs._panic_in_core("boom")
-    kind, message = info.value.args[:2]
-    assert kind == "ProtocolError"
-    assert "internal error in the Rust core: boom" in message
+    assert info.value.kind == "ProtocolError"
+    assert info.value.message == "internal error in the Rust core: boom"
     assert isinstance(translate(info.value), ProtocolError)
 
 

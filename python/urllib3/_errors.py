@@ -1,78 +1,162 @@
-"""Turning the Rust core's errors into urllib3's exceptions.
+"""urllib3's exceptions, built from the Rust core's errors.
 
-The core raises ``_rs.CoreError(kind, message, url, counts, cause, errno)``, where ``kind`` is
-the urllib3 class name. urllib3's constructors also take the pool or connection the error
-happened in, which only the Python layer knows: callers pass them here.
+The core raises ``_rs.CoreError`` with its data as attributes: ``kind`` (the urllib3 class
+name), ``message``, ``url``, ``host``, ``port``, ``timeout``, ``errno``, ``detail`` (the text
+of a cause that is not a core error), ``counts``, ``status`` and ``cause`` (the next
+``CoreError`` of the chain). urllib3's constructors also take the pool or connection the error
+happened in, which only this layer knows: callers pass them to :func:`translate`. Each kind
+has one builder below; the message a builder gives is urllib3's, made from the fields.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import typing
 
 from . import exceptions
 from ._rs import CoreError
 
-__all__ = ("CoreError", "translate")
+__all__ = ("CoreError", "translate", "os_error")
+
+
+class _Context(typing.NamedTuple):
+    pool: typing.Any
+    conn: typing.Any
+    url: str | None
 
 
 def translate(
     err: CoreError, *, pool: typing.Any = None, conn: typing.Any = None, url: str | None = None
 ) -> BaseException:
-    """The urllib3 exception for a core error; its cause chain is rebuilt the same way."""
-    kind, message, core_url, counts, cause, errno = err.args
-    url = url if url is not None else core_url
-    built = _build(kind, message, url, counts, cause, errno, pool, conn)
+    """The urllib3 exception for a core error; its cause chain is rebuilt the same way, with
+    ``__cause__`` where urllib3 raises ``from`` the cause. Raise it without ``from``: the
+    ``CoreError`` it replaces is hidden from tracebacks."""
+    built = _build(err, _Context(pool, conn, url if url is not None else err.url))
+    built.__suppress_context__ = True
     return built
 
 
-def _build(kind, message, url, counts, cause, errno, pool, conn):  # type: ignore[no-untyped-def]
-    reason = None
-    if cause is not None:
-        reason = _build(*cause[:6], pool, conn)
-    if kind == "NewConnectionError" or kind == "NameResolutionError":
-        e = exceptions.NewConnectionError(conn, message)
-        if errno is not None:
-            e.errno = errno  # type: ignore[attr-defined]
-        return e
-    if kind == "ConnectTimeoutError":
-        return exceptions.ConnectTimeoutError(conn, message)
-    if kind == "ReadTimeoutError":
-        return exceptions.ReadTimeoutError(pool, url, _strip_pool(message))
-    if kind == "IncompleteRead" and counts is not None:
-        return exceptions.IncompleteRead(counts[0], counts[1])
-    if kind == "InvalidChunkLength":
-        return exceptions.ProtocolError(message)
-    if kind == "ProtocolError":
-        if reason is not None:
-            return exceptions.ProtocolError(message.split(" (", 1)[0] if message.startswith("Connection aborted.") else message, reason)
-        return exceptions.ProtocolError(*_protocol_args(message))
-    if kind == "MaxRetryError":
-        return exceptions.MaxRetryError(pool, url or "", reason)
-    if kind == "ValueError":
-        return ValueError(message)
-    if kind in ("EmptyPoolError", "ClosedPoolError", "FullPoolError", "HostChangedError"):
-        cls = getattr(exceptions, kind)
-        if kind == "HostChangedError":
-            return cls(pool, url or "")
-        return cls(pool, _strip_pool(message))
-    cls = getattr(exceptions, kind, exceptions.HTTPError)
-    try:
-        return cls(message)
-    except TypeError:
-        return exceptions.HTTPError(message)
+def os_error(err: CoreError) -> OSError:
+    """The operating-system error at the root of a core error, as Python raises it
+    (``ConnectionRefusedError(111, 'Connection refused')``), or an OSError with the cause's
+    text when the system gave no number."""
+    if err.errno is not None:
+        return OSError(err.errno, os.strerror(err.errno))
+    return OSError(err.detail if err.detail is not None else err.message)
 
 
-def _protocol_args(message: str) -> tuple[typing.Any, ...]:
-    # urllib3 raises ProtocolError("Connection aborted.", cause) and
-    # ProtocolError("Connection broken: ...", cause); keep that first argument as users read it.
-    if message.startswith("Connection aborted. (") and message.endswith(")"):
-        return ("Connection aborted.", ConnectionError(message[len("Connection aborted. (") : -1]))
-    return (message,)
+def _build(err: CoreError, context: _Context) -> BaseException:
+    builder = _BUILDERS.get(err.kind)
+    if builder is not None:
+        return builder(err, context)
+    cls = getattr(exceptions, err.kind, None)
+    if cls is None:
+        return exceptions.HTTPError(err.message)
+    return cls(err.message)  # type: ignore[no-any-return]
 
 
-def _strip_pool(message: str) -> str:
-    # The core prefixes pool errors with its own pool name; the Python exception adds the
-    # Python pool's repr instead.
-    if message.startswith("HTTP") and "): " in message:
-        return message.split("): ", 1)[1]
-    return message
+def _reason(err: CoreError, context: _Context) -> BaseException | None:
+    """What ``err`` wraps: the next core error, or the OS error or text under it."""
+    if err.cause is not None:
+        return _build(err.cause, context)
+    if err.errno is not None:
+        return os_error(err)
+    if err.detail is not None:
+        return ConnectionError(err.detail)
+    return None
+
+
+def _caused(exc: BaseException, cause: BaseException | None) -> BaseException:
+    exc.__cause__ = cause
+    return exc
+
+
+def _timeout_text(err: CoreError) -> str:
+    return "None" if err.timeout is None else f"{err.timeout}"
+
+
+def _new_connection(err: CoreError, context: _Context) -> BaseException:
+    cause = os_error(err)
+    built = exceptions.NewConnectionError(context.conn, f"Failed to establish a new connection: {cause}")
+    if err.errno is not None:
+        built.errno = err.errno  # type: ignore[attr-defined]
+    return _caused(built, cause)
+
+
+def _name_resolution(err: CoreError, context: _Context) -> BaseException:
+    # Python's resolver raises gaierror; its text is what the system resolver said.
+    cause = socket.gaierror(err.detail if err.detail is not None else err.message)
+    return _caused(exceptions.NameResolutionError(err.host or "", context.conn, cause), cause)
+
+
+def _connect_timeout(err: CoreError, context: _Context) -> BaseException:
+    message = f"Connection to {err.host} timed out. (connect timeout={_timeout_text(err)})"
+    return _caused(exceptions.ConnectTimeoutError(context.conn, message), socket.timeout("timed out"))
+
+
+def _read_timeout(err: CoreError, context: _Context) -> BaseException:
+    message = f"Read timed out. (read timeout={_timeout_text(err)})"
+    return _caused(exceptions.ReadTimeoutError(context.pool, context.url, message), socket.timeout("timed out"))
+
+
+def _incomplete_read(err: CoreError, context: _Context) -> BaseException:
+    if err.counts is None:
+        return exceptions.ProtocolError(err.message)
+    partial, expected = err.counts
+    return exceptions.IncompleteRead(partial, expected)
+
+
+def _protocol(err: CoreError, context: _Context) -> BaseException:
+    reason = _reason(err, context)
+    if reason is None:
+        return exceptions.ProtocolError(err.message)
+    return _caused(exceptions.ProtocolError(err.message, reason), reason)
+
+
+def _proxy(err: CoreError, context: _Context) -> BaseException:
+    cause = err.cause
+    if cause is not None and cause.kind == "ProxyError":
+        # A refused CONNECT: http.client's _tunnel raises OSError("Tunnel connection
+        # failed: 403 Forbidden"), and urllib3 wraps that.
+        reason: BaseException | None = OSError(cause.message)
+    else:
+        reason = _reason(err, context)
+    if reason is None:
+        reason = OSError(err.message)
+    return _caused(exceptions.ProxyError(err.message, reason), reason)
+
+
+def _max_retry(err: CoreError, context: _Context) -> BaseException:
+    reason = _reason(err, context)
+    return _caused(exceptions.MaxRetryError(context.pool, context.url or "", reason), reason)
+
+
+def _pool_error(cls: type[exceptions.PoolError]) -> typing.Callable[[CoreError, _Context], BaseException]:
+    return lambda err, context: cls(context.pool, err.message)
+
+
+_BUILDERS: dict[str, typing.Callable[[CoreError, _Context], BaseException]] = {
+    "NewConnectionError": _new_connection,
+    "NameResolutionError": _name_resolution,
+    "ConnectTimeoutError": _connect_timeout,
+    "ReadTimeoutError": _read_timeout,
+    "IncompleteRead": _incomplete_read,
+    # urllib3 raises InvalidChunkLength only with the response at hand; the core's is a
+    # ProtocolError with the same text.
+    "InvalidChunkLength": lambda err, context: exceptions.ProtocolError(err.message),
+    "ProtocolError": _protocol,
+    "ProxyError": _proxy,
+    "MaxRetryError": _max_retry,
+    "HostChangedError": lambda err, context: exceptions.HostChangedError(context.pool, context.url or ""),
+    "EmptyPoolError": _pool_error(exceptions.EmptyPoolError),
+    "ClosedPoolError": _pool_error(exceptions.ClosedPoolError),
+    "FullPoolError": _pool_error(exceptions.FullPoolError),
+    "ValueError": lambda err, context: ValueError(err.message),
+    "HeaderParsingError": lambda err, context: exceptions.HeaderParsingError([], err.message),
+    # These three are built from what they are about (a scheme, a location), which the core
+    # sends in the ``url`` field.
+    "ProxySchemeUnknown": lambda err, context: exceptions.ProxySchemeUnknown(err.url),
+    "URLSchemeUnknown": lambda err, context: exceptions.URLSchemeUnknown(err.url or ""),
+    "LocationParseError": lambda err, context: exceptions.LocationParseError(err.url or ""),
+}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import http.client
 import logging
+import os
 import re
 import socket
 import sys
@@ -39,7 +40,7 @@ from .exceptions import (
 )
 from .util import connection as _util_connection
 from .util.request import SKIP_HEADER, SKIPPABLE_HEADERS, body_to_chunks
-from .util.ssl_ import is_ipaddress, ssl_wrap_socket  # noqa: F401  (callers patch it here)
+from .util.ssl_ import is_ipaddress, resolve_cert_reqs, ssl_wrap_socket  # noqa: F401  (callers patch it here)
 from .util.ssl_match_hostname import CertificateError, match_hostname
 from .util.timeout import _DEFAULT_TIMEOUT, _TYPE_TIMEOUT, Timeout
 from .util.url import Url
@@ -110,39 +111,82 @@ def _normalize_header_values(message: http.client.HTTPMessage) -> list[tuple[str
 
 
 def _match_hostname(cert: typing.Any, asserted_hostname: str, hostname_checks_common_name: bool = False) -> None:
-    """match_hostname, with the certificate attached to the error for callers to inspect."""
-    # IP addresses are compared without URL brackets; DNS names as given.
-    stripped = asserted_hostname.strip("[]")
-    if is_ipaddress(stripped):
-        asserted_hostname = stripped
+    """match_hostname, logging a mismatch and attaching the certificate to the error for
+    callers to inspect."""
+    name = _bare_ip_or_name(asserted_hostname)
     try:
-        match_hostname(cert, asserted_hostname, hostname_checks_common_name)
-    except CertificateError as e:
-        log.warning(
-            "Certificate did not match expected hostname: %s. Certificate: %s",
-            asserted_hostname,
-            cert,
-        )
-        e._peer_cert = cert  # type: ignore[attr-defined]
+        match_hostname(cert, name, hostname_checks_common_name)
+    except CertificateError as mismatch:
+        log.warning("Certificate did not match expected hostname: %s. Certificate: %s", name, cert)
+        mismatch._peer_cert = cert  # type: ignore[attr-defined]
         raise
+
+
+def _bare_ip_or_name(host: str) -> str:
+    """IP literals lose their URL brackets for matching; DNS names are matched as given."""
+    unbracketed = host.strip("[]")
+    return unbracketed if is_ipaddress(unbracketed) else host
 
 
 def _wrap_proxy_error(err: Exception, proxy_scheme: str | None) -> ProxyError:
     """A ProxyError for a failure on the way to the proxy; TLS spoken to a plain HTTP proxy
     gets a hint, since that misconfiguration is common."""
+    message = "Unable to connect to proxy"
+    if proxy_scheme == "https" and _looks_like_plain_http_peer(err):
+        message += _PLAIN_HTTP_PROXY_HINT
+    wrapped = ProxyError(message, err)
+    wrapped.__cause__ = err
+    return wrapped
+
+
+def _looks_like_plain_http_peer(err: BaseException) -> bool:
+    # The stdlib's TLS names an HTTP answer to a ClientHello this way (OpenSSL's own words);
+    # a stdlib error reaches here through a caller's socket or context.
     words = " ".join(re.split("[^a-z]", str(err).lower()))
-    looks_plain_http = any(
-        phrase in words for phrase in ("wrong version number", "unknown protocol", "record layer failure")
-    )
-    hint = (
-        ". Your proxy appears to only use HTTP and not HTTPS, "
-        "try changing your proxy URL to be HTTP. See: "
-        "https://urllib3.readthedocs.io/en/latest/advanced-usage.html"
-        "#https-proxy-error-http-proxy"
-    )
-    new_err = ProxyError(f"Unable to connect to proxy{hint if looks_plain_http and proxy_scheme == 'https' else ''}", err)
-    new_err.__cause__ = err
-    return new_err
+    return any(phrase in words for phrase in ("wrong version number", "unknown protocol", "record layer failure"))
+
+
+_PLAIN_HTTP_PROXY_HINT = (
+    ". Your proxy appears to only use HTTP and not HTTPS, "
+    "try changing your proxy URL to be HTTP. See: "
+    "https://urllib3.readthedocs.io/en/latest/advanced-usage.html"
+    "#https-proxy-error-http-proxy"
+)
+
+
+_REQUEST_CHUNKED_DEPRECATION = (
+    "HTTPConnection.request_chunked() is deprecated and will be removed "
+    "in urllib3 v3.0. Instead use HTTPConnection.request(..., chunked=True)."
+)
+
+
+def _skipped(name: str | bytes, values: typing.Iterable[typing.Any]) -> bool:
+    """Whether a header is to be left out (a value is SKIP_HEADER); only the headers
+    urllib3 adds by itself may be."""
+    if not any(isinstance(value, str) and value == SKIP_HEADER for value in values):
+        return False
+    if _str(name).lower() in SKIPPABLE_HEADERS:
+        return True
+    allowed = "', '".join(sorted(header.title() for header in SKIPPABLE_HEADERS))
+    raise ValueError(f"urllib3.util.SKIP_HEADER only supports '{allowed}'")
+
+
+def _expand_user(path: str | None) -> str | None:
+    return os.path.expanduser(path) if path else path
+
+
+def _cert_reqs_or_default(cert_reqs: int | str | None, context: typing.Any) -> int | str:
+    """Certificates are required unless said otherwise, by the argument or the context."""
+    if cert_reqs is not None:
+        return cert_reqs
+    if context is not None:
+        return context.verify_mode  # type: ignore[no-any-return]
+    return resolve_cert_reqs(None)
+
+
+def _check_tunnel_scheme(scheme: str) -> None:
+    if scheme not in ("http", "https"):
+        raise ValueError(f"Invalid proxy scheme for tunneling: {scheme!r}, must be either 'http' or 'https'")
 
 
 class HTTPConnection(_HTTPConnection):
@@ -170,16 +214,16 @@ class HTTPConnection(_HTTPConnection):
         proxy: Url | None = None,
         proxy_config: ProxyConfig | None = None,
     ) -> None:
-        super().__init__(
-            host=host,
-            port=port,
-            timeout=Timeout.resolve_default_timeout(timeout),
-            source_address=source_address,
-            blocksize=blocksize,
-        )
-        self.socket_options = socket_options
-        self.proxy = proxy
-        self.proxy_config = proxy_config
+        resolved_timeout = Timeout.resolve_default_timeout(timeout)
+        super().__init__(host, port, resolved_timeout, source_address, blocksize)
+        self.socket_options, self.proxy, self.proxy_config = socket_options, proxy, proxy_config
+        self._reset_route()
+
+    def _reset_route(self) -> None:
+        """The state of a connection that has not connected: no tunnel set, nothing verified,
+        no request pending. ``close()`` comes back to it."""
+        self.is_verified = False
+        self.proxy_is_verified = None
         self._has_connected_to_proxy = False
         self._response_options: _ResponseOptions | None = None
         self._tunnel_host: str | None = None
@@ -256,7 +300,7 @@ class HTTPConnection(_HTTPConnection):
                 **route,
             )
         except CoreError as e:
-            raise self._connect_error(e) from None
+            raise self._connect_error(e)
 
     def _tunnels_itself(self) -> bool:
         """Whether a subclass, a patch of http.client or of this connection writes the CONNECT
@@ -293,20 +337,10 @@ class HTTPConnection(_HTTPConnection):
 
     def _connect_error(self, e: CoreError) -> BaseException:
         """urllib3's exception for a failed connect, with this connection as its subject."""
-        kind, message = e.args[0], e.args[1]
-        if kind == "NameResolutionError":
-            detail = message.split(" (", 1)[-1].rstrip(")")
-            return NameResolutionError(self.host, self, socket.gaierror(detail))
-        if kind == "SSLError":
-            return SSLError(message)
-        if kind == "ProxyError":
-            cause = e.args[4]
-            if not cause:
-                return ProxyError(message, OSError(message))
-            inner = CoreError(*cause)
-            # A refused CONNECT is, as in urllib3, the OSError http.client's _tunnel raises.
-            reason = OSError(inner.args[1]) if inner.args[0] == "ProxyError" else self._connect_error(inner)
-            return ProxyError(message, reason)
+        if e.kind != "ProxyError" and self._tunnel_host:
+            # Only a failure of the proxy itself comes as ProxyError: this one happened past
+            # the proxy, on the tunnel to the target.
+            self._has_connected_to_proxy = True
         return translate(e, conn=self)
 
     def set_tunnel(
@@ -316,10 +350,8 @@ class HTTPConnection(_HTTPConnection):
         headers: typing.Mapping[str, str] | None = None,
         scheme: str = "http",
     ) -> None:
-        if scheme not in ("http", "https"):
-            raise ValueError(
-                f"Invalid proxy scheme for tunneling: {scheme!r}, must be either 'http' or 'https'"
-            )
+        """Tunnels through the proxy this connection goes to; ``scheme`` is the proxy's."""
+        _check_tunnel_scheme(scheme)
         super().set_tunnel(host, port=port, headers=headers)
         self._tunnel_scheme = scheme
 
@@ -376,27 +408,26 @@ class HTTPConnection(_HTTPConnection):
         return self._tunnel_host is not None
 
     def close(self) -> None:
+        """Closes the socket and forgets the tunnel: the next request starts over."""
         try:
-            sock, self.sock = self.sock, None
-            if sock is not None:
-                sock.close()
+            self._abandon_socket()
             super().close()
         finally:
             self.sock = None
-            self.is_verified = False
-            self.proxy_is_verified = None
-            self._has_connected_to_proxy = False
-            self._response_options = None
-            self._tunnel_host = None
-            self._tunnel_port = None
-            self._tunnel_scheme = None
+            self._reset_route()
+
+    def _abandon_socket(self) -> None:
+        """Closes the socket after a failed exchange; what the connection went through (a
+        proxy reached, TLS verified) stays on record until ``close()``, as in urllib3, where
+        the pool reads it to name the failure."""
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            sock.close()
 
     def putheader(self, header: str, *values: str) -> None:  # type: ignore[override]
-        if not any(isinstance(v, str) and v == SKIP_HEADER for v in values):
+        """http.client's putheader; a header whose value is SKIP_HEADER is left out."""
+        if not _skipped(header, values):
             super().putheader(header, *values)
-        elif _str(header).lower() not in SKIPPABLE_HEADERS:
-            skippable = "', '".join(h.title() for h in sorted(SKIPPABLE_HEADERS))
-            raise ValueError(f"urllib3.util.SKIP_HEADER only supports '{skippable}'")
 
     def send(self, data: typing.Any) -> None:
         """Writes ``data`` (bytes, or a readable object) on the connection."""
@@ -420,7 +451,7 @@ class HTTPConnection(_HTTPConnection):
         try:
             self.sock.send(data, timeout=_seconds(self.timeout))
         except CoreError as e:
-            raise translate(e, conn=self) from None
+            raise translate(e, conn=self)
 
     def request(  # type: ignore[override]
         self,
@@ -459,9 +490,7 @@ class HTTPConnection(_HTTPConnection):
             return
         items = list(headers.items())
         for name, value in items:
-            if value == SKIP_HEADER and _str(name).lower() not in SKIPPABLE_HEADERS:
-                skippable = "', '".join(h.title() for h in sorted(SKIPPABLE_HEADERS))
-                raise ValueError(f"urllib3.util.SKIP_HEADER only supports '{skippable}'")
+            _skipped(name, (value,))
         try:
             self.sock.request(
                 method,
@@ -474,8 +503,8 @@ class HTTPConnection(_HTTPConnection):
                 timeout=_seconds(self.timeout),
             )
         except CoreError as e:
-            self.close()
-            raise translate(e, conn=self) from None
+            self._abandon_socket()
+            raise translate(e, conn=self)
 
     def _writes_stock_requests(self) -> bool:
         # A subclass (or a patch of http.client) that changes how requests are written or how
@@ -570,15 +599,9 @@ class HTTPConnection(_HTTPConnection):
         body: _TYPE_BODY | None = None,
         headers: typing.Mapping[str, str] | None = None,
     ) -> None:
-        import warnings
-
-        warnings.warn(
-            "HTTPConnection.request_chunked() is deprecated and will be removed "
-            "in urllib3 v3.0. Instead use HTTPConnection.request(..., chunked=True).",
-            category=FutureWarning,
-            stacklevel=2,
-        )
-        self.request(method, url, body=body, headers=headers, chunked=True)
+        """Deprecated spelling of ``request(..., chunked=True)``."""
+        warnings.warn(_REQUEST_CHUNKED_DEPRECATION, FutureWarning, stacklevel=2)
+        self.request(method, url, body, headers, chunked=True)
 
     def getresponse(self) -> HTTPResponse:  # type: ignore[override]
         """Reads the response head; the body is read through the returned response."""
@@ -599,8 +622,8 @@ class HTTPConnection(_HTTPConnection):
                 enforce_content_length=options.enforce_content_length,
             )
         except CoreError as e:
-            self.close()
-            raise translate(e, conn=self) from None
+            self._abandon_socket()
+            raise translate(e, conn=self)
         if core.unparsed_headers:
             _warn_unparsed_headers(self, options.request_url, core.unparsed_headers)
         version = core.version
@@ -683,7 +706,7 @@ class HTTPSConnection(HTTPConnection):
     ) -> None:
         super().__init__(
             host,
-            port=port,
+            port,
             timeout=timeout,
             source_address=source_address,
             blocksize=blocksize,
@@ -691,24 +714,16 @@ class HTTPSConnection(HTTPConnection):
             proxy=proxy,
             proxy_config=proxy_config,
         )
-        self.key_file = key_file
-        self.cert_file = cert_file
-        self.key_password = key_password
-        self.ssl_context = ssl_context
-        self.server_hostname = server_hostname
-        self.assert_hostname = assert_hostname
-        self.assert_fingerprint = assert_fingerprint
+        # Who we are to the server, and how it is checked: all handed to the core at connect.
+        self.cert_file, self.key_file, self.key_password = cert_file, key_file, key_password
+        self.ssl_context, self.server_hostname = ssl_context, server_hostname
+        self.assert_hostname, self.assert_fingerprint = assert_hostname, assert_fingerprint
         self.ssl_version = ssl_version
-        self.ssl_minimum_version = ssl_minimum_version
-        self.ssl_maximum_version = ssl_maximum_version
-        self.ca_certs = ca_certs and __import__("os").path.expanduser(ca_certs)
-        self.ca_cert_dir = ca_cert_dir and __import__("os").path.expanduser(ca_cert_dir)
+        self.ssl_minimum_version, self.ssl_maximum_version = ssl_minimum_version, ssl_maximum_version
+        self.ca_certs = _expand_user(ca_certs)
+        self.ca_cert_dir = _expand_user(ca_cert_dir)
         self.ca_cert_data = ca_cert_data
-        if cert_reqs is None:
-            from .util.ssl_ import resolve_cert_reqs
-
-            cert_reqs = resolve_cert_reqs(None) if ssl_context is None else ssl_context.verify_mode
-        self.cert_reqs = cert_reqs
+        self.cert_reqs = _cert_reqs_or_default(cert_reqs, ssl_context)
 
     def set_cert(
         self,
@@ -732,11 +747,7 @@ class HTTPSConnection(HTTPConnection):
             stacklevel=2,
         )
         self.key_file, self.cert_file, self.key_password = key_file, cert_file, key_password
-        if cert_reqs is None:
-            from .util.ssl_ import resolve_cert_reqs
-
-            cert_reqs = resolve_cert_reqs(None) if self.ssl_context is None else self.ssl_context.verify_mode
-        self.cert_reqs = cert_reqs
+        self.cert_reqs = _cert_reqs_or_default(cert_reqs, self.ssl_context)
         self.ca_certs, self.ca_cert_dir, self.ca_cert_data = ca_certs, ca_cert_dir, ca_cert_data
         self.assert_hostname, self.assert_fingerprint = assert_hostname, assert_fingerprint
 
@@ -762,7 +773,7 @@ class HTTPSConnection(HTTPConnection):
                     self._tunnel_host.strip("[]"), self._tunnel_port, tls, timeout=_seconds(self.timeout)
                 )
             except CoreError as e:
-                raise self._connect_error(e) from None
+                raise self._connect_error(e)
         self.is_verified = self.sock.is_verified
         self._has_connected_to_proxy = bool(self.proxy)
         if self._has_connected_to_proxy:

@@ -10,10 +10,10 @@ from types import TracebackType
 from urllib.parse import urljoin
 
 from ._base_connection import ProxyConfig
-from ._collections import HTTPHeaderDict, RecentlyUsedContainer
+from ._collections import RecentlyUsedContainer
 from ._request_methods import RequestMethods
 from .connection import port_by_scheme
-from .connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from .connectionpool import HTTPConnectionPool, HTTPSConnectionPool, _headers_for_redirect
 from .exceptions import LocationValueError, MaxRetryError, ProxySchemeUnknown, URLSchemeUnknown
 from .response import BaseHTTPResponse
 from .util.connection import _TYPE_SOCKET_OPTIONS
@@ -49,6 +49,27 @@ SSL_KEYWORDS = (
 
 # http.client's default block size, which urllib3 makes part of the pool key.
 _DEFAULT_BLOCKSIZE = 16384
+
+# Request-context keys that say where a pool goes, not how it is made.
+_ADDRESS_KEYS = ("scheme", "host", "port")
+
+_ABSENT = object()
+
+_STRICT_WARNING = (
+    "The 'strict' parameter is no longer needed on Python 3+. "
+    "This will raise an error in urllib3 v3.0."
+)
+_SCHEMELESS_URL_WARNING = (
+    "URLs without a scheme (ie 'https://') are deprecated and will raise an error "
+    "in urllib3 v3.0. To avoid this FutureWarning ensure all URLs "
+    "start with 'https://' or 'http://'. Read more in this issue: "
+    "https://github.com/urllib3/urllib3/issues/2920"
+)
+_FORWARDING_SSL_CONTEXT_WARNING = (
+    "Passing ssl_context when use_forwarding_for_https=True is deprecated "
+    "and will raise an error in urllib3 v3.0. "
+    "Use proxy_ssl_context to configure the TLS connection to the proxy."
+)
 
 
 class PoolKey(typing.NamedTuple):
@@ -130,17 +151,15 @@ class PoolManager(RequestMethods):
         **connection_pool_kw: typing.Any,
     ) -> None:
         super().__init__(headers)
-        if "retries" in connection_pool_kw:
-            retries = connection_pool_kw["retries"]
-            if not isinstance(retries, Retry):
-                # Converted once here so that every pool compares equal on it.
-                connection_pool_kw = connection_pool_kw.copy()
-                connection_pool_kw["retries"] = Retry.from_int(retries)
+        retries = connection_pool_kw.get("retries")
+        if retries is not None and not isinstance(retries, Retry):
+            # One Retry for every pool, so that their keys compare equal on it; the caller's
+            # dict is left as it was.
+            connection_pool_kw = {**connection_pool_kw, "retries": Retry.from_int(retries)}
         self.connection_pool_kw = connection_pool_kw
-        self.pools: RecentlyUsedContainer[PoolKey, HTTPConnectionPool]
-        self.pools = RecentlyUsedContainer(num_pools)
+        self.pools: RecentlyUsedContainer[PoolKey, HTTPConnectionPool] = RecentlyUsedContainer(num_pools)
         self.pool_classes_by_scheme = pool_classes_by_scheme
-        self.key_fn_by_scheme = key_fn_by_scheme.copy()
+        self.key_fn_by_scheme = dict(key_fn_by_scheme)
 
     def __enter__(self) -> Self:
         return self
@@ -161,20 +180,18 @@ class PoolManager(RequestMethods):
         port: int,
         request_context: dict[str, typing.Any] | None = None,
     ) -> HTTPConnectionPool:
+        """A pool of ``pool_classes_by_scheme[scheme]`` made with the context's arguments
+        (TLS ones only for https)."""
         pool_cls: type[HTTPConnectionPool] = self.pool_classes_by_scheme[scheme]
-        if request_context is None:
-            request_context = self.connection_pool_kw.copy()
-        if request_context.get("blocksize") is None:
-            request_context["blocksize"] = _DEFAULT_BLOCKSIZE
-        for key in ("scheme", "host", "port"):
-            request_context.pop(key, None)
-        if scheme == "http":
-            for kw in SSL_KEYWORDS:
-                request_context.pop(kw, None)
-        return pool_cls(host, port, **request_context)
+        context = self.connection_pool_kw if request_context is None else request_context
+        unused = _ADDRESS_KEYS if scheme != "http" else _ADDRESS_KEYS + SSL_KEYWORDS
+        pool_kw = {key: value for key, value in context.items() if key not in unused}
+        if pool_kw.get("blocksize") is None:
+            pool_kw["blocksize"] = _DEFAULT_BLOCKSIZE
+        return pool_cls(host, port, **pool_kw)
 
     def clear(self) -> None:
-        """Closes and forgets every pool."""
+        """Closes and forgets every pool (responses still streaming finish first)."""
         self.pools.clear()
 
     def connection_from_host(
@@ -184,30 +201,27 @@ class PoolManager(RequestMethods):
         scheme: str | None = "http",
         pool_kwargs: dict[str, typing.Any] | None = None,
     ) -> HTTPConnectionPool:
+        """The pool for ``scheme://host:port`` (the scheme's port when none is given) with
+        the manager's pool arguments, ``pool_kwargs`` applied on top."""
         if not host:
             raise LocationValueError("No host specified.")
-        request_context = self._merge_pool_kwargs(pool_kwargs)
-        request_context["scheme"] = scheme or "http"
-        if port is None:
-            port = port_by_scheme.get(request_context["scheme"].lower(), 80)
-        request_context["port"] = port
-        request_context["host"] = host
-        return self.connection_from_context(request_context)
+        scheme = scheme or "http"
+        context = self._merge_pool_kwargs(pool_kwargs)
+        context.update(
+            scheme=scheme,
+            host=host,
+            port=port_by_scheme.get(scheme.lower(), 80) if port is None else port,
+        )
+        return self.connection_from_context(context)
 
     def connection_from_context(self, request_context: dict[str, typing.Any]) -> HTTPConnectionPool:
-        if "strict" in request_context:
-            warnings.warn(
-                "The 'strict' parameter is no longer needed on Python 3+. "
-                "This will raise an error in urllib3 v3.0.",
-                FutureWarning,
-            )
-            request_context.pop("strict")
-        scheme = request_context["scheme"].lower()
-        pool_key_constructor = self.key_fn_by_scheme.get(scheme)
-        if not pool_key_constructor:
-            raise URLSchemeUnknown(scheme)
-        pool_key = pool_key_constructor(request_context)
-        return self.connection_from_pool_key(pool_key, request_context=request_context)
+        """The pool for a request context: its key comes from ``key_fn_by_scheme``."""
+        if request_context.pop("strict", _ABSENT) is not _ABSENT:
+            warnings.warn(_STRICT_WARNING, FutureWarning)
+        make_key = self.key_fn_by_scheme.get(request_context["scheme"].lower())
+        if make_key is None:
+            raise URLSchemeUnknown(request_context["scheme"].lower())
+        return self.connection_from_pool_key(make_key(request_context), request_context=request_context)
 
     def connection_from_pool_key(self, pool_key: PoolKey, request_context: dict[str, typing.Any]) -> HTTPConnectionPool:
         with self.pools.lock:
@@ -245,58 +259,55 @@ class PoolManager(RequestMethods):
     def urlopen(  # type: ignore[override]
         self, method: str, url: str, redirect: bool = True, **kw: typing.Any
     ) -> BaseHTTPResponse:
-        """Sends a request to an absolute URL, following redirects across hosts."""
-        u = parse_url(url)
-        if u.scheme is None:
-            warnings.warn(
-                "URLs without a scheme (ie 'https://') are deprecated and will raise an error "
-                "in urllib3 v3.0. To avoid this FutureWarning ensure all URLs "
-                "start with 'https://' or 'http://'. Read more in this issue: "
-                "https://github.com/urllib3/urllib3/issues/2920",
-                category=FutureWarning,
-                stacklevel=2,
-            )
-        conn = self.connection_from_host(u.host, port=u.port, scheme=u.scheme)
-        kw["assert_same_host"] = False
-        kw["redirect"] = False
-        if "headers" not in kw:
-            kw["headers"] = self.headers
-        if self._proxy_requires_url_absolute_form(u):
-            response = conn.urlopen(method, u._replace(fragment=None).url, **kw)
+        """Sends a request to an absolute URL through the pool for its host; redirects,
+        across hosts too, are followed here (the pool is told not to)."""
+        target = parse_url(url)
+        if target.scheme is None:
+            warnings.warn(_SCHEMELESS_URL_WARNING, category=FutureWarning, stacklevel=2)
+        pool = self.connection_from_host(target.host, port=target.port, scheme=target.scheme)
+        kw.update(assert_same_host=False, redirect=False)
+        kw.setdefault("headers", self.headers)
+        # A forwarding proxy is sent the whole URL; everyone else the path and query.
+        if self._proxy_requires_url_absolute_form(target):
+            request_target = target._replace(fragment=None).url
         else:
-            response = conn.urlopen(method, u.request_uri, **kw)
-        redirect_location = redirect and response.get_redirect_location()
-        if not redirect_location:
+            request_target = target.request_uri
+        response = pool.urlopen(method, request_target, **kw)
+        location = redirect and response.get_redirect_location()
+        if not location:
             return response
-        redirect_location = urljoin(url, redirect_location)
+        return self._follow_redirect(method, url, urljoin(url, location), response, pool, redirect, kw)
+
+    def _follow_redirect(
+        self,
+        method: str,
+        url: str,
+        location: str,
+        response: BaseHTTPResponse,
+        pool: HTTPConnectionPool,
+        redirect: bool,
+        kw: dict[str, typing.Any],
+    ) -> BaseHTTPResponse:
+        """Counts a redirect against the request's Retry and requests ``location``; when
+        redirects ran out, raises or returns the redirect response as Retry says."""
         if response.status == 303:
             method = "GET"
-            kw["body"] = None
-            kw["chunked"] = False
-            kw["body_pos"] = None
-            kw["headers"] = HTTPHeaderDict(kw["headers"])._prepare_for_method_change()
+            kw.update(body=None, chunked=False, body_pos=None)
         retries = kw.get("retries", response.retries)
         if not isinstance(retries, Retry):
             retries = Retry.from_int(retries, redirect=redirect)
-        # Credentials stay behind when the redirect leaves the host.
-        if retries.remove_headers_on_redirect and not conn.is_same_host(redirect_location):
-            new_headers = kw["headers"].copy()
-            for header in kw["headers"]:
-                if header.lower() in retries.remove_headers_on_redirect:
-                    new_headers.pop(header, None)
-            kw["headers"] = new_headers
+        kw["headers"] = _headers_for_redirect(kw["headers"], response.status, retries, pool, location)
         try:
-            retries = retries.increment(method, url, response=response, _pool=conn)
+            kw["retries"] = retries.increment(method, url, response=response, _pool=pool)
         except MaxRetryError:
             if retries.raise_on_redirect:
                 response.drain_conn()
                 raise
             return response
-        kw["retries"] = retries
         kw["redirect"] = redirect
-        log.info("Redirecting %s -> %s", url, redirect_location)
+        log.info("Redirecting %s -> %s", url, location)
         response.drain_conn()
-        return self.urlopen(method, redirect_location, **kw)
+        return self.urlopen(method, location, **kw)
 
 
 class ProxyManager(PoolManager):
@@ -314,37 +325,28 @@ class ProxyManager(PoolManager):
         proxy_assert_fingerprint: str | None = None,
         **connection_pool_kw: typing.Any,
     ) -> None:
-        if isinstance(proxy_url, HTTPConnectionPool):
-            str_proxy_url = f"{proxy_url.scheme}://{proxy_url.host}:{proxy_url.port}"
-        else:
-            str_proxy_url = proxy_url
-        proxy = parse_url(str_proxy_url)
-        if proxy.scheme not in ("http", "https"):
-            raise ProxySchemeUnknown(proxy.scheme)
+        proxy = _proxy_url(proxy_url)
         self.proxy_ssl_context = proxy_ssl_context
-        if use_forwarding_for_https and proxy.scheme == "https" and connection_pool_kw.get("ssl_context") is not None:
-            warnings.warn(
-                "Passing ssl_context when use_forwarding_for_https=True is deprecated "
-                "and will raise an error in urllib3 v3.0. "
-                "Use proxy_ssl_context to configure the TLS connection to the proxy.",
-                FutureWarning,
-                stacklevel=2,
-            )
-            if self.proxy_ssl_context is None:
-                self.proxy_ssl_context = connection_pool_kw.get("ssl_context")
-        if proxy.port is None:
-            proxy = proxy._replace(port=port_by_scheme.get(proxy.scheme, 80))
+        forwards_https = use_forwarding_for_https and proxy.scheme == "https"
+        target_context = connection_pool_kw.get("ssl_context")
+        if forwards_https and target_context is not None:
+            warnings.warn(_FORWARDING_SSL_CONTEXT_WARNING, FutureWarning, stacklevel=2)
+            # The context meant for the target is what the proxy's TLS used before.
+            self.proxy_ssl_context = self.proxy_ssl_context or target_context
         self.proxy = proxy
         self.proxy_headers = proxy_headers or {}
         self.proxy_config = ProxyConfig(
-            proxy_ssl_context,
-            use_forwarding_for_https,
-            proxy_assert_hostname,
-            proxy_assert_fingerprint,
+            ssl_context=proxy_ssl_context,
+            use_forwarding_for_https=use_forwarding_for_https,
+            assert_hostname=proxy_assert_hostname,
+            assert_fingerprint=proxy_assert_fingerprint,
         )
-        connection_pool_kw["_proxy"] = self.proxy
-        connection_pool_kw["_proxy_headers"] = self.proxy_headers
-        connection_pool_kw["_proxy_config"] = self.proxy_config
+        # Every pool this manager makes carries the proxy with it.
+        connection_pool_kw.update(
+            _proxy=self.proxy,
+            _proxy_headers=self.proxy_headers,
+            _proxy_config=self.proxy_config,
+        )
         super().__init__(num_pools, headers, **connection_pool_kw)
 
     def connection_from_host(
@@ -354,10 +356,12 @@ class ProxyManager(PoolManager):
         scheme: str | None = "http",
         pool_kwargs: dict[str, typing.Any] | None = None,
     ) -> HTTPConnectionPool:
-        if scheme == "https":
-            return super().connection_from_host(host, port, scheme, pool_kwargs=pool_kwargs)
-        assert self.proxy is not None
-        return super().connection_from_host(self.proxy.host, self.proxy.port, self.proxy.scheme, pool_kwargs=pool_kwargs)
+        """https:// targets get a pool of their own (tunnelled); every http:// request goes
+        through the one pool for the proxy."""
+        if scheme != "https":
+            assert self.proxy is not None
+            host, port, scheme = self.proxy.host, self.proxy.port, self.proxy.scheme
+        return super().connection_from_host(host, port, scheme, pool_kwargs=pool_kwargs)
 
     def _set_proxy_headers(self, url: str, headers: typing.Mapping[str, str] | None = None) -> typing.Mapping[str, str]:
         """Proxy requests carry ``Accept`` and the target's ``Host`` unless given."""
@@ -372,11 +376,23 @@ class ProxyManager(PoolManager):
     def urlopen(  # type: ignore[override]
         self, method: str, url: str, redirect: bool = True, **kw: typing.Any
     ) -> BaseHTTPResponse:
-        u = parse_url(url)
-        if not connection_requires_http_tunnel(self.proxy, self.proxy_config, u.scheme):
-            headers = kw.get("headers", self.headers)
-            kw["headers"] = self._set_proxy_headers(url, headers)
+        """As ``PoolManager.urlopen``; a forwarded request gets the proxy headers first."""
+        if self._proxy_requires_url_absolute_form(parse_url(url)):
+            kw["headers"] = self._set_proxy_headers(url, kw.get("headers", self.headers))
         return super().urlopen(method, url, redirect=redirect, **kw)
+
+
+def _proxy_url(proxy_url: typing.Any) -> Url:
+    """The proxy's URL, with its scheme's port when it names none; a pool stands for its own
+    address. Only http and https proxies are managed here (SOCKS has its own manager)."""
+    if isinstance(proxy_url, HTTPConnectionPool):
+        proxy_url = f"{proxy_url.scheme}://{proxy_url.host}:{proxy_url.port}"
+    proxy = parse_url(proxy_url)
+    if proxy.scheme not in ("http", "https"):
+        raise ProxySchemeUnknown(proxy.scheme)
+    if proxy.port is None:
+        proxy = proxy._replace(port=port_by_scheme.get(proxy.scheme, 80))
+    return proxy
 
 
 def proxy_from_url(url: str, **kw: typing.Any) -> ProxyManager:

@@ -314,7 +314,7 @@ class HTTPResponse(BaseHTTPResponse):
                     request_method or "GET",
                 )
             except CoreError as e:
-                raise translate(e) from None
+                raise translate(e)
             self._reads_python_file = True
         self.length_remaining = self._init_length(request_method)
         if preload_content and not self._body:
@@ -334,37 +334,37 @@ class HTTPResponse(BaseHTTPResponse):
         if self._core is not None:
             # A chunked body has no length, whatever a Content-Length beside it says.
             return None if self.chunked else self._core.length_remaining
-        length: int | None = None
-        content_length = self.headers.get("content-length")
-        if content_length is not None:
-            if self.chunked:
-                log.warning(
-                    "Received response with both Content-Length and "
-                    "Transfer-Encoding set. This is expressly forbidden "
-                    "by RFC 7230 sec 3.3.2. Ignoring Content-Length and "
-                    "attempting to process response as Transfer-Encoding: "
-                    "chunked."
-                )
-                return None
+        declared = self.headers.get("content-length")
+        if declared is not None and self.chunked:
+            log.warning(
+                "Received response with both Content-Length and "
+                "Transfer-Encoding set. This is expressly forbidden "
+                "by RFC 7230 sec 3.3.2. Ignoring Content-Length and "
+                "attempting to process response as Transfer-Encoding: "
+                "chunked."
+            )
+            return None
+        # The header is vetted even when the status or method means no body: conflicting
+        # values are an error either way.
+        candidates: set[int] = set()
+        if declared is not None:
             try:
-                lengths = {int(v) for v in content_length.split(",")}
+                # "42, 42" (a repeated header, folded) is one length (RFC 9110 8.6).
+                candidates.update(map(int, declared.split(",")))
             except ValueError:
-                lengths = set()
-            if len(lengths) > 1:
+                candidates.clear()  # not all numbers: no usable length
+            if len(candidates) > 1:
                 raise InvalidHeader(
                     "Content-Length contained multiple "
-                    "unmatching values (%s)" % content_length
+                    "unmatching values (%s)" % declared
                 )
-            length = lengths.pop() if lengths else None
-            if length is not None and length < 0:
-                length = None
         try:
-            status = int(self.status)
-        except ValueError:
-            status = 0
-        if status in (204, 304) or 100 <= status < 200 or request_method == "HEAD":
-            length = 0
-        return length
+            code = int(self.status)
+        except ValueError:  # http.client may report "_UNKNOWN"
+            code = 0
+        if request_method == "HEAD" or code in (204, 304) or 100 <= code < 200:
+            return 0
+        return next((n for n in candidates if n >= 0), None)
 
     def release_conn(self) -> None:
         if not self._pool or not self._connection:
@@ -412,12 +412,10 @@ class HTTPResponse(BaseHTTPResponse):
         return value.lower() if value else None
 
     def _raise(self, e: CoreError) -> typing.NoReturn:
-        kind = e.args[0]
-        if kind == "ReadTimeoutError":
+        # A body read that times out says so without the limit, as urllib3's does.
+        if e.kind == "ReadTimeoutError":
             raise ReadTimeoutError(self._pool, None, "Read timed out.") from None
-        if kind == "DecodeError":
-            raise DecodeError(e.args[1]) from None
-        raise translate(e, pool=self._pool) from None
+        raise translate(e, pool=self._pool)
 
     def read(
         self,
@@ -528,14 +526,17 @@ class HTTPResponse(BaseHTTPResponse):
         return True
 
     def fileno(self) -> int:
-        if self._fp is None:
-            raise OSError("HTTPResponse has no file to get a fileno from")
-        if hasattr(self._fp, "fileno"):
-            return self._fp.fileno()  # type: ignore[no-any-return]
-        raise OSError(
-            "The file-like object this HTTPResponse is wrapped "
-            "around has no file descriptor"
-        )
+        # Asked of whatever holds the body (None has no fileno either); an in-memory
+        # body such as BytesIO has the method but raises io.UnsupportedOperation itself.
+        descriptor_of = getattr(self._fp, "fileno", None)
+        if descriptor_of is None:
+            raise OSError(
+                "HTTPResponse has no file to get a fileno from"
+                if self._fp is None
+                else "The file-like object this HTTPResponse is wrapped "
+                "around has no file descriptor"
+            )
+        return descriptor_of()  # type: ignore[no-any-return]
 
     def flush(self) -> None:
         if self._fp is not None and hasattr(self._fp, "flush") and not getattr(self._fp, "closed", False):
@@ -581,18 +582,20 @@ class HTTPResponse(BaseHTTPResponse):
         self._request_url = url
 
     def __iter__(self) -> typing.Iterator[bytes]:
-        buffer: list[bytes] = []
+        # Lines end at b"\n" alone (a "\r" is content) and keep it; a line may span
+        # chunks, so its earlier pieces wait in `pending` until its end arrives.
+        pending: list[bytes] = []
         for chunk in self.stream(decode_content=True):
-            if b"\n" in chunk:
-                lines = chunk.split(b"\n")
-                yield b"".join(buffer) + lines[0] + b"\n"
-                for x in lines[1:-1]:
-                    yield x + b"\n"
-                if lines[-1]:
-                    buffer = [lines[-1]]
-                else:
-                    buffer = []
-            else:
-                buffer.append(chunk)
-        if buffer:
-            yield b"".join(buffer)
+            start = 0
+            end = chunk.find(b"\n")
+            while end != -1:
+                pending.append(chunk[start : end + 1])
+                yield b"".join(pending)
+                pending.clear()
+                start = end + 1
+                end = chunk.find(b"\n", start)
+            if start < len(chunk):
+                pending.append(chunk[start:])
+        if pending:
+            # The last line, without a newline at the end of the body.
+            yield b"".join(pending)
