@@ -41,7 +41,9 @@ impl Scheme {
             Some(other) => Err(Error::new(
                 ErrorKind::UrlSchemeUnknown,
                 format!("Not supported URL scheme {other}"),
-            )),
+            )
+            // The scheme as data: Python's URLSchemeUnknown is built from it.
+            .with_url(other)),
         }
     }
 
