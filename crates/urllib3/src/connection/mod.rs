@@ -632,9 +632,20 @@ impl Connection {
                     ))
                 }
                 Ok(0) => {
-                    return Err(head::aborted(
-                        "the connection closed in the middle of the response head".to_owned(),
-                    ))
+                    // http.client takes the end of the stream as the end of the head once
+                    // the status line is complete; the body then fails or ends as its
+                    // framing says. So does urllib3, and so do we.
+                    let buffered = self.stream.buffered();
+                    let consumed = buffered.len();
+                    return match head::parse_cut_short(buffered)? {
+                        Some(parsed) => {
+                            self.stream.consume(consumed);
+                            Ok(parsed)
+                        }
+                        None => Err(head::aborted(
+                            "the connection closed in the middle of the status line".to_owned(),
+                        )),
+                    };
                 }
                 Ok(_) => {}
                 Err(e) if is_timeout(&e) => {

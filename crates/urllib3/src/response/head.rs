@@ -174,6 +174,20 @@ fn bad_status_line(buf: &[u8], e: httparse::Error) -> Error {
     aborted(format!("BadStatusLine({line:?}): {e}"))
 }
 
+/// The head in `buf` when the connection closed before its blank line: the header lines that
+/// did arrive, as http.client reads them. None while not even the status line is complete.
+pub(crate) fn parse_cut_short(buf: &[u8]) -> Result<Option<ResponseHead>> {
+    if !buf.contains(&b'\n') {
+        return Ok(None);
+    }
+    let mut ended = buf.to_vec();
+    if !ended.ends_with(b"\n") {
+        ended.extend_from_slice(b"\r\n");
+    }
+    ended.extend_from_slice(b"\r\n");
+    Ok(parse(&ended)?.map(|(head, _)| head))
+}
+
 /// urllib3 wraps failures before a response arrives as `ProtocolError('Connection aborted.', …)`.
 pub(crate) fn aborted(detail: String) -> Error {
     Error::connection_aborted(detail)
@@ -183,6 +197,21 @@ pub(crate) fn aborted(detail: String) -> Error {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+
+    #[test]
+    fn a_head_cut_short_ends_where_the_stream_did() {
+        let cases: [(&[u8], Option<(u16, usize)>); 4] = [
+            (b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\n", Some((200, 2))),
+            (b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2", Some((200, 2))),
+            (b"HTTP/1.1 204 No Content\r\n", Some((204, 0))),
+            (b"HTTP/1.1 200 O", None),
+        ];
+        for (raw, expected) in cases {
+            let head = parse_cut_short(raw).unwrap();
+            let got = head.map(|h| (h.status, h.headers.len()));
+            assert_eq!(got, expected, "{:?}", String::from_utf8_lossy(raw));
+        }
+    }
 
     fn parse_all(raw: &[u8]) -> ResponseHead {
         let (head, len) = parse(raw).unwrap().expect("complete head");

@@ -1,0 +1,89 @@
+"""Behaviours urllib3 has that users hit, each once a bug report here (issue "drop-in gaps")."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import typing
+
+import pytest
+
+import urllib3
+from urllib3.exceptions import ProtocolError
+
+
+class ScriptedServer:
+    """Answers every connection with ``reply`` after reading the request head, then closes."""
+
+    def __init__(self, reply: bytes) -> None:
+        self.reply = reply
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    piece = conn.recv(65536)
+                    if not piece:
+                        break
+                    data += piece
+                conn.sendall(self.reply)
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.fixture
+def scripted() -> typing.Iterator[typing.Callable[[bytes], ScriptedServer]]:
+    servers: list[ScriptedServer] = []
+
+    def start(reply: bytes) -> ScriptedServer:
+        servers.append(ScriptedServer(reply))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def test_a_head_cut_short_by_the_server_ends_where_it_stopped(scripted) -> None:
+    # Status line and some headers, then the connection closes: http.client (so urllib3)
+    # takes that as the end of the head; the body, framed by nothing, is empty.
+    names = [f"X-Header-{i}" for i in reversed(range(8))]
+    head = b"HTTP/1.1 200 OK\r\n" + b"".join(f"{n}: {n[-1]}\r\n".encode() for n in names)
+    server = scripted(head)
+    r = urllib3.PoolManager().request("GET", server.url(), retries=False)
+    assert r.status == 200
+    assert list(r.headers) == names
+    assert r.data == b""
+
+
+def test_a_head_cut_short_then_fails_in_the_body_its_length_promised(scripted) -> None:
+    server = scripted(b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\n")
+    with pytest.raises(ProtocolError, match="IncompleteRead"):
+        urllib3.PoolManager().request("GET", server.url(), retries=False)
+
+
+def test_a_forwarding_proxy_that_refuses_is_a_proxy_error() -> None:
+    # urllib3 reports any failure before the proxy answered as ProxyError, for forwarded
+    # http:// requests as for tunnels; requests turns it into requests.exceptions.ProxyError.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there once closed
+    with urllib3.ProxyManager(f"http://127.0.0.1:{port}") as proxy:
+        with pytest.raises(urllib3.exceptions.MaxRetryError) as info:
+            proxy.request("GET", "http://example.invalid/", retries=0)
+    reason = info.value.reason
+    assert type(reason) is urllib3.exceptions.ProxyError
+    assert reason.args[0] == "Unable to connect to proxy"
+    assert isinstance(reason.original_error, urllib3.exceptions.NewConnectionError)
