@@ -87,3 +87,29 @@ def test_a_forwarding_proxy_that_refuses_is_a_proxy_error() -> None:
     assert type(reason) is urllib3.exceptions.ProxyError
     assert reason.args[0] == "Unable to connect to proxy"
     assert isinstance(reason.original_error, urllib3.exceptions.NewConnectionError)
+
+
+def test_https_goes_through_a_replaced_create_connection(server, monkeypatch) -> None:
+    # Tests and libraries patch this seam (to count or redirect connections); HTTPS used to
+    # be refused when they did. TLS then runs over the socket the replacement made.
+    from urllib3.util import connection as util_connection
+
+    made = []
+    original = util_connection.create_connection
+
+    def counting(address: tuple[str, int], *args: typing.Any, **kwargs: typing.Any) -> socket.socket:
+        made.append(address)
+        return original(address, *args, **kwargs)
+
+    monkeypatch.setattr(util_connection, "create_connection", counting)
+    with urllib3.PoolManager(ca_certs=server.ca_file) as http:
+        for _ in range(2):
+            r = http.request("GET", server.https + "/get")
+            assert r.status == 200
+            assert r.json()["url"].endswith("/get")
+        pool = http.connection_from_url(server.https)
+        assert pool.pool.queue[-1].is_verified
+    assert len(made) == 1  # one connection, kept alive
+    with pytest.raises(urllib3.exceptions.MaxRetryError) as info:
+        urllib3.PoolManager().request("GET", server.https + "/get", retries=0)
+    assert isinstance(info.value.reason, urllib3.exceptions.SSLError)

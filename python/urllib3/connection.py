@@ -762,7 +762,8 @@ class HTTPSConnection(HTTPConnection):
                 SystemTimeWarning,
             )
         if _util_connection.create_connection is not _ORIGINAL_CREATE_CONNECTION:
-            raise NewConnectionError(self, "HTTPS over a replaced create_connection is not supported")
+            self._connect_with_stdlib_tls()
+            return
         tls = self._tls_arguments()
         self.sock = self._open_core(tls=tls)
         if self._tunnel_host and self._tunnels_itself():
@@ -779,6 +780,43 @@ class HTTPSConnection(HTTPConnection):
         if self._has_connected_to_proxy:
             verified = self.sock.proxy_is_verified
             self.proxy_is_verified = bool(verified) if verified is not None else False
+
+    def _connect_with_stdlib_tls(self) -> None:
+        """TLS over the Python socket that a replaced ``create_connection`` made: the core
+        cannot take over a socket made in Python, so the stdlib's ssl module speaks TLS on it,
+        with the same settings and checks, and requests go through http.client's path."""
+        if self._tunnel_host:
+            raise NewConnectionError(self, "Tunnelling through a replaced create_connection is not supported")
+        from .util.ssl_ import assert_fingerprint, create_urllib3_context, resolve_ssl_version
+
+        context = self.ssl_context or create_urllib3_context(
+            ssl_version=resolve_ssl_version(self.ssl_version),
+            cert_reqs=resolve_cert_reqs(self.cert_reqs),
+            ssl_minimum_version=self.ssl_minimum_version,
+            ssl_maximum_version=self.ssl_maximum_version,
+        )
+        # urllib3's own checks (a pinned fingerprint, an asserted name) replace the stdlib's.
+        checks_itself = bool(self.assert_fingerprint) or self.assert_hostname is not None
+        if checks_itself:
+            context.check_hostname = False
+        server_hostname = self.server_hostname or self.host
+        self.sock = ssl_wrap_socket(
+            self._new_python_socket(),
+            keyfile=self.key_file,
+            certfile=self.cert_file,
+            key_password=self.key_password,
+            ca_certs=self.ca_certs,
+            ca_cert_dir=self.ca_cert_dir,
+            ca_cert_data=self.ca_cert_data,
+            server_hostname=server_hostname,
+            ssl_context=context,
+        )
+        verifies = context.verify_mode != ssl.CERT_NONE
+        if self.assert_fingerprint:
+            assert_fingerprint(self.sock.getpeercert(binary_form=True), self.assert_fingerprint)
+        elif verifies and not context.check_hostname and self.assert_hostname is not False:
+            _match_hostname(self.sock.getpeercert(), self.assert_hostname or server_hostname)
+        self.is_verified = verifies and (context.check_hostname or checks_itself)
 
     def _tls_arguments(self) -> dict[str, typing.Any]:
         """urllib3's TLS settings (and an ``ssl_context``'s) as the core takes them."""
