@@ -29,15 +29,27 @@ def open_fds() -> int:
 
 
 def run(manager: urllib3.PoolManager, url: str, total: int) -> None:
+    """Sends ``total`` requests from THREADS threads; exits non-zero if any thread failed
+    (an exception in a thread would otherwise only be printed)."""
+    failures: list[BaseException] = []
+
     def worker() -> None:
-        for _ in range(total // THREADS):
-            assert manager.request("GET", url).data == b"Hello, world!"
+        try:
+            for _ in range(total // THREADS):
+                data = manager.request("GET", url).data
+                if data != b"Hello, world!":
+                    raise AssertionError(f"unexpected body {data[:40]!r}")
+        except BaseException as e:
+            failures.append(e)
+            raise
 
     threads = [threading.Thread(target=worker) for _ in range(THREADS)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    if failures:
+        sys.exit(f"soak: {len(failures)} of {THREADS} threads failed; the first: {failures[0]!r}")
 
 
 def main() -> None:
