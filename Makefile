@@ -38,7 +38,7 @@ $(VENV)/.installed: Makefile
 	$(PY) -m pip install -q "maturin>=1.5,<2" pytest
 	# requests is tested on top of our package: without its urllib3 dependency.
 	$(PY) -m pip install -q --no-deps requests
-	$(PY) -m pip install -q charset-normalizer idna certifi
+	$(PY) -m pip install -q charset-normalizer idna certifi pyopenssl cryptography
 	# Downstream clients run unchanged on our package (tests/test_boto3.py, moto's S3 server;
 	# tests/test_elasticsearch.py). Their dependencies pull the real urllib3 in, which
 	# `make python` then replaces with ours.

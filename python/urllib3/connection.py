@@ -891,9 +891,11 @@ def _tls_version(version: typing.Any) -> int | None:
 
 
 def _apply_context(context: typing.Any, args: dict[str, typing.Any]) -> None:
-    """Carries what a stdlib ``SSLContext`` says over to the core: verification, name
-    checking, versions and the CA certificates loaded into it. Its client certificate and
-    ciphers cannot be read back from the stdlib object; pass them as urllib3 arguments."""
+    """Carries what an ``ssl_context`` says over to the core: verification, name checking,
+    versions and the CA certificates loaded into it. A context that records what is loaded
+    into it (contrib.pyopenssl's) hands that over itself, client certificate and ciphers
+    included; a stdlib ``SSLContext`` cannot give those back, so pass them as urllib3
+    arguments."""
     if context.verify_mode == ssl.CERT_NONE and args["cert_reqs"] != ssl.CERT_REQUIRED:
         args["cert_reqs"] = int(ssl.CERT_NONE)
     if not context.check_hostname and args["cert_reqs"] == ssl.CERT_NONE:
@@ -903,7 +905,11 @@ def _apply_context(context: typing.Any, args: dict[str, typing.Any]) -> None:
         if args.get(name) is None and value is not None:
             number = int(value)
             args[name] = None if number in (-2, -1) else number
-    if not (args.get("ca_certs") or args.get("ca_cert_dir") or "ca_cert_pem" in args or "ca_cert_der" in args):
+    # Looked up on the type: a Mock standing in for a context invents any attribute.
+    hand_over = getattr(type(context), "_hand_over_to_core", None)
+    if hand_over is not None:
+        hand_over(context, args)
+    elif not (args.get("ca_certs") or args.get("ca_cert_dir") or "ca_cert_pem" in args or "ca_cert_der" in args):
         loaded = context.get_ca_certs(binary_form=True)
         if loaded:
             args["ca_cert_der"] = b"".join(loaded)
