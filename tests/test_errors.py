@@ -10,7 +10,7 @@ import typing
 import pytest
 
 from urllib3 import _rs, exceptions
-from urllib3._errors import CoreError, translate
+from urllib3._errors import CoreError, _TLSFailure, translate
 
 POOL = object()
 CONN = object()
@@ -96,7 +96,7 @@ TABLE: list[tuple[str, dict[str, typing.Any], type[BaseException], str, tuple[ty
     ),
     ("ResponseError", {}, exceptions.ResponseError, "core text", None),
     ("ResponseNotChunked", {}, exceptions.ResponseNotChunked, "core text", None),
-    ("SSLError", {}, exceptions.SSLError, "core text", None),
+    ("SSLError", {}, _TLSFailure, "core text", None),
     ("TimeoutStateError", {}, exceptions.TimeoutStateError, "core text", None),
     ("UnrewindableBodyError", {}, exceptions.UnrewindableBodyError, "core text", None),
     ("URLSchemeUnknown", {"url": "ftp"}, exceptions.URLSchemeUnknown, "Not supported URL scheme ftp", None),
@@ -125,6 +125,15 @@ def test_a_core_error_becomes_urllib3s_exception(
         assert str(built.__cause__) == cause[1]
     # The CoreError it replaces stays out of tracebacks.
     assert built.__suppress_context__
+
+
+def test_a_tls_failure_is_urllib3s_ssl_error_and_the_stdlibs() -> None:
+    # Code around conn.connect() catches ssl.SSLError, as urllib3's connect raises it.
+    import ssl
+
+    built = translate(core_error("SSLError", "certificate verify failed"))
+    assert isinstance(built, exceptions.SSLError) and isinstance(built, ssl.SSLError)
+    assert str(built) == "certificate verify failed"
 
 
 def test_the_message_is_not_what_the_exception_is_built_from() -> None:

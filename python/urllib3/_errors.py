@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import typing
 
 from . import exceptions
@@ -44,6 +45,15 @@ def os_error(err: CoreError) -> OSError:
     if err.errno is not None:
         return OSError(err.errno, os.strerror(err.errno))
     return OSError(err.detail if err.detail is not None else err.message)
+
+
+class _TLSFailure(exceptions.SSLError, ssl.SSLError):
+    """A TLS failure in the core. It is urllib3's SSLError and also the stdlib's, as the
+    ``connect()`` of urllib3's HTTPSConnection raises it (code around ``conn.connect()``
+    catches ``ssl.SSLError``; the pool reports it as urllib3's SSLError)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 def _build(err: CoreError, context: _Context) -> BaseException:
@@ -159,4 +169,5 @@ _BUILDERS: dict[str, typing.Callable[[CoreError, _Context], BaseException]] = {
     "ProxySchemeUnknown": lambda err, context: exceptions.ProxySchemeUnknown(err.url),
     "URLSchemeUnknown": lambda err, context: exceptions.URLSchemeUnknown(err.url or ""),
     "LocationParseError": lambda err, context: exceptions.LocationParseError(err.url or ""),
+    "SSLError": lambda err, context: _TLSFailure(err.message),
 }

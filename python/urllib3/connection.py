@@ -820,7 +820,12 @@ class HTTPSConnection(HTTPConnection):
 
     def _tls_arguments(self) -> dict[str, typing.Any]:
         """urllib3's TLS settings (and an ``ssl_context``'s) as the core takes them."""
-        from .util.ssl_ import resolve_cert_reqs
+        from .util.ssl_ import _hash_for_fingerprint, resolve_cert_reqs
+
+        if self.assert_fingerprint:
+            # Refused before connecting when no hash of its length is available, as urllib3
+            # refuses it (HASHFUNC_MAP is the table callers adjust).
+            _hash_for_fingerprint(self.assert_fingerprint.replace(":", "").lower())
 
         context = self.ssl_context
         cert_reqs = self.cert_reqs
