@@ -296,6 +296,9 @@ class HTTPConnection(_HTTPConnection):
                 source_address=self.source_address,
                 nodelay=nodelay,
                 keepalive=keepalive,
+                family=_util_connection._core_family(),
+                happy_eyeballs_delay=_util_connection.HAPPY_EYEBALLS_DELAY,
+                configure_socket=_util_connection._socket_configurer(self.socket_options),
                 tls=tls,
                 **route,
             )
@@ -938,12 +941,17 @@ def _warn_unparsed_headers(conn: HTTPConnection, request_url: str, unparsed: str
 
 
 def _socket_flags(options: typing.Any) -> tuple[bool, bool]:
-    """The socket options the core applies: TCP_NODELAY and SO_KEEPALIVE."""
+    """The socket options the core sets itself: TCP_NODELAY and SO_KEEPALIVE with int values
+    (the last of each wins, as setting them in order would). Every other option is set through
+    ``_util_connection._socket_configurer``, which then applies the whole list after these."""
     nodelay = keepalive = False
-    for level, name, value in options or ():
-        if level == socket.IPPROTO_TCP and name == socket.TCP_NODELAY:
+    for option in options or ():
+        if not _util_connection._core_applies(option):
+            continue
+        level, name, value = option
+        if (level, name) == (socket.IPPROTO_TCP, socket.TCP_NODELAY):
             nodelay = bool(value)
-        elif level == socket.SOL_SOCKET and name == socket.SO_KEEPALIVE:
+        else:
             keepalive = bool(value)
     return nodelay, keepalive
 

@@ -1,17 +1,22 @@
-//! Connection settings from Python arguments: timeouts, the source address, and the TLS, proxy
+//! Connection settings from Python arguments: timeouts, the socket settings, and the TLS, proxy
 //! and SOCKS dicts that the Python layer builds from urllib3's keyword arguments.
 //!
 //! Each is read once, when a connection is opened, into the core's own configuration types.
 
+use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use pyo3::conversion::FromPyObjectOwned;
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use urllib3::connection::{AddressFamily, SocketHook};
+use urllib3::socket2::Socket;
 use urllib3::{
-    AssertHostname, CaCertData, CertReqs, Error, ProxyConfig, SocksConfig, TlsConfig, TlsVersion,
+    AssertHostname, CaCertData, CertReqs, Error, ProxyConfig, SocketConfig, SocksConfig, TlsConfig,
+    TlsVersion,
 };
 
 /// A timeout in seconds, as Python passes it.
@@ -26,6 +31,106 @@ pub(crate) fn source_addr(ip: &str, port: u16) -> PyResult<SocketAddr> {
     ip.parse::<IpAddr>()
         .map(|ip| SocketAddr::new(ip, port))
         .map_err(|e| PyValueError::new_err(format!("invalid source_address {ip:?}: {e}")))
+}
+
+/// The socket settings of `Connection.open`: urllib3's `source_address`, the two socket options
+/// the core sets itself, the family `allowed_gai_family()` allows (4, 6, or 0 for both), the
+/// Happy Eyeballs delay in seconds (None: the core's 250 ms), and `configure_socket`, a
+/// callable that applies the other socket options to a descriptor.
+pub(crate) fn socket_config(
+    source_address: Option<(String, u16)>,
+    nodelay: bool,
+    keepalive: bool,
+    family: u8,
+    happy_eyeballs_delay: Option<f64>,
+    configure_socket: Option<Py<PyAny>>,
+) -> PyResult<(SocketConfig, HookFailure)> {
+    let family = match family {
+        0 => AddressFamily::Any,
+        4 => AddressFamily::Ipv4,
+        6 => AddressFamily::Ipv6,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "invalid address family {other} (4, 6 or 0 for both)"
+            )))
+        }
+    };
+    let failure = HookFailure::default();
+    let mut config = SocketConfig {
+        source_address: source_address
+            .map(|(ip, port)| source_addr(&ip, port))
+            .transpose()?,
+        nodelay,
+        keepalive,
+        family,
+        configure: configure_socket.map(|call| socket_hook(call, failure.clone())),
+        ..SocketConfig::default()
+    };
+    if let Some(delay) = happy_eyeballs_delay {
+        config.happy_eyeballs_delay = seconds(delay)?;
+    }
+    Ok((config, failure))
+}
+
+/// An exception other than `OSError` raised by `configure_socket` (a `TypeError` for a value
+/// of the wrong type, a `KeyboardInterrupt`): urllib3 lets those out of `connect` as they are,
+/// so the connect stops and this one is raised instead of the core's error.
+#[derive(Clone, Default)]
+pub(crate) struct HookFailure(Arc<Mutex<Option<PyErr>>>);
+
+impl HookFailure {
+    pub(crate) fn take(&self) -> Option<PyErr> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+
+    fn keep(&self, err: PyErr) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(err);
+    }
+}
+
+/// Calls `configure(fd)` on each socket the core opens, before it connects; the GIL is taken
+/// only for that call. Setting options needs `setsockopt` with whatever level, name and value
+/// the caller gave, which safe Rust cannot do in general but Python's socket module can, on a
+/// duplicate of the descriptor (same socket, its own descriptor to close).
+fn socket_hook(configure: Py<PyAny>, failure: HookFailure) -> SocketHook {
+    SocketHook::new(move |socket| {
+        Python::attach(|py| match configure.call1(py, (raw_socket(socket),)) {
+            Ok(_) => Ok(()),
+            Err(err) => Err(hook_error(py, err, &failure)),
+        })
+    })
+}
+
+/// An `OSError` fails this attempt with its errno, as a failing `setsockopt` makes urllib3 try
+/// the next address; anything else stops the connect (see [`HookFailure`]).
+fn hook_error(py: Python<'_>, err: PyErr, failure: &HookFailure) -> io::Error {
+    if err.is_instance_of::<PyOSError>(py) {
+        let errno = err
+            .value(py)
+            .getattr("errno")
+            .and_then(|e| e.extract::<Option<i32>>())
+            .ok()
+            .flatten();
+        return match errno {
+            Some(code) => io::Error::from_raw_os_error(code),
+            None => io::Error::other(err.value(py).to_string()),
+        };
+    }
+    let text = err.to_string();
+    failure.keep(err);
+    io::Error::new(io::ErrorKind::Interrupted, text)
+}
+
+#[cfg(unix)]
+fn raw_socket(socket: &Socket) -> i64 {
+    use std::os::fd::AsRawFd;
+    i64::from(socket.as_raw_fd())
+}
+
+#[cfg(windows)]
+fn raw_socket(socket: &Socket) -> u64 {
+    use std::os::windows::io::AsRawSocket;
+    socket.as_raw_socket()
 }
 
 /// urllib3's TLS arguments, as the Python layer passes them (`cert_reqs` and versions as the

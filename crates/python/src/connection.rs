@@ -14,12 +14,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
 use urllib3::connection::Request;
-use urllib3::{
-    Body, Connection, Error, ErrorKind, HeaderMap, ResponseOptions, SocketConfig, Timeout,
-};
+use urllib3::{Body, Connection, Error, ErrorKind, HeaderMap, ResponseOptions, Timeout};
 
 use crate::body::PyIterBody;
-use crate::config::{proxy_config, seconds, socks_config, source_addr, tls_config};
+use crate::config::{proxy_config, seconds, socket_config, socks_config, tls_config};
 use crate::errors::guard;
 use crate::response::PyResponse;
 use crate::socket::{self, SocketState};
@@ -52,18 +50,24 @@ pub(crate) struct TlsFacts {
     pub(crate) cipher: Option<&'static str>,
     alpn: Option<String>,
     pub(crate) peer_certificate: Option<Vec<u8>>,
+    /// Whether the chain was checked (not `CERT_NONE`): `getpeercert()` decodes only then.
+    pub(crate) peer_checked: bool,
 }
 
 #[pymethods]
 impl PyConnection {
     /// Opens a connection (the GIL is released while connecting and handshaking).
     ///
+    /// The socket settings are those of [`crate::config::socket_config`]: `family` (4, 6 or 0
+    /// for both), `happy_eyeballs_delay` (seconds; 0 tries addresses one at a time) and
+    /// `configure_socket` (called with each socket's descriptor before it connects).
+    ///
     /// `tls` (a dict of urllib3's TLS arguments, already normalised by the Python layer)
     /// makes it HTTPS; `proxy` (`url`, `headers`, `tls`, `forwarding`) goes through an HTTP(S)
     /// proxy, by a CONNECT tunnel or, with `forwarding`, to the proxy itself; `socks` (`url`,
     /// `username`, `password`) goes through a SOCKS proxy.
     #[staticmethod]
-    #[pyo3(signature = (host, port, timeout=None, source_address=None, nodelay=true, keepalive=false, tls=None, proxy=None, socks=None))]
+    #[pyo3(signature = (host, port, timeout=None, source_address=None, nodelay=true, keepalive=false, family=0, happy_eyeballs_delay=None, configure_socket=None, tls=None, proxy=None, socks=None))]
     #[allow(clippy::too_many_arguments)]
     fn open(
         py: Python<'_>,
@@ -73,24 +77,26 @@ impl PyConnection {
         source_address: Option<(String, u16)>,
         nodelay: bool,
         keepalive: bool,
+        family: u8,
+        happy_eyeballs_delay: Option<f64>,
+        configure_socket: Option<Py<PyAny>>,
         tls: Option<Bound<'_, PyDict>>,
         proxy: Option<Bound<'_, PyDict>>,
         socks: Option<Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let timeout = timeout.map(seconds).transpose()?;
-        let source_address = match source_address {
-            Some((ip, port)) => Some(source_addr(&ip, port)?),
-            None => None,
-        };
-        let socket = SocketConfig {
+        let (socket, hook_failure) = socket_config(
             source_address,
             nodelay,
             keepalive,
-        };
+            family,
+            happy_eyeballs_delay,
+            configure_socket,
+        )?;
         let tls = tls.as_ref().map(tls_config).transpose()?;
         let proxy = proxy.as_ref().map(proxy_config).transpose()?;
         let socks = socks.as_ref().map(socks_config).transpose()?;
-        let conn = py.detach(move || {
+        let opened = py.detach(move || {
             guard(move || {
                 let timeout = timeout.map_or_else(Timeout::new, |t| Timeout::new().with_connect(t));
                 match (proxy, socks) {
@@ -112,7 +118,9 @@ impl PyConnection {
                     },
                 }
             })
-        })?;
+        });
+        // A Python exception from configure_socket wins over the core error it caused.
+        let conn = opened.map_err(|err| hook_failure.take().unwrap_or(err))?;
         Ok(PyConnection::idle(conn))
     }
 
@@ -456,10 +464,14 @@ impl PyConnection {
         self.alpn_protocol()
     }
 
-    /// `SSLSocket.getpeercert(binary_form)`: the DER certificate with `binary_form`; the
-    /// decoded form is not available from the core and is returned empty.
+    /// `SSLSocket.getpeercert(binary_form)`: the DER certificate with `binary_form`, else
+    /// the decoded dict (empty under `CERT_NONE`, as in Python).
     #[pyo3(signature = (binary_form=false))]
-    fn getpeercert<'py>(&self, py: Python<'py>, binary_form: bool) -> Option<Bound<'py, PyAny>> {
+    fn getpeercert<'py>(
+        &self,
+        py: Python<'py>,
+        binary_form: bool,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
         socket::getpeercert(self, py, binary_form)
     }
 
@@ -485,6 +497,7 @@ impl PyConnection {
             cipher: conn.cipher(),
             alpn: conn.alpn_protocol().map(str::to_owned),
             peer_certificate: conn.peer_certificate().map(<[u8]>::to_vec),
+            peer_checked: conn.peer_certificate_checked(),
         });
         PyConnection {
             peer: conn.peer_addr().ok(),

@@ -13,7 +13,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use pyo3::exceptions::{PyAttributeError, PyOSError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PySlice};
+use pyo3::types::{PyBytes, PyDict, PySlice, PyString, PyTuple};
+use urllib3::connection::{AltName, DistinguishedName, PeerCertificate};
 use urllib3::raw;
 
 use crate::config::seconds;
@@ -229,21 +230,80 @@ pub(crate) fn cipher(conn: &PyConnection) -> Option<(&'static str, &'static str,
     Some((tls.cipher?, tls.version?, bits))
 }
 
-/// `SSLSocket.getpeercert(binary_form)`: the DER certificate with `binary_form`; the decoded
-/// form is not available from the core and is returned empty.
+/// `SSLSocket.getpeercert(binary_form)`: the DER certificate with `binary_form`, else the
+/// decoded dict CPython's `ssl` builds (what callers log and `match_hostname` reads). As in
+/// Python, the dict is empty when the chain was not checked (`CERT_NONE`); None for plain TCP.
 pub(crate) fn getpeercert<'py>(
     conn: &PyConnection,
     py: Python<'py>,
     binary_form: bool,
-) -> Option<Bound<'py, PyAny>> {
-    let tls = conn.tls.as_ref()?;
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let Some(tls) = conn.tls.as_ref() else {
+        return Ok(None);
+    };
+    let Some(der) = tls.peer_certificate.as_deref() else {
+        return Ok(None);
+    };
     if binary_form {
-        return tls
-            .peer_certificate
-            .as_deref()
-            .map(|der| PyBytes::new(py, der).into_any());
+        return Ok(Some(PyBytes::new(py, der).into_any()));
     }
-    Some(PyDict::new(py).into_any())
+    let dict = PyDict::new(py);
+    if !tls.peer_checked {
+        return Ok(Some(dict.into_any()));
+    }
+    let cert = match PeerCertificate::from_der(der) {
+        Ok(cert) => cert,
+        Err(e) => {
+            let ssl_error = py.import("ssl")?.getattr("SSLError")?;
+            return Err(PyErr::from_value(ssl_error.call1((e.message(),))?));
+        }
+    };
+    dict.set_item("subject", name_tuple(py, &cert.subject)?)?;
+    dict.set_item("issuer", name_tuple(py, &cert.issuer)?)?;
+    dict.set_item("version", cert.version)?;
+    dict.set_item("serialNumber", &cert.serial_number)?;
+    dict.set_item("notBefore", &cert.not_before)?;
+    dict.set_item("notAfter", &cert.not_after)?;
+    // Python leaves out the keys of absent extensions rather than giving empty tuples.
+    if !cert.subject_alt_name.is_empty() {
+        let names = cert
+            .subject_alt_name
+            .iter()
+            .map(|n| match n {
+                AltName::Text(kind, value) => PyTuple::new(py, [*kind, value.as_str()]),
+                AltName::DirName(dn) => PyTuple::new(
+                    py,
+                    [PyString::new(py, "DirName").into_any(), name_tuple(py, dn)?],
+                ),
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        dict.set_item("subjectAltName", PyTuple::new(py, names)?)?;
+    }
+    for (key, uris) in [
+        ("OCSP", &cert.ocsp),
+        ("caIssuers", &cert.ca_issuers),
+        ("crlDistributionPoints", &cert.crl_distribution_points),
+    ] {
+        if !uris.is_empty() {
+            dict.set_item(key, PyTuple::new(py, uris)?)?;
+        }
+    }
+    Ok(Some(dict.into_any()))
+}
+
+/// A name as Python gives it: a tuple of RDNs, each a tuple of (attribute, value) pairs.
+fn name_tuple<'py>(py: Python<'py>, name: &DistinguishedName) -> PyResult<Bound<'py, PyAny>> {
+    let rdns = name
+        .iter()
+        .map(|rdn| {
+            let pairs = rdn
+                .iter()
+                .map(|(attr, value)| PyTuple::new(py, [attr.as_str(), value.as_str()]))
+                .collect::<PyResult<Vec<_>>>()?;
+            PyTuple::new(py, pairs)
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    Ok(PyTuple::new(py, rdns)?.into_any())
 }
 
 /// `SSLSocket.get_verified_chain()` (Python 3.13): the DER certificates from the server's to

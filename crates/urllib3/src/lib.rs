@@ -52,5 +52,8 @@ pub use pool::{ConnectionPool, PoolConfig, RequestOptions, Scheme};
 pub use request::RequestMethods;
 pub use response::{Response, ResponseOptions, Version};
 pub use retry::{Clock, Limit, ManualClock, Outcome, RequestHistory, Retry, SystemClock};
+/// The socket library whose `Socket` a [`connection::SocketHook`] configures, re-exported so
+/// that a hook names the same version.
+pub use socket2;
 pub use timeout::{Timeout, TimeoutClock};
 pub use url::{parse_url, Url};

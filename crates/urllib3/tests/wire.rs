@@ -171,7 +171,8 @@ fn replies_are_framed_as_the_rfc_says() {
         ("GET", b"HTTP/1.1 abc Oops\r\n\r\n", Err { kind: ErrorKind::Protocol, contains: "BadStatusLine" }),
         ("GET", b"SSH-2.0-OpenSSH_9.2\r\n", Err { kind: ErrorKind::Protocol, contains: "BadStatusLine" }),
         ("GET", b"", Err { kind: ErrorKind::Protocol, contains: "Remote end closed connection without response" }),
-        ("GET", b"HTTP/1.1 200 OK\r\nContent-Le", Err { kind: ErrorKind::Protocol, contains: "Connection aborted." }),
+        // Cut short in a header line: http.client ends the head there (the line is a defect).
+        ("GET", b"HTTP/1.1 200 OK\r\nContent-Le", Ok { status: 200, reason: "OK", headers: &[], body: b"" }),
     ];
     for (method, reply, outcome) in &cases {
         check_reply(method, reply, outcome);

@@ -62,10 +62,10 @@ class SOCKSProxyManager(PoolManager):
         **connection_pool_kw: typing.Any,
     ):
         parsed = parse_url(proxy_url)
-        if username is None and password is None and parsed.auth is not None:
-            split = parsed.auth.split(":")
-            if len(split) == 2:
-                username, password = split
+        # Credentials in the URL are percent-encoded (``us%40er`` for ``us@er``), and a user
+        # without a password is a SOCKS4 user id; both count only when none are given apart.
+        if username is None and password is None:
+            username, password = parsed.auth_decoded
         versions = {"socks5": (2, False), "socks5h": (2, True), "socks4": (1, False), "socks4a": (1, True)}
         if parsed.scheme not in versions:
             raise ValueError(f"Unable to determine SOCKS version from {proxy_url}")

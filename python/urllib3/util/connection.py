@@ -10,6 +10,20 @@ from .timeout import _DEFAULT_TIMEOUT, _TYPE_TIMEOUT
 
 _TYPE_SOCKET_OPTIONS = list[tuple[int, int, typing.Union[int, bytes]]]
 
+#: How long, in seconds, a connection attempt to one of a host's addresses runs alone before
+#: the next address is tried beside it (Happy Eyeballs, RFC 8305's "Connection Attempt
+#: Delay"); the address families alternate and the first to connect wins, so a black-holed
+#: IPv6 address costs this delay rather than the connect timeout. ``0`` tries the addresses
+#: one at a time in the resolver's order, as urllib3 does. Either way the connect timeout
+#: bounds all the attempts together. Read each time a connection is opened.
+HAPPY_EYEBALLS_DELAY: float = 0.25
+
+#: The socket options the core sets itself (with an int value); any other makes it call back
+#: into Python for each socket.
+_CORE_SOCKET_OPTIONS = frozenset(
+    {(socket.IPPROTO_TCP, socket.TCP_NODELAY), (socket.SOL_SOCKET, socket.SO_KEEPALIVE)}
+)
+
 if typing.TYPE_CHECKING:
     from .._base_connection import BaseHTTPConnection
 
@@ -102,6 +116,50 @@ def _set_socket_options(sock: socket.socket, options: _TYPE_SOCKET_OPTIONS | Non
         return
     for opt in options:
         sock.setsockopt(*opt)
+
+
+def _core_applies(option: typing.Sequence[typing.Any]) -> bool:
+    """Whether the core sets ``option`` itself, without calling back into Python."""
+    return len(option) == 3 and (option[0], option[1]) in _CORE_SOCKET_OPTIONS and isinstance(option[2], int)
+
+
+def _socket_configurer(options: typing.Iterable[typing.Any] | None) -> typing.Callable[[int], None] | None:
+    """What the core calls with each new socket's descriptor, before it binds and connects,
+    when ``options`` holds more than it sets itself (TCP_NODELAY, SO_KEEPALIVE): a function that
+    applies all of ``options`` in order, as urllib3 does, through Python's own ``setsockopt``
+    (any level, name and value, int or bytes). None when the core needs no help.
+
+    It works on a duplicate of the descriptor: the same socket, but a descriptor of its own that
+    the Python socket object may close however it ends, never the core's.
+    """
+    if not options:
+        return None
+    options = list(options)
+    if all(_core_applies(option) for option in options):
+        return None
+
+    def configure(fd: int) -> None:
+        duplicate = socket.dup(fd)
+        try:
+            sock = socket.socket(fileno=duplicate)
+        except BaseException:
+            socket.close(duplicate)
+            raise
+        with sock:
+            _set_socket_options(sock, options)
+
+    return configure
+
+
+def _core_family() -> int:
+    """:func:`allowed_gai_family` as the core takes it: 4, 6, or 0 for both. Called for every
+    connection, so patching ``allowed_gai_family`` or ``HAS_IPV6`` takes effect at once."""
+    family = allowed_gai_family()
+    if family == socket.AF_INET:
+        return 4
+    if family == socket.AF_INET6:
+        return 6
+    return 0
 
 
 def allowed_gai_family() -> socket.AddressFamily:

@@ -10,6 +10,7 @@
 //! hands it back through a release hook (see [`crate::response`]).
 
 mod encode;
+mod eyeballs;
 mod proxy;
 mod socks;
 mod stream;
@@ -25,7 +26,8 @@ use std::time::Duration;
 pub use encode::SKIP_HEADER;
 pub use proxy::ProxyConfig;
 pub use socks::{SocksConfig, SocksVersion};
-pub use tcp::SocketConfig;
+pub use tcp::{AddressFamily, SocketConfig, SocketHook};
+pub use tls::{AltName, DistinguishedName, PeerCertificate};
 pub use tls::{AssertHostname, CaCertData, CertReqs, TlsConfig, TlsVersion};
 pub use wait::{set_interrupt_check, InterruptCheck};
 
@@ -395,6 +397,19 @@ impl Connection {
     pub fn peer_certificate(&self) -> Option<&[u8]> {
         let certs = self.stream.transport().tls()?.peer_certificates()?;
         certs.first().map(|c| c.as_ref())
+    }
+
+    /// The server's certificate decoded as Python's `getpeercert()` presents it (subject,
+    /// issuer, validity, names); `None` for plain TCP.
+    pub fn peer_certificate_decoded(&self) -> Option<Result<PeerCertificate>> {
+        self.peer_certificate().map(PeerCertificate::from_der)
+    }
+
+    /// Whether the server's chain was checked against trusted roots (`cert_reqs` other than
+    /// `CERT_NONE`). Python's `getpeercert()` decodes the certificate only then: without the
+    /// check its contents are unauthenticated, and it returns an empty dict.
+    pub fn peer_certificate_checked(&self) -> bool {
+        self.tls.as_ref().is_some_and(|built| built.roots.is_some())
     }
 
     /// The certificate chain (DER) the handshake verified, from the server's certificate to the

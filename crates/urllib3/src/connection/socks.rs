@@ -108,7 +108,8 @@ pub struct SocksConfig {
     pub port: u16,
     /// The user name: SOCKS5 username/password authentication, or the SOCKS4 user id.
     pub username: Option<String>,
-    /// The password (SOCKS5 only).
+    /// The password (SOCKS5 only). SOCKS5 authentication is offered only when both the user
+    /// name and the password are non-empty, as PySocks does.
     pub password: Option<String>,
 }
 
@@ -207,16 +208,20 @@ pub(crate) fn connect(
     let tcp = tcp::connect(&socks.host, socks.port, timeout, socket)?;
     set_timeouts(&tcp, wait::os_timeout(timeout))
         .map_err(|e| failed(e.to_string()).with_source(e))?;
-    let target = Target::of(host, socks.version)?;
     // One budget for the handshake, as for a TLS handshake; every wait can be interrupted.
     let mut io = Deadlined {
         tcp: &tcp,
         deadline: timeout.map(|t| Instant::now() + t),
     };
+    // The target's name is resolved (when it is resolved here) only once the proxy is
+    // reached, and for SOCKS5 once it has accepted the client, as PySocks does: a proxy sees
+    // its client even when the name turns out not to resolve.
     let negotiated = if socks.version.is_v5() {
-        socks5(&mut io, socks, &target, port)
+        socks5(&mut io, socks, host, port)
     } else {
-        socks4(&mut io, socks, &target, port)
+        Target::of(host, socks.version)
+            .map_err(Failure::Resolve)
+            .and_then(|target| socks4(&mut io, socks, &target, port))
     };
     negotiated.map_err(|e| handshake_error(e, host, timeout))?;
     set_timeouts(&tcp, None).map_err(|e| failed(e.to_string()).with_source(e))?;
@@ -288,10 +293,11 @@ impl Target {
     }
 }
 
-/// Why a handshake failed: the proxy's answer, or the socket.
+/// Why a handshake failed: the proxy's answer, the socket, or the target's name.
 enum Failure {
     Socks(String),
     Io(io::Error),
+    Resolve(Error),
 }
 
 impl From<io::Error> for Failure {
@@ -314,6 +320,7 @@ fn failed(text: String) -> Error {
 fn handshake_error(failure: Failure, host: &str, timeout: Option<Duration>) -> Error {
     match failure {
         Failure::Socks(text) => failed(text),
+        Failure::Resolve(err) => err,
         Failure::Io(e)
             if matches!(
                 e.kind(),
@@ -383,18 +390,22 @@ fn socks4_error(code: u8) -> &'static str {
 }
 
 /// SOCKS5: method negotiation, username/password authentication if the proxy picks it, then
-/// the CONNECT request and its answer.
+/// the CONNECT request for `host` (resolved here first unless the proxy resolves names) and
+/// its answer.
 fn socks5(
     io: &mut Deadlined<'_>,
     socks: &SocksConfig,
-    target: &Target,
+    host: &str,
     port: u16,
 ) -> Result<(), Failure> {
-    let credentials = socks
-        .username
-        .as_deref()
-        .map(|user| (user, socks.password.as_deref().unwrap_or_default()));
-    // Offer username/password only with credentials to give, as PySocks does.
+    // Offer username/password only with both to give, as PySocks does (RFC 1929 has no room
+    // for an empty user or password).
+    let credentials = match (socks.username.as_deref(), socks.password.as_deref()) {
+        (Some(user), Some(password)) if !user.is_empty() && !password.is_empty() => {
+            Some((user, password))
+        }
+        _ => None,
+    };
     let greeting: &[u8] = match credentials {
         Some(_) => &[0x05, 0x02, 0x00, 0x02],
         None => &[0x05, 0x01, 0x00],
@@ -421,7 +432,8 @@ fn socks5(
         }
         _ => return Err(socks_err("SOCKS5 proxy server sent invalid data")),
     }
-    io.write_all(&socks5_request(target, port)?)?;
+    let target = Target::of(host, socks.version).map_err(Failure::Resolve)?;
+    io.write_all(&socks5_request(&target, port)?)?;
     read_socks5_reply(io)
 }
 
@@ -473,9 +485,10 @@ fn socks5_request(target: &Target, port: u16) -> Result<Vec<u8>, Failure> {
 }
 
 /// Reads the answer to the CONNECT request, including the bound address that follows it (it is
-/// of no use here, but the tunnel starts after it).
+/// of no use here, but the tunnel starts after it). The status is judged on the first three
+/// bytes: a proxy that refuses may send no address after them, and keep the connection open.
 fn read_socks5_reply(io: &mut Deadlined<'_>) -> Result<(), Failure> {
-    let mut head = [0u8; 4];
+    let mut head = [0u8; 3];
     io.read_exact(&mut head)?;
     if head[0] != 0x05 {
         return Err(socks_err("SOCKS5 proxy server sent invalid data"));
@@ -487,7 +500,9 @@ fn read_socks5_reply(io: &mut Deadlined<'_>) -> Result<(), Failure> {
             socks5_error(head[1])
         )));
     }
-    let address_len = match head[3] {
+    let mut address_type = [0u8; 1];
+    io.read_exact(&mut address_type)?;
+    let address_len = match address_type[0] {
         0x01 => 4,
         0x04 => 16,
         0x03 => {

@@ -44,6 +44,11 @@ pub(crate) fn os_timeout(timeout: Option<Duration>) -> Option<Duration> {
     sliced.map(|t| t.max(Duration::from_micros(1)))
 }
 
+/// Runs the installed check, if any: for waits that slice themselves (the connect race).
+pub(crate) fn check_interrupt() -> io::Result<()> {
+    CHECK.get().map_or(Ok(()), |check| check())
+}
+
 /// Runs `op` until it succeeds, fails for real, or the wait exceeds `timeout`.
 pub(crate) fn blocking<T>(
     timeout: Option<Duration>,

@@ -21,6 +21,7 @@
 mod ciphers;
 mod config;
 mod keys;
+mod peercert;
 mod verify;
 
 use std::ffi::OsString;
@@ -39,6 +40,7 @@ use crate::error::{Error, ErrorKind, Result};
 pub(crate) use ciphers::openssl_name;
 use config::normalize_name;
 pub use config::{AssertHostname, CaCertData, CertReqs, TlsConfig, TlsVersion};
+pub use peercert::{AltName, DistinguishedName, PeerCertificate};
 pub(crate) use verify::verified_chain;
 
 /// A TLS stream as the transport holds it: over a TCP socket, or over the TLS stream to an
