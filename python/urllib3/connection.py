@@ -823,7 +823,7 @@ class HTTPSConnection(HTTPConnection):
 
     def _tls_arguments(self) -> dict[str, typing.Any]:
         """urllib3's TLS settings (and an ``ssl_context``'s) as the core takes them."""
-        from .util.ssl_ import _hash_for_fingerprint, resolve_cert_reqs
+        from .util.ssl_ import _hash_for_fingerprint, _keylog_filename, resolve_cert_reqs
 
         if self.assert_fingerprint:
             # Refused before connecting when no hash of its length is available, as urllib3
@@ -845,6 +845,8 @@ class HTTPSConnection(HTTPConnection):
             "assert_fingerprint": self.assert_fingerprint,
             "minimum_version": _tls_version(self.ssl_minimum_version),
             "maximum_version": _tls_version(self.ssl_maximum_version),
+            # The context's own, else $SSLKEYLOGFILE (expanded), as urllib3's contexts get it.
+            "keylog_filename": _expand_user(os.fspath(getattr(context, "keylog_filename", None) or _keylog_filename() or "")) or None,
         }
         if isinstance(self.ca_cert_data, str):
             args["ca_cert_pem"] = self.ca_cert_data

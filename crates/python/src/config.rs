@@ -170,6 +170,7 @@ pub(crate) fn tls_config(args: &Bound<'_, PyDict>) -> PyResult<TlsConfig> {
         ssl_minimum_version: min.map(TlsVersion::from_int).transpose().map_err(core)?,
         ssl_maximum_version: max.map(TlsVersion::from_int).transpose().map_err(core)?,
         ciphers: text("ciphers")?,
+        keylog_file: text("keylog_filename")?.map(Into::into),
     })
 }
 

@@ -305,6 +305,10 @@ pub struct TlsConfig {
     /// it picks among the TLS 1.2 suites rustls has, as OpenSSL's `set_ciphers` does, and
     /// TLS 1.3 suite names restrict the TLS 1.3 suites.
     pub ciphers: Option<String>,
+    /// Where to append the TLS secrets (NSS key log format, for Wireshark), as Python's
+    /// `SSLContext.keylog_filename`; a new file starts with OpenSSL's header line. When unset,
+    /// the `SSLKEYLOGFILE` environment variable is honoured as OpenSSL does.
+    pub keylog_file: Option<PathBuf>,
 }
 
 impl fmt::Debug for TlsConfig {
@@ -327,6 +331,7 @@ impl fmt::Debug for TlsConfig {
             .field("ssl_minimum_version", &self.ssl_minimum_version)
             .field("ssl_maximum_version", &self.ssl_maximum_version)
             .field("ciphers", &self.ciphers)
+            .field("keylog_file", &self.keylog_file)
             .finish()
     }
 }
@@ -403,6 +408,12 @@ impl TlsConfig {
     /// Sets `ciphers`.
     pub fn with_ciphers(mut self, ciphers: impl Into<String>) -> Self {
         self.ciphers = Some(ciphers.into());
+        self
+    }
+
+    /// Sets `keylog_file`.
+    pub fn with_keylog_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.keylog_file = Some(path.into());
         self
     }
 
