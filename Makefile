@@ -42,7 +42,7 @@ $(VENV)/.installed: Makefile
 	# Downstream clients run unchanged on our package (tests/test_boto3.py, moto's S3 server;
 	# tests/test_elasticsearch.py). Their dependencies pull the real urllib3 in, which
 	# `make python` then replaces with ours.
-	$(PY) -m pip install -q boto3 "moto[s3,server]" elasticsearch
+	$(PY) -m pip install -q boto3 "moto[s3,server]" elasticsearch responses
 	touch $@
 
 venv: $(VENV)/.installed

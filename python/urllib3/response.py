@@ -1,17 +1,23 @@
 """Responses: urllib3's ``HTTPResponse`` over a response of the Rust core.
 
-The body is framed (Content-Length, chunked, close-delimited) and decoded (gzip, deflate, br,
-zstd) in Rust; Python sees bytes. A response built by hand from a file-like object (as tests
-and adapters do) is read through the same core.
+The body is framed (Content-Length, chunked, close-delimited) in Rust, and decoded (gzip,
+deflate, br, zstd) by the core's decoder that ``response._decoder`` holds: a stock read is one
+call into the core, which pulls body bytes through that decoder with the GIL released. A
+response built by hand from a file-like object (as tests and adapters do) is read through the
+same core. A decoder that is not one of ours (assigned, or its ``decompress`` patched) is
+driven from Python, one raw piece at a time, as urllib3 drives its own.
 """
 
 from __future__ import annotations
 
+import collections
 import http.client
 import io
 import json as _json
 import logging
+import socket
 import typing
+import zlib
 from http.client import HTTPMessage as _HttplibHTTPMessage
 
 from . import _rs
@@ -20,9 +26,13 @@ from ._errors import CoreError, translate
 from .exceptions import (
     BodyNotHttplibCompatible,
     DecodeError,
+    HTTPError,
+    IncompleteRead,
     InvalidHeader,
+    ProtocolError,
     ReadTimeoutError,
     ResponseNotChunked,
+    SSLError,
 )
 from .util.response import is_fp_closed
 
@@ -35,20 +45,139 @@ log = logging.getLogger(__name__)
 
 _READ_CHUNK_SIZE = 2**16
 
-# Longest chunk-size line accepted; the core enforces its own bound with the same intent.
-_MAX_CHUNK_LINE_LENGTH = 4096
+# Longest chunk-size or trailer line accepted, its line end included (the core's bound).
+_MAX_CHUNK_LINE_LENGTH = 2**16
+
+try:
+    from ssl import SSLError as _BaseSSLError
+except ImportError:  # a Python built without ssl: no TLS failure can come
+
+    class _BaseSSLError(Exception):  # type: ignore[no-redef]
+        pass
+
 
 try:
     import brotli  # type: ignore[import-not-found]
 except ImportError:
     brotli = None  # decoding is done by the core, which always has brotli
 
+_MIXED_DECODE = (
+    "Calling {0}(decode_content=False) is not supported after "
+    "{0}(decode_content=True) was called."
+)
+
+
+class ContentDecoder:
+    """What a content decoder offers a response: ``decompress`` with an output limit, the
+    output still held (``has_unconsumed_tail``), and ``flush`` at the end of the input."""
+
+    def decompress(self, data: bytes, max_length: int = -1) -> bytes:
+        raise NotImplementedError()
+
+    @property
+    def has_unconsumed_tail(self) -> bool:
+        raise NotImplementedError()
+
+    def flush(self) -> bytes:
+        raise NotImplementedError()
+
+
+class _CoreDecoder(ContentDecoder):
+    """A decoder of the Rust core (``urllib3._rs.Decoder``) for the coding ``_coding``.
+
+    ``decompress(data, max_length)`` returns at most ``max_length`` bytes (everything with a
+    negative value) and keeps the rest of its input for the next call; with 0 it only stores
+    ``data``. Failures are DecodeError. A stream cut short is not an error for gzip, deflate or
+    br (what could be inflated is all there is); ``flush()`` raises for a zstd frame cut short.
+    """
+
+    _coding = "identity"
+
+    def __init__(self) -> None:
+        try:
+            self._core = _rs.Decoder(self._coding)
+        except CoreError as e:
+            raise translate(e)
+
+    def decompress(self, data: bytes, max_length: int = -1) -> bytes:
+        try:
+            return self._core.decompress(data, max_length)  # type: ignore[no-any-return]
+        except CoreError as e:
+            raise translate(e)
+
+    @property
+    def has_unconsumed_tail(self) -> bool:
+        return self._core.has_unconsumed_tail  # type: ignore[no-any-return]
+
+    def flush(self) -> bytes:
+        try:
+            return self._core.flush()  # type: ignore[no-any-return]
+        except CoreError as e:
+            raise translate(e)
+
+
+class DeflateDecoder(_CoreDecoder):
+    """``deflate``, zlib-wrapped (RFC 9110) or raw (as some servers send it)."""
+
+    _coding = "deflate"
+
+
+class GzipDecoder(_CoreDecoder):
+    """``gzip``: members one after another; junk after the first member is dropped."""
+
+    _coding = "gzip"
+
+
+class BrotliDecoder(_CoreDecoder):
+    """``br``: always available, the core has its own brotli decoder."""
+
+    _coding = "br"
+
+
+class ZstdDecoder(_CoreDecoder):
+    """``zstd``: every frame of the body; a frame cut short is an error at ``flush()``."""
+
+    _coding = "zstd"
+
+
+class MultiDecoder(_CoreDecoder):
+    """A chain such as ``gzip, br``: the codings in the order the server applied them
+    (RFC 9110 8.4), undone last first, in one core decoder."""
+
+    # Each link multiplies what a small body can cost to decode.
+    max_decode_links = 5
+
+    def __init__(self, modes: str) -> None:
+        links = modes.count(",") + 1
+        if links > self.max_decode_links:
+            raise DecodeError(
+                f"Too many content encodings in the chain: {links} > {self.max_decode_links}"
+            )
+        self._coding = modes
+        super().__init__()
+
+
+# A single coding we do not know is decoded as deflate, as urllib3 does.
+_DECODER_FOR_CODING: dict[str, type[_CoreDecoder]] = {
+    "gzip": GzipDecoder,
+    "x-gzip": GzipDecoder,
+    "br": BrotliDecoder,
+    "zstd": ZstdDecoder,
+}
+
+
+def _get_decoder(mode: str) -> ContentDecoder:
+    """The decoder for a (lowercase) ``Content-Encoding`` value."""
+    if "," in mode:
+        return MultiDecoder(mode)
+    return _DECODER_FOR_CODING.get(mode, DeflateDecoder)()
+
 
 class BytesQueueBuffer:
     """A FIFO of byte strings that hands out exactly the number of bytes asked for."""
 
     def __init__(self) -> None:
-        self.buffer: typing.Deque[bytes | memoryview] = __import__("collections").deque()
+        self.buffer: typing.Deque[bytes | memoryview] = collections.deque()
         self._size = 0
 
     def __len__(self) -> int:
@@ -100,7 +229,10 @@ class BytesQueueBuffer:
 class BaseHTTPResponse(io.IOBase):
     CONTENT_DECODERS = ["gzip", "x-gzip", "deflate", "br", "zstd"]
     REDIRECT_STATUSES = [301, 302, 303, 307, 308]
-    DECODER_ERROR_CLASSES: tuple[type[Exception], ...] = (IOError,)
+    # What a decoder may raise for data it cannot decode (ours raise DecodeError).
+    DECODER_ERROR_CLASSES: tuple[type[Exception], ...] = (IOError, zlib.error)
+    if brotli is not None:
+        DECODER_ERROR_CLASSES += (brotli.error,)
 
     def __init__(
         self,
@@ -125,7 +257,9 @@ class BaseHTTPResponse(io.IOBase):
         self.retries = retries
         transfer_encoding = self.headers.get("transfer-encoding", "").lower()
         self.chunked = "chunked" in (t.strip() for t in transfer_encoding.split(","))
-        self._decoder = None
+        self._decoder: ContentDecoder | None = None
+        # Set once Content-Encoding was looked at (which may have chosen no decoder at all).
+        self._decoder_initialized = False
         self.length_remaining: int | None
 
     def get_redirect_location(self) -> str | None | typing.Literal[False]:
@@ -188,6 +322,56 @@ class BaseHTTPResponse(io.IOBase):
 
     def close(self) -> None:
         raise NotImplementedError()
+
+    def _init_decoder(self) -> None:
+        """Chooses the decoder from Content-Encoding, once (at the first read, so that a
+        caller may still fix the header before)."""
+        if self._decoder_initialized:
+            return
+        if self._decoder is None:
+            coding = self.headers.get("content-encoding", "").lower()
+            known = self.CONTENT_DECODERS
+            # A chain is decoded when any of its codings is one we know.
+            if any(t.strip() in known for t in coding.split(",")):
+                self._decoder = _get_decoder(coding)
+        self._decoder_initialized = True
+
+    def _decode(
+        self,
+        data: bytes,
+        decode_content: bool | None,
+        flush_decoder: bool,
+        max_length: int | None = None,
+    ) -> bytes:
+        """``data`` through the decoder (at most ``max_length`` bytes of output unless
+        flushing), or as it is when not decoding; flushing adds what the decoder still held."""
+        if not decode_content:
+            if self._has_decoded_content:
+                raise RuntimeError(_MIXED_DECODE.format("read"))
+            return data
+        decoder = self._decoder
+        if not decoder:
+            return data
+        limit = -1 if flush_decoder or max_length is None else max_length
+        try:
+            out = decoder.decompress(data, max_length=limit)
+        except (DecodeError, *self.DECODER_ERROR_CLASSES) as e:
+            coding = self.headers.get("content-encoding", "").lower()
+            raise DecodeError(
+                f"Received response with content-encoding: {coding}, but failed to decode it.",
+                e,
+            ) from e
+        # Only a decompress that succeeded locks decoding on: after a Content-Encoding
+        # that lies, the raw body can still be read (requests drains redirects that way).
+        self._has_decoded_content = True
+        return out + self._flush_decoder() if flush_decoder else out
+
+    def _flush_decoder(self) -> bytes:
+        """What the decoder still holds at the end of the body."""
+        decoder = self._decoder
+        if not decoder:
+            return b""
+        return decoder.decompress(b"") + decoder.flush()
 
     def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
         temp = self.read(len(b))
@@ -290,6 +474,9 @@ class HTTPResponse(BaseHTTPResponse):
         # Whether the body comes from a Python file object rather than a core connection:
         # then that object's own state says whether the response is closed, as in urllib3.
         self._reads_python_file = False
+        # For a body of the caller's file: the length its headers and status give, which the
+        # file is held to when it ends (None: none known).
+        self._expected_length: int | None = None
         if body and isinstance(body, (str, bytes)):
             self._body = body  # type: ignore[assignment]
         if isinstance(body, _rs.Response):
@@ -301,13 +488,19 @@ class HTTPResponse(BaseHTTPResponse):
             # An http.client response of a chunked body: its socket file holds the chunk
             # framing, which the core reads (urllib3 reads it there too).
             wire = self.chunked and isinstance(body, http.client.HTTPResponse) and body.fp is not None
+            pairs = list(self.headers.iteritems())
+            self._expected_length = self._declared_length(request_method)
+            if self._expected_length == 0:
+                # A status or method that allows no body: the file is read to its end all the
+                # same, so that a body that came anyway is found (and refused, as urllib3 does).
+                pairs = [(k, v) for k, v in pairs if k.lower() != "content-length"]
             try:
                 self._core = _rs.Response.from_reader(
                     body.fp if wire else body,
                     status if isinstance(status, int) else 0,
                     reason if isinstance(reason, str) else "",
                     version if isinstance(version, int) else 11,
-                    list(self.headers.iteritems()),
+                    pairs,
                     decode_content,
                     enforce_content_length,
                     wire,
@@ -317,6 +510,9 @@ class HTTPResponse(BaseHTTPResponse):
                 raise translate(e)
             self._reads_python_file = True
         self.length_remaining = self._init_length(request_method)
+        # Decoded bytes read from the decoder but not returned yet (a read returns exactly
+        # what it was asked for).
+        self._decoded_buffer = BytesQueueBuffer()
         if preload_content and not self._body:
             self._body = self.read(decode_content=decode_content)
 
@@ -331,9 +527,15 @@ class HTTPResponse(BaseHTTPResponse):
         self._original = value
 
     def _init_length(self, request_method: str | None) -> int | None:
+        if self._reads_python_file:
+            return None if self.chunked else self._expected_length
         if self._core is not None:
             # A chunked body has no length, whatever a Content-Length beside it says.
             return None if self.chunked else self._core.length_remaining
+        return self._declared_length(request_method)
+
+    def _declared_length(self, request_method: str | None) -> int | None:
+        """The body length the headers, the status and the request method give."""
         declared = self.headers.get("content-length")
         if declared is not None and self.chunked:
             log.warning(
@@ -373,15 +575,19 @@ class HTTPResponse(BaseHTTPResponse):
         self._connection = None
 
     def drain_conn(self) -> None:
-        """Reads and discards the rest of the body so the connection can be reused."""
+        """Reads and discards the rest of the body, undecoded, so the connection can be reused."""
         try:
-            if self._core is not None:
-                self._core.drain()
-            elif self._fp is not None:
-                while self._fp.read(_READ_CHUNK_SIZE):
-                    pass
-        except (CoreError, OSError):
+            if self._core is not None and not self._python_file_closed():
+                try:
+                    self._core.drain()
+                except Exception as e:
+                    self._failed(e)
+        except (HTTPError, OSError):
             pass
+        if self._has_decoded_content:
+            # Nothing will be decoded any more: what the decoder held can go.
+            self._decoded_buffer = BytesQueueBuffer()
+            self._decoder = None
         self._after_read()
 
     @property
@@ -407,15 +613,74 @@ class HTTPResponse(BaseHTTPResponse):
             return self._core.tell()
         return self._fp_bytes_read
 
-    def _content_encoding(self) -> str | None:
-        value = self.headers.get("content-encoding")
-        return value.lower() if value else None
-
     def _raise(self, e: CoreError) -> typing.NoReturn:
         # A body read that times out says so without the limit, as urllib3's does.
         if e.kind == "ReadTimeoutError":
             raise ReadTimeoutError(self._pool, None, "Read timed out.") from None
         raise translate(e, pool=self._pool)
+
+    def _python_file_closed(self) -> bool:
+        """Whether the body is a file of the caller's that is closed already: then there is
+        nothing more to read, as urllib3 checks before each read (the ``responses`` mock closes
+        its body file once it is exhausted)."""
+        return self._reads_python_file and bool(getattr(self._fp, "closed", False))
+
+    def _core_decoder(self) -> typing.Any:
+        """The core decoder that a read can hand to the core along with the body (None when
+        nothing is to be decoded), or False when decoding has to go through Python: a decoder
+        that is not one of ours, or a patched ``decompress`` or ``_decode``."""
+        decoder = self._decoder
+        if decoder is None:
+            return None
+        stock = (
+            isinstance(decoder, _CoreDecoder)
+            and type(decoder).decompress is _CoreDecoder.decompress
+            and type(self)._decode is BaseHTTPResponse._decode
+        )
+        return decoder._core if stock else False
+
+    def _raw_read(self, amt: int | None = None, *, read1: bool = False) -> bytes:
+        """Body bytes as received: ``amt`` of them (the rest with None), or with ``read1`` what
+        one read gives."""
+        if self._fp is None:
+            return None  # type: ignore[return-value]
+        data = b""
+        if self._core is not None and not self._python_file_closed():
+            try:
+                data = self._core.read1(amt) if read1 else self._core.read(amt)
+            except Exception as e:
+                self._failed(e)
+        if not data and amt != 0:
+            self._at_end_of_file(amt)
+        self.length_remaining = self._remaining()
+        return data  # type: ignore[no-any-return]
+
+    def _at_end_of_file(self, amt: int | None) -> None:
+        """A sized read of a caller's file found nothing: the file is closed, and held to the
+        length announced (a file closed early, or a body where none may be)."""
+        if not self._reads_python_file or amt is None:
+            return
+        if hasattr(self._fp, "close"):
+            self._fp.close()
+        expected, got = self._expected_length, self.tell()
+        if self.enforce_content_length and expected is not None and got != expected:
+            wrong = IncompleteRead(got, expected - got)
+            why = "Response may not contain content." if expected == 0 else f"Connection broken: {wrong!r}"
+            raise ProtocolError(why, wrong) from wrong
+
+    def _failed(self, e: BaseException) -> typing.NoReturn:
+        """Raises urllib3's exception for a body read that failed: the core's error, or what
+        the caller's file raised, mapped as urllib3 maps it (others go through as they are)."""
+        self._after_read()
+        if isinstance(e, CoreError):
+            self._raise(e)
+        if isinstance(e, socket.timeout):
+            raise ReadTimeoutError(self._pool, None, "Read timed out.") from e
+        if isinstance(e, _BaseSSLError):
+            raise SSLError(e) from e
+        if isinstance(e, (http.client.HTTPException, OSError)):
+            raise ProtocolError(f"Connection broken: {e!r}", e) from e
+        raise e
 
     def read(
         self,
@@ -427,45 +692,86 @@ class HTTPResponse(BaseHTTPResponse):
 
         Returns exactly ``amt`` bytes unless the body ends first.
         """
+        self._init_decoder()
         if decode_content is None:
             decode_content = self.decode_content
         if amt is not None and amt < 0:
             amt = None
         if self._fp is None:
             return b""
-        if self._core is not None:
-            if amt == 0:
-                return b""
-            if not decode_content and self._has_decoded_content:
-                raise RuntimeError(
-                    "Calling read(decode_content=False) is not supported after "
-                    "read(decode_content=True) was called."
-                )
-            encoding = self._content_encoding()
-            try:
-                data = self._core.read(amt, decode_content, encoding)
-            except CoreError as e:
-                self._after_read()
-                self._raise(e)
-            if decode_content and encoding:
-                self._has_decoded_content = True
-            if self._reads_python_file and amt and not data and hasattr(self._fp, "close"):
-                # urllib3 closes the file once a sized read finds nothing left.
-                self._fp.close()
+        held = self._decoded_buffer
+        if amt is not None:
+            cache_content = False  # a part of the body is no cache of it
+            decoder = self._decoder
+            if len(held) < amt and decoder and decoder.has_unconsumed_tail:
+                held.put(self._decode(b"", decode_content, False, amt - len(held)))
+            if len(held) >= amt:
+                return held.get(amt)
+        if not decode_content and self._has_decoded_content:
+            raise RuntimeError(_MIXED_DECODE.format("read"))
+        via = self._core_decoder() if decode_content else None
+        if via is False or self._core is None or self._python_file_closed():
+            data = self._read_in_python(amt, decode_content)
         else:
-            data = b""
-        self.length_remaining = self._remaining()
-        # A body read in part is not cached whole later: the cache would miss the start.
-        if amt is None and cache_content and not self._uncached_read_occurred:
-            self._body = data
-        elif data:
+            data = self._read_in_core(amt, via)
+        if not cache_content:
             self._uncached_read_occurred = True
+        elif amt is None and not self._uncached_read_occurred:
+            self._body = data
         self._after_read()
         return data
 
+    def _read_in_core(self, amt: int | None, via: typing.Any) -> bytes:
+        """One call into the core: the body through the core decoder ``via`` (or raw when
+        None), after the decoded bytes already held."""
+        held = self._decoded_buffer
+        try:
+            data = self._core.read(None if amt is None else amt - len(held), via)
+        except Exception as e:
+            self._failed(e)
+        if via is not None and via.total_in:
+            self._has_decoded_content = True
+        if not data and amt != 0:
+            self._at_end_of_file(amt)
+        self.length_remaining = self._remaining()
+        if len(held):
+            held.put(data)
+            return held.get_all()
+        return data  # type: ignore[no-any-return]
+
+    def _read_in_python(self, amt: int | None, decode_content: bool) -> bytes:
+        """Raw pieces from the core, decoded here through ``_decode`` (urllib3's own steps, for
+        a decoder or a ``_decode`` that is not ours)."""
+        held = self._decoded_buffer
+        data = self._raw_read(amt)
+        decoder = self._decoder if decode_content else None
+        if not data and not len(held) and not (decoder and decoder.has_unconsumed_tail):
+            return data
+        if amt is None:
+            out = self._decode(data, decode_content, True)
+            if decode_content and len(held):
+                held.put(out)
+                out = held.get_all()
+            return out
+        if not decode_content:
+            return data
+        # Raw pieces until `amt` decoded bytes are in; an empty piece is the end, which
+        # flushes the decoder.
+        held.put(self._decode(data, True, not data, amt - len(held)))
+        while data and len(held) < amt:
+            data = self._raw_read(amt)
+            held.put(self._decode(data, True, not data, amt - len(held)))
+        return held.get(amt)
+
     def _remaining(self) -> int | None:
+        if self.chunked:
+            return None
+        if self._reads_python_file:
+            # Negative once a file gives more than was announced, as urllib3 counts it.
+            expected = self._expected_length
+            return None if expected is None else expected - self.tell()
         if self._core is not None:
-            return None if self.chunked else self._core.length_remaining
+            return self._core.length_remaining  # type: ignore[no-any-return]
         return self.length_remaining
 
     def _after_read(self) -> None:
@@ -474,33 +780,74 @@ class HTTPResponse(BaseHTTPResponse):
             self.release_conn()
 
     def read1(self, amt: int | None = None, decode_content: bool | None = None) -> bytes:
-        """Reads what one read from the body gives, at most ``amt`` bytes."""
-        if amt is None or amt < 0:
-            amt = _READ_CHUNK_SIZE
-        return self.read(amt, decode_content=decode_content)
+        """What one read of the body gives (at most ``amt`` bytes), decoded unless
+        ``decode_content`` is false; decoded bytes already held come first."""
+        if decode_content is None:
+            decode_content = self.decode_content
+        if amt is not None and amt < 0:
+            amt = None
+        held = self._decoded_buffer
+        if self._has_decoded_content:
+            if not decode_content:
+                raise RuntimeError(_MIXED_DECODE.format("read1"))
+            decoder = self._decoder
+            if decoder and decoder.has_unconsumed_tail and (amt is None or len(held) < amt):
+                room = None if amt is None else amt - len(held)
+                held.put(self._decode(b"", True, False, room))
+            if len(held):
+                return held.get_all() if amt is None else held.get(amt)
+        if amt == 0:
+            return b""
+        data = self._raw_read(amt, read1=True)
+        self._uncached_read_occurred = True
+        if decode_content and data is not None:
+            self._init_decoder()
+            # Raw pieces until one decodes to something, or the body ends.
+            while True:
+                out = self._decode(data, True, not data, amt)
+                held.put(out)
+                if out or not data:
+                    break
+                data = self._raw_read(8192, read1=True)
+            data = held.get_all() if amt is None else held.get(amt)
+        self._after_read()
+        return data
 
     def stream(self, amt: int | None = 2**16, decode_content: bool | None = None) -> typing.Iterator[bytes]:
         """Yields the body in pieces of ``amt`` bytes; never an empty piece."""
-        if self.chunked and self.supports_chunked_reads():
-            yield from self.read_chunked(amt, decode_content=decode_content)
-            return
+        if amt != 0:
+            by_wire_chunk = self.chunked and self.supports_chunked_reads()
+            yield from (
+                self.read_chunked(amt, decode_content=decode_content)
+                if by_wire_chunk
+                else self._pieces(amt, decode_content)
+            )
+
+    def _pieces(self, amt: int | None, decode_content: bool | None) -> typing.Iterator[bytes]:
+        # An empty read is the end: the body or the file under it is done.
         while not is_fp_closed(self._fp) or self._body_pending():
-            data = self.read(amt=amt, decode_content=decode_content)
-            if not data:
-                break
-            yield data
+            piece = self.read(amt=amt, decode_content=decode_content)
+            if not piece:
+                return
+            yield piece
 
     def _body_pending(self) -> bool:
-        return self._core is not None and not self._core.is_complete
+        decoder = self._decoder
+        return (
+            (self._core is not None and not self._core.is_complete)
+            or len(self._decoded_buffer) > 0
+            or bool(decoder and decoder.has_unconsumed_tail)
+        )
 
     def readable(self) -> bool:
         return True
 
     def shutdown(self) -> None:
         if self._sock_shutdown is not None:
-            import socket
-
             self._sock_shutdown(socket.SHUT_RD)
+            return
+        if self._core is None or self._reads_python_file:
+            raise ValueError("Cannot shutdown socket as self._sock_shutdown is not set")
 
     def close(self) -> None:
         self._sock_shutdown = None
@@ -547,7 +894,9 @@ class HTTPResponse(BaseHTTPResponse):
         return hasattr(self._fp, "fp") or (self._core is not None and not self._reads_python_file)
 
     def read_chunked(self, amt: int | None = None, decode_content: bool | None = None) -> typing.Iterator[bytes]:
-        """Yields the body chunk by chunk as the server framed it."""
+        """Yields the body chunk by chunk as the server framed it (decoded: as the decoder gives
+        it out, at most ``amt`` bytes a piece)."""
+        self._init_decoder()
         if not self.chunked:
             raise ResponseNotChunked(
                 "Response is not chunked. "
@@ -560,18 +909,67 @@ class HTTPResponse(BaseHTTPResponse):
             )
         if decode_content is None:
             decode_content = self.decode_content
-        if self._core is None:
+        original = self._original
+        if isinstance(original, http.client.HTTPResponse) and original._method == "HEAD":  # type: ignore[attr-defined]
+            # No body follows a HEAD, whatever the headers announce.
+            original.close()
+            self.release_conn()
             return
-        while True:
-            try:
-                chunk = self._core.read_chunk(amt, decode_content, self._content_encoding())
-            except CoreError as e:
-                self._after_read()
-                self._raise(e)
-            if not chunk:
-                break
-            yield chunk
+        if self._core is None or amt == 0:
+            return
+        if amt is not None and amt < 0:
+            amt = None
+        if not decode_content and self._has_decoded_content:
+            raise RuntimeError(_MIXED_DECODE.format("read"))
+        try:
+            yield from self._chunks(amt, decode_content)
+        except BaseException:
+            self._close_callers_original()
+            raise
+        self._close_callers_original()
         self._after_read()
+
+    def _chunks(self, amt: int | None, decode_content: bool) -> typing.Iterator[bytes]:
+        decoder = self._decoder if decode_content else None
+        via = self._core_decoder() if decode_content else None
+        while True:
+            if decoder and decoder.has_unconsumed_tail:
+                # Output the decoder holds comes before more of the wire.
+                piece = self._decode(b"", True, False, amt)
+            elif self.chunk_left == 0:
+                break  # urllib3's mark that the last chunk was read
+            else:
+                self._uncached_read_occurred = True
+                piece = self._next_chunk(amt, via)
+                if piece is None:
+                    break
+            if piece:
+                yield piece
+        if decoder:
+            rest = self._flush_decoder()
+            if rest:
+                yield rest
+
+    def _close_callers_original(self) -> None:
+        """An ``http.client`` response given as the original is closed once its chunks are
+        read (or failed), as urllib3 closes it: its file is the caller's."""
+        if isinstance(self._original, http.client.HTTPResponse):
+            self._original.close()
+
+    def _next_chunk(self, amt: int | None, via: typing.Any) -> bytes | None:
+        """The next piece of the chunked body (None at its end): decoded through ``via``
+        in the core, or a raw wire piece, decoded here when ``via`` is False."""
+        try:
+            piece = self._core.read_chunk(amt, via or None)
+        except Exception as e:
+            self._failed(e)
+        if not piece:
+            return None
+        if via is False:
+            return self._decode(piece, True, False, amt)
+        if via is not None:
+            self._has_decoded_content = True
+        return piece  # type: ignore[no-any-return]
 
     @property
     def url(self) -> str | None:

@@ -31,6 +31,7 @@ fn _rs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CoreError", m.py().get_type::<errors::CoreError>())?;
     m.add_class::<connection::PyConnection>()?;
     m.add_class::<response::PyResponse>()?;
+    m.add_class::<response::PyDecoder>()?;
     m.add_class::<store::PyConnectionStore>()?;
     m.add_function(wrap_pyfunction!(_panic_in_core, m)?)?;
     m.add_function(wrap_pyfunction!(errors::_core_error_sample, m)?)?;

@@ -1,11 +1,14 @@
 //! `urllib3._rs.Response`: a response head and a body read on demand.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::PyBytes;
 
 use crate::errors::guard;
+use urllib3::response::ContentDecoder;
 use urllib3::{raw, HeaderMap, Response, ResponseOptions, Version};
 
 /// A response whose body is read (and decoded) in Rust.
@@ -18,11 +21,21 @@ pub(crate) struct PyResponse {
     version: u8,
     headers: Vec<(String, String)>,
     unparsed_headers: Option<String>,
+    /// What the caller's file raised, for a body read from one: a read that fails because of
+    /// it raises it rather than the core's error (urllib3 maps the file's own exceptions).
+    reader_error: ReaderError,
 }
+
+type ReaderError = Arc<Mutex<Option<PyErr>>>;
 
 impl PyResponse {
     pub(crate) fn new(response: Response) -> Self {
+        Self::with_reader_error(response, ReaderError::default())
+    }
+
+    fn with_reader_error(response: Response, reader_error: ReaderError) -> Self {
         PyResponse {
+            reader_error,
             status: response.status(),
             reason: response.reason().to_owned(),
             version: response.version().as_int(),
@@ -57,7 +70,17 @@ impl PyResponse {
             (result, response)
         });
         *self.lock() = Some(response);
-        result.map(Some)
+        match result {
+            Ok(value) => Ok(Some(value)),
+            Err(e) => Err(self.take_reader_error().unwrap_or(e)),
+        }
+    }
+
+    fn take_reader_error(&self) -> Option<PyErr> {
+        self.reader_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 }
 
@@ -92,7 +115,11 @@ impl PyResponse {
             enforce_content_length,
         };
         let headers: HeaderMap = headers.into_iter().collect();
-        let reader = Box::new(PyReader { fp });
+        let reader_error = ReaderError::default();
+        let reader = Box::new(PyReader {
+            fp,
+            error: reader_error.clone(),
+        });
         let response = guard(|| {
             if wire {
                 raw::response_from_wire(status, reason, version, headers, reader, method, options)
@@ -100,7 +127,7 @@ impl PyResponse {
                 raw::response_from_reader(status, reason, version, headers, reader, options)
             }
         })?;
-        Ok(PyResponse::new(response))
+        Ok(PyResponse::with_reader_error(response, reader_error))
     }
 
     #[getter]
@@ -131,40 +158,47 @@ impl PyResponse {
         self.headers.clone()
     }
 
-    /// Reads up to `amt` bytes (all with None), decoded with `content_encoding` unless
-    /// `decode` is false. Returns exactly `amt` bytes unless the body ends.
-    #[pyo3(signature = (amt=None, decode=true, content_encoding=None))]
+    /// Reads up to `amt` bytes (all with None): through `decoder` when given (what it already
+    /// holds first), as received otherwise. Returns exactly `amt` bytes unless the body ends.
+    /// Whether a raw read may follow decoded ones is the caller's rule (urllib3's is in Python).
+    #[pyo3(signature = (amt=None, decoder=None))]
     fn read<'py>(
         &self,
         py: Python<'py>,
         amt: Option<usize>,
-        decode: bool,
-        content_encoding: Option<String>,
+        decoder: Option<&Bound<'py, PyDecoder>>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let data = self.with_response(py, move |r| {
-            sync_encoding(r, content_encoding.as_deref());
-            r.read_with(amt, decode)
-        })?;
+        let data = match decoder {
+            None => self.with_response(py, move |r| r.read_raw(amt))?,
+            Some(d) => d.get().lend(py, |decoder| {
+                self.with_response(py, move |r| r.read_decoded_by(amt, decoder))
+            })?,
+        };
         Ok(PyBytes::new(py, &data.unwrap_or_default()))
     }
 
-    /// The next piece of a chunked body (at most `amt` bytes, never across two wire chunks when
-    /// not decoding); empty at the end.
-    #[pyo3(signature = (amt=None, decode=true, content_encoding=None))]
+    /// What one read of the body gives, as received: at most `amt` bytes (64 KiB with None).
+    #[pyo3(signature = (amt=None))]
+    fn read1<'py>(&self, py: Python<'py>, amt: Option<usize>) -> PyResult<Bound<'py, PyBytes>> {
+        let data = self.with_response(py, move |r| r.read_raw_once(amt.unwrap_or(64 * 1024)))?;
+        Ok(PyBytes::new(py, &data.unwrap_or_default()))
+    }
+
+    /// The next piece of a chunked body: at most `amt` decoded bytes through `decoder`, or
+    /// without one at most `amt` bytes of one wire chunk; empty at the end.
+    #[pyo3(signature = (amt=None, decoder=None))]
     fn read_chunk<'py>(
         &self,
         py: Python<'py>,
         amt: Option<usize>,
-        decode: bool,
-        content_encoding: Option<String>,
+        decoder: Option<&Bound<'py, PyDecoder>>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let data = self.with_response(py, move |r| {
-            sync_encoding(r, content_encoding.as_deref());
-            match r.read_chunked(amt, decode)?.next() {
-                Some(piece) => piece,
-                None => Ok(Vec::new()),
-            }
-        })?;
+        let data = match decoder {
+            None => self.with_response(py, move |r| r.next_chunk_decoded_by(amt, None))?,
+            Some(d) => d.get().lend(py, |decoder| {
+                self.with_response(py, move |r| r.next_chunk_decoded_by(amt, Some(decoder)))
+            })?,
+        };
         Ok(PyBytes::new(py, &data.unwrap_or_default()))
     }
 
@@ -235,21 +269,91 @@ impl PyResponse {
     }
 }
 
-/// The Python layer reads `Content-Encoding` from its own (mutable) header dict; the decoder is
-/// chosen from it when reading starts, as urllib3 does.
-fn sync_encoding(response: &mut Response, content_encoding: Option<&str>) {
-    let headers = response.headers_mut();
-    match content_encoding {
-        Some(value) => headers.insert("Content-Encoding", value),
-        None => {
-            headers.remove("Content-Encoding");
-        }
+/// `urllib3._rs.Decoder`: the core's content decoder for one `Content-Encoding` value, behind
+/// urllib3's decoder classes (`GzipDecoder`, `MultiDecoder`, …) in `urllib3.response`.
+#[pyclass(module = "urllib3._rs", name = "Decoder", frozen)]
+pub(crate) struct PyDecoder {
+    /// `None` while a call runs without the GIL.
+    inner: Mutex<Option<ContentDecoder>>,
+}
+
+impl PyDecoder {
+    /// Runs `f` with the decoder taken out of its lock, so that the GIL can be released.
+    fn lend<T>(
+        &self,
+        _py: Python<'_>,
+        f: impl FnOnce(&mut ContentDecoder) -> PyResult<T>,
+    ) -> PyResult<T> {
+        let taken = self.inner.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let Some(mut decoder) = taken else {
+            return Err(PyRuntimeError::new_err(
+                "the decoder is in use by another thread",
+            ));
+        };
+        let result = f(&mut decoder);
+        *self.inner.lock().unwrap_or_else(|e| e.into_inner()) = Some(decoder);
+        result
+    }
+
+    fn peek<T>(&self, f: impl FnOnce(&ContentDecoder) -> T) -> Option<T> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(f)
+    }
+}
+
+#[pymethods]
+impl PyDecoder {
+    #[new]
+    fn new(content_encoding: &str) -> PyResult<Self> {
+        let decoder = guard(|| ContentDecoder::new(content_encoding))?;
+        Ok(PyDecoder {
+            inner: Mutex::new(Some(decoder)),
+        })
+    }
+
+    /// urllib3's `decompress(data, max_length=-1)`: at most `max_length` decoded bytes (all
+    /// with a negative value), keeping what is left for the next call; 0 only stores `data`.
+    #[pyo3(signature = (data, max_length=-1))]
+    fn decompress<'py>(
+        &self,
+        py: Python<'py>,
+        data: PyBackedBytes,
+        max_length: i64,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let max_length = usize::try_from(max_length).ok();
+        let out = self.lend(py, |decoder| {
+            py.detach(|| guard(|| decoder.decompress(&data, max_length)))
+        })?;
+        Ok(PyBytes::new(py, &out))
+    }
+
+    /// The rest of the output at the end of the input; an error for a zstd frame cut short.
+    fn flush<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let out = self.lend(py, |decoder| py.detach(|| guard(|| decoder.flush())))?;
+        Ok(PyBytes::new(py, &out))
+    }
+
+    #[getter]
+    fn has_unconsumed_tail(&self) -> bool {
+        self.peek(ContentDecoder::has_unconsumed_tail)
+            .unwrap_or(false)
+    }
+
+    /// Encoded bytes given to the decoder so far.
+    #[getter]
+    fn total_in(&self) -> u64 {
+        self.peek(ContentDecoder::total_in).unwrap_or(0)
     }
 }
 
 /// A Python file-like object as a byte source. The GIL is taken for each `read(n)` call only.
 struct PyReader {
     fp: Py<PyAny>,
+    /// Where an exception of `fp.read` is kept for the response to raise.
+    error: ReaderError,
 }
 
 impl std::io::Read for PyReader {
@@ -260,7 +364,11 @@ impl std::io::Read for PyReader {
                 .bind(py)
                 .call_method1("read", (buf.len(),))
                 .and_then(|d| crate::body::chunk_bytes(&d))
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
+                .map_err(|e| {
+                    let text = e.to_string();
+                    *self.error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                    std::io::Error::other(text)
+                })?;
             // A reader that returns more than asked breaks the contract; keep what fits.
             let n = data.len().min(buf.len());
             buf[..n].copy_from_slice(&data[..n]);

@@ -5,17 +5,19 @@
 //! decoding) and, once the framing says the body is complete, gives the connection back for
 //! reuse, or closes it if the framing or the server ruled reuse out.
 
-use std::io;
+use std::io::{self, Read};
 use std::time::Duration;
 
 use crate::connection::Connection;
 use crate::error::{Error, ErrorKind, Result};
 
-/// Longest chunk-size line accepted, extensions included. hyper allows 16 KiB of extensions for
-/// the whole body; one line of 4 KiB is far beyond any real server and bounds the buffer.
-const MAX_CHUNK_LINE: usize = 4096;
-/// Longest trailer section accepted, as for a head.
-const MAX_TRAILERS: usize = 64 * 1024;
+/// Which line a chunked body is at, for the message when it is too long.
+const SIZE_LINE: &str = "size";
+const TRAILER_LINE: &str = "trailer";
+
+/// Longest chunk-size or trailer line accepted, its line end included: urllib3's bound (and
+/// http.client's `_MAXLINE`), far beyond any real server, and what a line may buffer.
+const MAX_CHUNK_LINE: usize = 64 * 1024;
 
 /// How the body of a response is delimited.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,7 +70,14 @@ pub type ReleaseHook = Box<dyn FnOnce(Option<Connection>) + Send>;
 /// Reads one response body off a connection, by its framing.
 pub(crate) struct BodyReader {
     conn: Option<Connection>,
+    /// A body given as a reader (a caller's file object) rather than a connection: read as
+    /// asked and never ahead, so that the caller's file is left where the reads stopped, as
+    /// urllib3 leaves it (and an `http.client` response under it closes when urllib3's would).
+    reader: Option<Box<dyn Read + Send>>,
     framing: Framing,
+    /// Whether the body's length was known from the start (`length_remaining` is None
+    /// otherwise, before and after the end, as urllib3's).
+    sized: bool,
     done: bool,
     /// Body bytes read so far, after de-chunking and before decoding (urllib3's `tell()`).
     read: u64,
@@ -87,7 +96,9 @@ impl BodyReader {
     ) -> Self {
         let mut reader = BodyReader {
             conn: Some(conn),
+            reader: None,
             framing,
+            sized: matches!(framing, Framing::Empty | Framing::Length(_)),
             done: false,
             read: 0,
             enforce_content_length,
@@ -98,6 +109,30 @@ impl BodyReader {
             reader.finish(true);
         }
         reader
+    }
+
+    /// A body read straight from `reader`, framed by a length or by its end (chunk framing
+    /// needs the buffered connection of [`BodyReader::new`]).
+    pub(crate) fn from_reader(
+        reader: Box<dyn Read + Send>,
+        framing: Framing,
+        enforce_content_length: bool,
+    ) -> Self {
+        let mut body = BodyReader {
+            conn: None,
+            reader: Some(reader),
+            framing,
+            sized: matches!(framing, Framing::Empty | Framing::Length(_)),
+            done: false,
+            read: 0,
+            enforce_content_length,
+            keep_alive: false,
+            release: None,
+        };
+        if framing == Framing::Empty || framing == Framing::Length(0) {
+            body.finish(true);
+        }
+        body
     }
 
     /// Sets where the connection goes when the body is complete; if it already is, it goes now.
@@ -126,7 +161,7 @@ impl BodyReader {
     pub(crate) fn length_remaining(&self) -> Option<u64> {
         match self.framing {
             Framing::Length(n) => Some(n),
-            Framing::Empty => Some(0),
+            Framing::Empty if self.sized => Some(0),
             _ => None,
         }
     }
@@ -171,15 +206,20 @@ impl BodyReader {
         Ok(n)
     }
 
-    /// Reads at most `limit` bytes of the current chunk, never across a chunk boundary
-    /// (urllib3's `read_chunked` yields chunks as the server sent them).
+    /// Reads the current chunk, up to its end or until `out` is full, never across a chunk
+    /// boundary (urllib3's `read_chunked` yields chunks as the server sent them, and a chunk
+    /// that stops short is an `IncompleteRead` there).
     pub(crate) fn read_chunk(&mut self, out: &mut [u8]) -> Result<usize> {
-        if self.done || out.is_empty() {
-            return Ok(0);
+        let mut filled = 0;
+        while !self.done && filled < out.len() {
+            let n = self.read_chunked(&mut out[filled..], usize::MAX)?;
+            self.read += n as u64;
+            filled += n;
+            if n == 0 || !matches!(self.framing, Framing::Chunked(Chunk::Data(_))) {
+                break;
+            }
         }
-        let n = self.read_chunked(out, out.len())?;
-        self.read += n as u64;
-        Ok(n)
+        Ok(filled)
     }
 
     /// Reads and discards the rest of the body, so the connection can be reused.
@@ -231,7 +271,7 @@ impl BodyReader {
             match state {
                 Chunk::Size => {
                     // urllib3's words for a body that stops where a chunk should start.
-                    let line = self.take_line(MAX_CHUNK_LINE)?.ok_or_else(|| {
+                    let line = self.take_line(SIZE_LINE, false)?.ok_or_else(|| {
                         Error::new(ErrorKind::Protocol, "Response ended prematurely")
                     })?;
                     let size =
@@ -263,7 +303,7 @@ impl BodyReader {
                     return Ok(n);
                 }
                 Chunk::DataEnd => {
-                    let line = self.take_line(MAX_CHUNK_LINE)?.unwrap_or_default();
+                    let line = self.take_line(SIZE_LINE, false)?.unwrap_or_default();
                     if !line.is_empty() {
                         return Err(self.broken("chunk data was longer than its size line said"));
                     }
@@ -272,8 +312,9 @@ impl BodyReader {
                 Chunk::Trailers => {
                     // Trailers are read to find the end of the body and then dropped, as
                     // http.client does. A server that closes right after the last chunk,
-                    // without the final empty line, still sent the whole body.
-                    match self.take_line(MAX_TRAILERS)? {
+                    // without the final empty line (or inside a trailer line), still sent the
+                    // whole body.
+                    match self.take_line(TRAILER_LINE, true)? {
                         Some(line) if !line.is_empty() => {}
                         Some(_) => {
                             self.finish(true);
@@ -286,9 +327,10 @@ impl BodyReader {
         }
     }
 
-    /// Takes one line (without its CRLF or LF) from the connection; `None` when the stream
-    /// ends before any byte of it.
-    fn take_line(&mut self, max: usize) -> Result<Option<Vec<u8>>> {
+    /// Takes one line (without its CRLF or LF) of at most [`MAX_CHUNK_LINE`] bytes, its end
+    /// included, from the connection; `None` when the stream ends before any byte of it, or
+    /// with `partial` inside the line. Without `partial` that is an `IncompleteRead`.
+    fn take_line(&mut self, what: &'static str, partial: bool) -> Result<Option<Vec<u8>>> {
         loop {
             let conn = self.conn.as_mut().ok_or_else(|| {
                 Error::new(
@@ -297,7 +339,8 @@ impl BodyReader {
                 )
             })?;
             let buffered = conn.stream().buffered();
-            if let Some(end) = buffered.iter().position(|&b| b == b'\n') {
+            let window = &buffered[..buffered.len().min(MAX_CHUNK_LINE)];
+            if let Some(end) = window.iter().position(|&b| b == b'\n') {
                 let mut line = buffered[..end].to_vec();
                 if line.last() == Some(&b'\r') {
                     line.pop();
@@ -305,15 +348,19 @@ impl BodyReader {
                 conn.stream_mut().consume(end + 1);
                 return Ok(Some(line));
             }
-            if buffered.len() > max {
-                return Err(self.broken("chunk-size or trailer line too long"));
+            if buffered.len() > MAX_CHUNK_LINE {
+                self.finish(false);
+                return Err(Error::new(
+                    ErrorKind::Protocol,
+                    format!("Response chunk {what} line exceeded maximum allowed length"),
+                ));
             }
-            let filled = conn.stream_mut().fill_more(max + 2);
-            let nothing = conn.stream().buffered().is_empty();
+            let filled = conn.stream_mut().fill_more(MAX_CHUNK_LINE + 2);
+            let held = conn.stream().buffered().len();
             let n = filled.map_err(|e| self.io_error(e))?;
             if n == 0 {
                 self.finish(false);
-                if nothing {
+                if held == 0 || partial {
                     return Ok(None);
                 }
                 return Err(Error::connection_broken(Error::incomplete_read(
@@ -324,10 +371,14 @@ impl BodyReader {
     }
 
     fn transport_read(&mut self, out: &mut [u8]) -> Result<usize> {
-        let Some(conn) = self.conn.as_mut() else {
+        let read = if let Some(reader) = self.reader.as_mut() {
+            reader.read(out)
+        } else if let Some(conn) = self.conn.as_mut() {
+            conn.stream_mut().read_into(out)
+        } else {
             return Ok(0);
         };
-        match conn.stream_mut().read_into(out) {
+        match read {
             Ok(n) => Ok(n),
             Err(e) => Err(self.io_error(e)),
         }
@@ -380,6 +431,8 @@ impl BodyReader {
     fn finish(&mut self, clean: bool) {
         self.done = true;
         self.framing = Framing::Empty;
+        // The caller's file is theirs to close; dropping our handle only lets it go.
+        self.reader = None;
         if !(clean && self.keep_alive) {
             self.conn = None;
         }
@@ -423,6 +476,122 @@ fn parse_chunk_size(line: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Gives its bytes `step` at a time and counts the bytes asked for.
+    struct Trickle {
+        data: Vec<u8>,
+        pos: usize,
+        step: usize,
+        asked: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            self.asked
+                .fetch_add(out.len(), std::sync::atomic::Ordering::Relaxed);
+            let n = out.len().min(self.step).min(self.data.len() - self.pos);
+            out[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+            self.pos += n;
+            Ok(n)
+        }
+    }
+
+    fn trickle(data: &[u8], step: usize) -> Trickle {
+        Trickle {
+            data: data.to_vec(),
+            pos: 0,
+            step,
+            asked: Default::default(),
+        }
+    }
+
+    fn chunked(wire: &[u8], step: usize) -> BodyReader {
+        let conn = Connection::from_reader(Box::new(trickle(wire, step)));
+        BodyReader::new(conn, Framing::Chunked(Chunk::Size), false, true)
+    }
+
+    fn read_all(body: &mut BodyReader) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 1000];
+        loop {
+            let n = body.read(&mut buf)?;
+            if n == 0 {
+                return Ok(out);
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    #[test]
+    fn a_wire_chunk_is_read_whole_however_it_trickles_in() {
+        let mut body = chunked(b"a\r\n0123456789\r\n3\r\nabc\r\n0\r\n\r\n", 3);
+        let mut out = [0u8; 100];
+        assert_eq!(body.read_chunk(&mut out).unwrap(), 10);
+        assert_eq!(&out[..10], b"0123456789");
+        assert_eq!(body.read_chunk(&mut out).unwrap(), 3);
+        assert_eq!(body.read_chunk(&mut out).unwrap(), 0);
+        assert!(body.is_done());
+        // A chunk that stops short is an IncompleteRead, not a short piece.
+        let mut body = chunked(b"9999\r\nfoooo\r\n", 100);
+        let err = body.read_chunk(&mut out).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Protocol);
+        assert!(err.message().contains("IncompleteRead"), "{err}");
+    }
+
+    #[test]
+    fn chunk_lines_are_bounded_with_their_line_end() {
+        let max = MAX_CHUNK_LINE;
+        let mut size_line = b"f".repeat(max + 10);
+        size_line.extend_from_slice(b"\r\n");
+        let err = read_all(&mut chunked(&size_line, 4096)).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "Response chunk size line exceeded maximum allowed length"
+        );
+        for (length, ending, fits) in [
+            (max, &b"\r\n"[..], true),
+            (max + 1, b"\r\n", false),
+            (max, b"", true),
+            (max + 1, b"", false),
+        ] {
+            let mut wire = b"3\r\nfoo\r\n0\r\nX:".to_vec();
+            wire.extend(std::iter::repeat_n(b'x', length - 2 - ending.len()));
+            wire.extend_from_slice(ending);
+            if !ending.is_empty() {
+                wire.extend_from_slice(b"\r\n");
+            }
+            let got = read_all(&mut chunked(&wire, 4096));
+            if fits {
+                assert_eq!(got.unwrap(), b"foo", "{length} {ending:?}");
+            } else {
+                assert_eq!(
+                    got.unwrap_err().message(),
+                    "Response chunk trailer line exceeded maximum allowed length",
+                    "{length} {ending:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_reader_body_is_read_as_asked_and_unsized_stays_unsized() {
+        let source = trickle(b"0123456789", 100);
+        let asked = source.asked.clone();
+        let mut body = BodyReader::from_reader(Box::new(source), Framing::Close, true);
+        let mut one = [0u8; 1];
+        assert_eq!(body.read(&mut one).unwrap(), 1);
+        assert_eq!(asked.load(std::sync::atomic::Ordering::Relaxed), 1);
+        assert_eq!(body.length_remaining(), None);
+        assert_eq!(read_all(&mut body).unwrap(), b"123456789");
+        assert!(body.is_done());
+        assert_eq!(body.length_remaining(), None);
+
+        let mut body =
+            BodyReader::from_reader(Box::new(trickle(b"abc", 1)), Framing::Length(3), true);
+        assert_eq!(body.length_remaining(), Some(3));
+        assert_eq!(read_all(&mut body).unwrap(), b"abc");
+        assert_eq!(body.length_remaining(), Some(0));
+    }
 
     #[test]
     fn chunk_size_lines() {

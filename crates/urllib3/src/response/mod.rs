@@ -19,12 +19,10 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::headers::HeaderMap;
 pub use body::ReleaseHook;
 use body::{BodyReader, Chunk, Framing};
-use decode::Source;
+pub use decode::ContentDecoder;
 
-/// Decoded bytes a whole-body read may produce before the bomb check applies.
-const BOMB_MIN_DECODED: usize = 64 << 20;
-/// Inflation (decoded bytes per received byte) that marks a decompression bomb.
-const BOMB_RATIO: u64 = 500;
+/// Encoded bytes taken off the body per step while decoding.
+const RAW_BLOCK: usize = 32 * 1024;
 
 /// How a response body is to be read (urllib3's `decode_content` and
 /// `enforce_content_length`).
@@ -88,8 +86,14 @@ pub struct Response {
     version: Version,
     headers: HeaderMap,
     unparsed_headers: Option<String>,
-    body: Source,
+    body: BodyReader,
     decoding: Decoding,
+    /// The decoder chosen from the headers at the first decoded read.
+    decoder: Option<ContentDecoder>,
+    /// A decoded read succeeded: from then on raw reads are refused (urllib3's rule).
+    decoded_any: bool,
+    /// Encoded bytes between the body and a decoder.
+    raw_block: Vec<u8>,
     options: ResponseOptions,
     /// The whole decoded body once preloaded, and how much of it reads have returned.
     cached: Option<(Vec<u8>, usize)>,
@@ -118,8 +122,11 @@ impl Response {
             version: head.version,
             headers: head.headers,
             unparsed_headers: head.unparsed,
-            body: Source::Body(body),
+            body,
             decoding: Decoding::NotStarted,
+            decoder: None,
+            decoded_any: false,
+            raw_block: Vec::new(),
             options,
             cached: None,
         }
@@ -145,7 +152,8 @@ impl Response {
             headers,
             unparsed: None,
         };
-        Ok(Self::over_reader(head, reader, framing, options))
+        let body = BodyReader::from_reader(reader, framing, options.enforce_content_length);
+        Ok(Self::with_body(head, body, options))
     }
 
     /// A response whose body is read raw from `reader`, framed by its headers as one read off
@@ -255,13 +263,54 @@ impl Response {
     ///
     /// Returns exactly `amt` bytes unless the body ends first, as urllib3 2.x does.
     pub fn read_with(&mut self, amt: Option<usize>, decode: bool) -> Result<Vec<u8>> {
+        if decode {
+            self.start_decoding()?;
+        }
+        let decoding = decode && self.decoding == Decoding::Active;
+        self.fill(amt, decoding, |r, buf| r.read_some(buf, decode))
+    }
+
+    /// Reads up to `amt` decoded bytes (all of the body with `None`) through `decoder` rather
+    /// than the one the headers choose: for a caller that keeps its own (urllib3's
+    /// `response._decoder`, which code may feed or replace). Output the decoder already holds
+    /// comes first.
+    pub fn read_decoded_by(
+        &mut self,
+        amt: Option<usize>,
+        decoder: &mut ContentDecoder,
+    ) -> Result<Vec<u8>> {
+        self.fill(amt, true, |r, buf| r.decode_with(decoder, buf))
+    }
+
+    /// Reads up to `amt` body bytes as received (all with `None`), whatever was read before:
+    /// for a caller that enforces urllib3's decode rules itself.
+    pub fn read_raw(&mut self, amt: Option<usize>) -> Result<Vec<u8>> {
+        self.fill(amt, false, |r, buf| r.body.read(buf))
+    }
+
+    /// One read of the body as received, at most `amt` bytes (urllib3's `read1`): what the
+    /// connection has, waiting only when it has nothing. Empty at the end of the body.
+    pub fn read_raw_once(&mut self, amt: usize) -> Result<Vec<u8>> {
+        let mut out = vec![0u8; amt];
+        let n = self.body.read(&mut out)?;
+        out.truncate(n);
+        Ok(out)
+    }
+
+    /// Reads `amt` bytes (all with `None`) with `one` read at a time.
+    fn fill(
+        &mut self,
+        amt: Option<usize>,
+        decoding: bool,
+        mut one: impl FnMut(&mut Self, &mut [u8]) -> Result<usize>,
+    ) -> Result<Vec<u8>> {
         let mut out = Vec::new();
         match amt {
             Some(amt) => {
                 out.resize(amt, 0);
                 let mut filled = 0;
                 while filled < amt {
-                    let n = self.read_some(&mut out[filled..], decode)?;
+                    let n = one(self, &mut out[filled..])?;
                     if n == 0 {
                         break;
                     }
@@ -278,38 +327,20 @@ impl Response {
                 });
                 let mut block = vec![0u8; left.clamp(8 * 1024, 64 * 1024)];
                 loop {
-                    let n = self.read_some(&mut block, decode)?;
+                    let n = one(self, &mut block)?;
                     if n == 0 {
                         break;
                     }
                     out.extend_from_slice(&block[..n]);
-                    self.refuse_bomb(out.len())?;
+                    // Reading in pieces (`stream`, `read(amt)`) needs no such check: its
+                    // memory stays bounded whatever the body inflates to.
+                    if decoding {
+                        decode::refuse_bomb(out.len(), self.tell())?;
+                    }
                 }
             }
         }
         Ok(out)
-    }
-
-    /// Reading a whole body into memory stops at a decompression bomb: past
-    /// [`BOMB_MIN_DECODED`] bytes, output [`BOMB_RATIO`] times larger than what came off the
-    /// wire (gzip of zeros inflates about 1030 times, brotli and zstd far more; ordinary
-    /// content rarely passes 100). Reading in pieces (`stream`, `read(amt)`) has no such limit:
-    /// its memory stays bounded whatever the body inflates to.
-    fn refuse_bomb(&self, decoded: usize) -> Result<()> {
-        let wire = self.tell().max(1);
-        if self.decoding != Decoding::Active
-            || decoded < BOMB_MIN_DECODED
-            || (decoded as u64) / wire < BOMB_RATIO
-        {
-            return Ok(());
-        }
-        Err(Error::new(
-            ErrorKind::Decode,
-            format!(
-                "Refused to decode the whole body: {decoded} bytes from {wire} received, a \
-                 decompression bomb by its ratio. Read it in pieces (stream()) to decode it anyway."
-            ),
-        ))
     }
 
     /// Reads the whole (decoded) body.
@@ -350,6 +381,24 @@ impl Response {
             decode,
             finished: false,
         })
+    }
+
+    /// The next piece of a chunked body for a caller with its own decoder (see
+    /// [`Response::read_decoded_by`]): with `decoder`, at most `amt` decoded bytes; without, at
+    /// most `amt` bytes of one wire chunk. Empty at the end.
+    pub fn next_chunk_decoded_by(
+        &mut self,
+        amt: Option<usize>,
+        decoder: Option<&mut ContentDecoder>,
+    ) -> Result<Vec<u8>> {
+        let amt = amt.unwrap_or(64 * 1024).max(1);
+        let Some(decoder) = decoder else {
+            return self.next_wire_chunk(amt);
+        };
+        let mut buf = vec![0u8; amt];
+        let n = self.decode_with(decoder, &mut buf)?;
+        buf.truncate(n);
+        Ok(buf)
     }
 
     /// Reads the whole body into memory now, so the connection goes back to its pool at once
@@ -401,46 +450,69 @@ impl Response {
             *pos += n;
             return Ok(n);
         }
-        if decode {
-            self.start_decoding()?;
-        } else if self.decoding == Decoding::Active {
-            return Err(Error::new(
-                ErrorKind::InvalidArgument,
-                "Calling read(decode_content=False) is not supported after read(decode_content=True) was called.",
-            ));
-        }
-        if !decode || self.decoding == Decoding::Raw {
-            return match self.base_mut() {
-                Some(body) => body.read(buf),
-                None => Ok(0),
-            };
-        }
-        match self.body.read(buf) {
-            Ok(0) => {
-                // The decoder saw the end of its data; the framing may still hold a last chunk
-                // or trailing bytes. Read them so the connection can be released.
-                self.drain()?;
-                Ok(0)
+        if !decode {
+            // Refused only once decoding actually took input: after a first decoded read that
+            // failed (a `Content-Encoding` that lies), the raw rest is still there to read, as
+            // requests does when it drains such a redirect.
+            if self.decoded_any {
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    "Calling read(decode_content=False) is not supported after read(decode_content=True) was called.",
+                ));
             }
-            Ok(n) => Ok(n),
-            Err(e) => Err(decode::decode_error(e, &self.content_encoding())),
+            return self.body.read(buf);
         }
+        self.start_decoding()?;
+        let Some(mut decoder) = self.decoder.take() else {
+            return self.body.read(buf);
+        };
+        let n = self.decode_with(&mut decoder, buf);
+        self.decoder = Some(decoder);
+        n
+    }
+
+    /// One decoded read through `decoder`: what it holds first, then body bytes as it needs
+    /// them. 0 only at the end of the body (or of the encoded stream).
+    fn decode_with(&mut self, decoder: &mut ContentDecoder, buf: &mut [u8]) -> Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let mut raw = std::mem::take(&mut self.raw_block);
+        raw.resize(RAW_BLOCK, 0);
+        let result = loop {
+            match decoder.decode_into(buf) {
+                Ok(0) => {}
+                other => break other,
+            }
+            let m = match self.body.read(&mut raw) {
+                Ok(m) => m,
+                Err(e) => break Err(e),
+            };
+            if m == 0 {
+                break decoder.finish().map(|()| 0);
+            }
+            if let Err(e) = decoder.push(&raw[..m]) {
+                break Err(e);
+            }
+        };
+        self.raw_block = raw;
+        if result.is_ok() && decoder.total_in() > 0 {
+            self.decoded_any = true;
+        }
+        result
     }
 
     fn start_decoding(&mut self) -> Result<()> {
         if self.decoding != Decoding::NotStarted {
             return Ok(());
         }
-        let codings = decode::codings(&self.content_encoding())?;
+        let content_encoding = self.content_encoding();
+        let codings = decode::codings(&content_encoding)?;
         if codings.is_empty() {
             self.decoding = Decoding::Raw;
             return Ok(());
         }
-        let placeholder = Source::Stage(Box::new(decode::Stage::Spent));
-        let Source::Body(body) = std::mem::replace(&mut self.body, placeholder) else {
-            return Err(Error::new(ErrorKind::Decode, "decoder set up twice"));
-        };
-        self.body = Source::with_codings(body, &codings);
+        self.decoder = Some(ContentDecoder::for_codings(&codings, &content_encoding)?);
         self.decoding = Decoding::Active;
         Ok(())
     }
@@ -453,11 +525,11 @@ impl Response {
     }
 
     fn base(&self) -> Option<&BodyReader> {
-        self.body.body()
+        Some(&self.body)
     }
 
     fn base_mut(&mut self) -> Option<&mut BodyReader> {
-        self.body.body_mut()
+        Some(&mut self.body)
     }
 
     /// Next wire chunk for [`Chunks`].

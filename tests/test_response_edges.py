@@ -1,0 +1,301 @@
+"""Response edges users hit: a Content-Encoding that lies, bodies cut short, a body file that
+is already closed (the `responses` mock), and urllib3's decoder classes and internals."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import socket
+import ssl
+import threading
+import zlib
+from unittest import mock
+
+import pytest
+import requests
+import responses
+
+import urllib3.response as ur
+from urllib3.exceptions import DecodeError, ProtocolError, SSLError
+from urllib3.response import HTTPResponse
+
+TEXT = b"".join(b"line %d of a body that compresses\n" % i for i in range(5000))
+
+# The first 300 lines of TEXT compressed with brotli and zstd (the test environment has no
+# compressor for either).
+SHORT = TEXT[: TEXT.index(b"line 300 ")]
+SHORT_BR = bytes.fromhex(
+    "1b9528001c09368e764d7a16964a67a403bcbc6d0dd70a20656f12c46c8e22760148838b99241a59f4f278e0"
+    "215b7f264912477dbceffc7d847e07d76f63221049640a9586966e883867c068325bac36b6748dcf6034992d"
+    "561b5bbaa667309acc16ab8d2d5df333184d668bd5c696aee5198c26b3c56a634bd7fa0c4693d962b5b1a56b"
+    "f30c4693d962b5b1a56bfb0c4693d962b5b1a56bf70c4693d962b5b1fddbfb870f041285c6607170ed221e02"
+    "894263b038b876910f8144a131581c5cbba88740a2d0182c0eae5df4432051680c1607d72ee621902834068b"
+    "836b17fb1048141a83c5c1b58bf31048141a83c5c1b58bfb1048141a83c5c1b58bf71048141a83c5c1a5dbe4"
+    "7b08240a8dc1e2e0da453c041285c6607170ed221f02894263b038b876510f8144a131581c5cbbe88740a2d0"
+    "182c0eae5dcc432051680c1607d72ef621902834068b836b17e721902834068b836b17f721902834068b836b"
+    "17ef21902834068b83bb7a"
+)
+SHORT_ZSTD = bytes.fromhex(
+    "28b52ffd609627650a005615321980296903640fe50d718fd1ff0833b88bec9d52264faf3ca6303300280028"
+    "00ff7fdbb66dbb6ddbb62549922467666666e6ace82e0720512412c58202024260301c0a1846c30022601c06"
+    "0162c828120c0e026edbb66d499224c999999999111111111199bbbbbbbb3b33333333b3aaaaaaaa2a222222"
+    "22a2ff7f33333323140a8542a1502814dedddddddd999999999955555555551111111111fdffffffb66ddb0e"
+    "7777777777666666666655555555554444444444ffffffbf6ddbb6ddb66ddb922449923313812ca821f4ebff"
+    "19c16754ab01124810f8ff11042cacfc03218eb40c396213a50a4f5cc5f7ffbebfeffb3f618223c810992043"
+    "38b629ec7b5b5515400540e57faaff54ff54fe29fb53fa53f3a76efcbd57aa81c1b752060cfc943460e057a8"
+    "8101bf7745b3a2ab2854b429aa14358a86a24c4f9493fbffffffff2f7df610405a05"
+)
+
+
+def lying_gzip_response(body: bytes) -> HTTPResponse:
+    return HTTPResponse(io.BytesIO(body), headers={"content-encoding": "gzip"}, preload_content=False)
+
+
+# --- A Content-Encoding that lies --------------------------------------------------------------
+
+
+def test_after_a_failed_first_decode_the_raw_rest_can_still_be_read() -> None:
+    body = b"this is not gzip at all; " * 4000
+    r = lying_gzip_response(body)
+    with pytest.raises(DecodeError):
+        r.read(10)
+    rest = r.read(decode_content=False)
+    assert rest and body.endswith(rest)
+
+
+def test_switching_decoding_off_after_decoded_content_is_a_runtime_error() -> None:
+    r = HTTPResponse(
+        io.BytesIO(gzip.compress(TEXT)), headers={"content-encoding": "gzip"}, preload_content=False
+    )
+    assert r.read(5) == TEXT[:5]
+    for call in (lambda: r.read(decode_content=False), lambda: r.read(3, decode_content=False)):
+        with pytest.raises(RuntimeError, match=r"read\(decode_content=False\) is not supported after"):
+            call()
+
+
+class RedirectWithLyingGzip:
+    """A loopback server: ``/start`` redirects with a body that claims gzip and is not,
+    ``/end`` answers 200 ``done``."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            while True:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    piece = conn.recv(65536)
+                    if not piece:
+                        return
+                    head += piece
+                if head.startswith(b"GET /start"):
+                    body = b"not gzip " * 2000
+                    conn.sendall(
+                        b"HTTP/1.1 302 Found\r\nLocation: /end\r\nContent-Encoding: gzip\r\n"
+                        b"Content-Length: %d\r\n\r\n" % len(body) + body
+                    )
+                else:
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone")
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_requests_follows_a_redirect_whose_body_lies_about_gzip() -> None:
+    server = RedirectWithLyingGzip()
+    try:
+        r = requests.get(f"http://127.0.0.1:{server.port}/start", timeout=10)
+    finally:
+        server.close()
+    assert r.status_code == 200
+    assert r.content == b"done"
+    assert [h.status_code for h in r.history] == [302]
+
+
+# --- Bodies cut short --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "coding, whole",
+    [("gzip", gzip.compress(TEXT)), ("deflate", zlib.compress(TEXT)), ("br", SHORT_BR)],
+    ids=["gzip", "deflate", "br"],
+)
+def test_a_truncated_body_gives_what_could_be_inflated(coding: str, whole: bytes) -> None:
+    wire = whole[: len(whole) // 2]
+    r = HTTPResponse(io.BytesIO(wire), headers={"content-encoding": coding}, preload_content=False)
+    got = r.read()
+    assert got and TEXT.startswith(got)
+    # Read in pieces, the same.
+    r = HTTPResponse(io.BytesIO(wire), headers={"content-encoding": coding}, preload_content=False)
+    assert b"".join(r.stream(1000)) == got
+
+
+def test_a_truncated_zstd_body_is_a_decode_error() -> None:
+    wire = SHORT_ZSTD[: len(SHORT_ZSTD) // 2]
+    r = HTTPResponse(io.BytesIO(wire), headers={"content-encoding": "zstd"}, preload_content=False)
+    with pytest.raises(DecodeError, match="Zstandard data is incomplete"):
+        r.read()
+
+
+# --- A body file that is already closed --------------------------------------------------------
+
+
+def test_a_closed_body_file_reads_as_the_end() -> None:
+    fp = io.BytesIO(b"abc")
+    r = HTTPResponse(fp, preload_content=False)
+    fp.close()
+    assert r.read() == b""
+    assert r.read(5) == b""
+    assert list(r.stream(2)) == []
+
+
+@responses.activate
+def test_requests_over_the_responses_mock() -> None:
+    # `responses` hands urllib3 a BytesIO whose isclosed() closes it once exhausted.
+    responses.add(responses.GET, "http://mocked.invalid/empty", body=b"")
+    responses.add(responses.GET, "http://mocked.invalid/json", json={"answer": [4, 2]})
+    responses.add(responses.GET, "http://mocked.invalid/big", body=TEXT)
+    assert requests.get("http://mocked.invalid/empty").content == b""
+    assert requests.get("http://mocked.invalid/json").json() == {"answer": [4, 2]}
+    assert requests.get("http://mocked.invalid/big").content == TEXT
+    streamed = requests.get("http://mocked.invalid/big", stream=True)
+    assert b"".join(streamed.iter_content(777)) == TEXT
+
+
+def test_a_callers_file_is_read_no_further_than_asked() -> None:
+    fp = io.BytesIO(b"fooandahalf")
+    reader = io.BufferedReader(HTTPResponse(fp, preload_content=False), 5)
+    assert reader.read(1) == b"f"
+    assert fp.read() == b"dahalf"
+
+
+def test_a_body_where_none_may_come_is_refused_as_urllib3_does() -> None:
+    for headers in ({"content-length": "0"}, {}):
+        r = HTTPResponse(io.BytesIO(b"12345"), status=204, headers=headers)
+        with pytest.raises(ProtocolError, match="Response may not contain content"):
+            r.read(16)
+
+
+def test_what_the_callers_file_raises_is_mapped_as_urllib3_maps_it() -> None:
+    bad_mac = ssl.SSLError("SSL routines", "ssl3_get_record", "bad record mac")
+    fp = io.BytesIO(b"")
+    with mock.patch.object(fp, "read", side_effect=bad_mac):
+        with pytest.raises(SSLError) as caught:
+            HTTPResponse(fp)
+    assert caught.value.args[0] is bad_mac
+    with mock.patch.object(fp, "read", side_effect=ConnectionResetError(104, "reset")):
+        with pytest.raises(ProtocolError, match="Connection broken: ConnectionResetError"):
+            HTTPResponse(fp)
+
+
+# --- urllib3's decoder classes and the internals tests reach ----------------------------------
+
+ENCODED = {
+    "gzip": (TEXT, gzip.compress(TEXT)),
+    "deflate": (TEXT, zlib.compress(TEXT)),
+    "br": (SHORT, SHORT_BR),
+    "zstd": (SHORT, SHORT_ZSTD),
+}
+
+
+@pytest.mark.parametrize("coding", sorted(ENCODED))
+def test_decoders_give_at_most_max_length_and_keep_the_rest(coding: str) -> None:
+    decoder = ur._get_decoder(coding)
+    assert isinstance(decoder, ur.ContentDecoder)
+    text, wire = ENCODED[coding]
+    assert decoder.decompress(wire, max_length=0) == b""
+    assert decoder.has_unconsumed_tail
+    out = decoder.decompress(b"", max_length=1000)
+    assert out == text[:1000]
+    while decoder.has_unconsumed_tail:
+        piece = decoder.decompress(b"", max_length=1000)
+        assert len(piece) <= 1000
+        out += piece
+    out += decoder.decompress(b"") + decoder.flush()
+    assert out == text
+
+
+def test_decoder_classes_and_chains() -> None:
+    assert type(ur._get_decoder("x-gzip")) is ur.GzipDecoder
+    assert type(ur._get_decoder("deflate")) is ur.DeflateDecoder
+    assert type(ur._get_decoder("br")) is ur.BrotliDecoder
+    assert type(ur._get_decoder("zstd")) is ur.ZstdDecoder
+    chain = ur._get_decoder("deflate, gzip")
+    assert type(chain) is ur.MultiDecoder
+    assert chain.decompress(gzip.compress(zlib.compress(b"twice"))) == b"twice"
+    with pytest.raises(DecodeError, match="Too many content encodings in the chain: 6 > 5"):
+        ur.MultiDecoder("gzip, gzip, gzip, gzip, gzip, gzip")
+    with pytest.raises(DecodeError):
+        ur.GzipDecoder().decompress(b"plainly not gzip")
+    # Raw deflate, as some servers send it, is deflate too.
+    raw = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    assert ur.DeflateDecoder().decompress(raw.compress(b"raw") + raw.flush()) == b"raw"
+
+
+def test_reads_serve_the_decoded_buffer_and_the_decoder_first() -> None:
+    wire = zlib.compress(TEXT)
+    r = HTTPResponse(mock.Mock(read=mock.Mock(return_value=b"")), headers={"content-encoding": "deflate"}, preload_content=False)
+    r._init_decoder()
+    assert r._decoder is not None
+    assert r._decoder.decompress(wire, max_length=0) == b""
+    r._decoded_buffer.put(b">>")
+    assert r.read(2) == b">>"
+    assert r.read(100) == TEXT[:100]
+    assert r.read() == TEXT[100:]
+    assert len(r._decoded_buffer) == 0
+
+
+def test_a_patched_decompress_is_what_reads_call() -> None:
+    r = HTTPResponse(io.BytesIO(b"anything"), headers={"content-encoding": "gzip"}, preload_content=False)
+
+    def fake(data: bytes, max_length: int = -1) -> bytes:
+        return b"patched" if data else b""
+
+    with mock.patch.object(ur.GzipDecoder, "decompress", side_effect=fake) as patched:
+        assert r.read() == b"patched"
+    assert patched.called
+
+
+def test_a_decoder_of_the_callers_is_driven_from_python() -> None:
+    class Upper(ur.ContentDecoder):
+        def decompress(self, data: bytes, max_length: int = -1) -> bytes:
+            return data.upper()
+
+        @property
+        def has_unconsumed_tail(self) -> bool:
+            return False
+
+        def flush(self) -> bytes:
+            return b"!"
+
+    r = HTTPResponse(io.BytesIO(b"quiet"), preload_content=False)
+    r._decoder = Upper()
+    assert r.read() == b"QUIET!"
+
+
+def test_drain_drops_the_decoder_once_decoding_started() -> None:
+    r = HTTPResponse(io.BytesIO(gzip.compress(TEXT)), headers={"content-encoding": "gzip"}, preload_content=False)
+    assert r.read(10) == TEXT[:10]
+    r.drain_conn()
+    assert r._decoder is None
+    assert len(r._decoded_buffer) == 0
+
+
+def test_bytes_queue_buffer_hands_out_exact_sizes() -> None:
+    q = ur.BytesQueueBuffer()
+    for piece in (b"ab", b"cde", b"f"):
+        q.put(piece)
+    assert q.get(4) == b"abcd"
+    assert len(q) == 2
+    assert q.get_all() == b"ef"
