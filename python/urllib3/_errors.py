@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import socket
-import ssl
 import typing
 
 from . import exceptions
@@ -47,7 +46,16 @@ def os_error(err: CoreError) -> OSError:
     return OSError(err.detail if err.detail is not None else err.message)
 
 
-class _TLSFailure(exceptions.SSLError, ssl.SSLError):
+_TLS_FAILURE_BASES: tuple[type[BaseException], ...] = (exceptions.SSLError,)
+try:
+    from ssl import SSLError as _StdlibSSLError
+
+    _TLS_FAILURE_BASES += (_StdlibSSLError,)
+except ImportError:  # a Python without ssl still imports urllib3 (TLS is the core's anyway)
+    pass
+
+
+class _TLSFailure(*_TLS_FAILURE_BASES):  # type: ignore[misc]
     """A TLS failure in the core. It is urllib3's SSLError and also the stdlib's, as the
     ``connect()`` of urllib3's HTTPSConnection raises it (code around ``conn.connect()``
     catches ``ssl.SSLError``; the pool reports it as urllib3's SSLError)."""
