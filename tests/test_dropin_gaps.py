@@ -3,44 +3,28 @@
 from __future__ import annotations
 
 import socket
-import threading
 import typing
 
 import pytest
 
 import urllib3
+from loopback import LoopbackServer
 from urllib3.exceptions import ProtocolError
 
 
-class ScriptedServer:
+class ScriptedServer(LoopbackServer):
     """Answers every connection with ``reply`` after reading the request head, then closes."""
 
     def __init__(self, reply: bytes) -> None:
         self.reply = reply
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            with conn:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    piece = conn.recv(65536)
-                    if not piece:
-                        break
-                    data += piece
-                conn.sendall(self.reply)
+    def handle(self, conn: socket.socket) -> None:
+        self.read_request(conn)
+        conn.sendall(self.reply)
 
     def url(self, path: str = "/") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
-
-    def close(self) -> None:
-        self.listener.close()
 
 
 @pytest.fixture

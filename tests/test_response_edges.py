@@ -7,13 +7,13 @@ import gzip
 import io
 import socket
 import ssl
-import threading
 import zlib
 from unittest import mock
 
 import pytest
 import requests
 import responses
+from loopback import LoopbackServer
 
 import urllib3.response as ur
 from urllib3.exceptions import DecodeError, ProtocolError, SSLError
@@ -73,43 +73,20 @@ def test_switching_decoding_off_after_decoded_content_is_a_runtime_error() -> No
             call()
 
 
-class RedirectWithLyingGzip:
-    """A loopback server: ``/start`` redirects with a body that claims gzip and is not,
-    ``/end`` answers 200 ``done``."""
+class RedirectWithLyingGzip(LoopbackServer):
+    """``/start`` redirects with a body that claims gzip and is not, ``/end`` answers 200
+    ``done``; connections are kept alive."""
 
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
-
-    def _answer(self, conn: socket.socket) -> None:
-        with conn:
-            while True:
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    piece = conn.recv(65536)
-                    if not piece:
-                        return
-                    head += piece
-                if head.startswith(b"GET /start"):
-                    body = b"not gzip " * 2000
-                    conn.sendall(
-                        b"HTTP/1.1 302 Found\r\nLocation: /end\r\nContent-Encoding: gzip\r\n"
-                        b"Content-Length: %d\r\n\r\n" % len(body) + body
-                    )
-                else:
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone")
-
-    def close(self) -> None:
-        self.listener.close()
+    def handle(self, conn: socket.socket) -> None:
+        while head := self.read_request(conn):
+            if head.startswith(b"GET /start"):
+                body = b"not gzip " * 2000
+                conn.sendall(
+                    b"HTTP/1.1 302 Found\r\nLocation: /end\r\nContent-Encoding: gzip\r\n"
+                    b"Content-Length: %d\r\n\r\n" % len(body) + body
+                )
+            else:
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone")
 
 
 def test_requests_follows_a_redirect_whose_body_lies_about_gzip() -> None:
