@@ -334,8 +334,13 @@ class HTTPConnection(_HTTPConnection):
                 args["assert_hostname"] = config.assert_hostname
             if config.assert_fingerprint:
                 args["assert_fingerprint"] = config.assert_fingerprint
-            if config.ssl_context is not None:
-                _apply_context(config.ssl_context, args)
+        context = config.ssl_context if config is not None else None
+        if context is None and self.proxy_is_forwarding:
+            # Forwarding, this connection's TLS is with the proxy: its own ssl_context serves
+            # there when no proxy_ssl_context was given (urllib3's deprecated fallback).
+            context = getattr(self, "ssl_context", None)
+        if context is not None:
+            _apply_context(context, args)
         return args
 
     def _connect_error(self, e: CoreError) -> BaseException:
