@@ -590,7 +590,7 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
         """
         reason = _as_reported(err, conn)
         if isinstance(reason, (OSError, HTTPException)):
-            reason = ProtocolError("Connection aborted.", err)
+            reason = ProtocolError("Connection aborted.", reason)
         self._discard(conn)
         call.retries = call.retries.increment(
             call.method, call.url, error=reason, _pool=self, _stacktrace=sys.exc_info()[2]
