@@ -122,6 +122,14 @@ def _match_hostname(cert: typing.Any, asserted_hostname: str, hostname_checks_co
         raise
 
 
+def _bare_ip_without_scope(host: str) -> str:
+    """The ssl module takes an IPv6 literal with a scope id (``a::b%zone``) for a DNS name:
+    IP literals go to it bare, without brackets or zone."""
+    unbracketed = host.strip("[]")
+    address = unbracketed[: unbracketed.rfind("%")] if "%" in unbracketed else unbracketed
+    return address if is_ipaddress(address) else host
+
+
 def _bare_ip_or_name(host: str) -> str:
     """IP literals lose their URL brackets for matching; DNS names are matched as given."""
     unbracketed = host.strip("[]")
@@ -807,7 +815,7 @@ class HTTPSConnection(HTTPConnection):
         checks_itself = bool(self.assert_fingerprint) or self.assert_hostname is not None
         if checks_itself:
             context.check_hostname = False
-        server_hostname = self.server_hostname or self.host
+        server_hostname = _bare_ip_without_scope(self.server_hostname or self.host)
         self.sock = ssl_wrap_socket(
             self._new_python_socket(),
             keyfile=self.key_file,
