@@ -923,6 +923,8 @@ def _apply_context(context: typing.Any, args: dict[str, typing.Any]) -> None:
         args["cert_reqs"] = int(ssl.CERT_NONE)
     if not context.check_hostname and args["cert_reqs"] == ssl.CERT_NONE:
         args["check_hostname"] = False
+    if getattr(context, "hostname_checks_common_name", False) is True:
+        args["hostname_checks_common_name"] = True
     for name in ("minimum_version", "maximum_version"):
         value = getattr(context, name, None)
         if args.get(name) is None and value is not None:

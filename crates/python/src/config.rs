@@ -171,6 +171,10 @@ pub(crate) fn tls_config(args: &Bound<'_, PyDict>) -> PyResult<TlsConfig> {
         ssl_maximum_version: max.map(TlsVersion::from_int).transpose().map_err(core)?,
         ciphers: text("ciphers")?,
         keylog_file: text("keylog_filename")?.map(Into::into),
+        hostname_checks_common_name: match args.get_item("hostname_checks_common_name")? {
+            Some(v) => v.is_truthy()?,
+            None => false,
+        },
     })
 }
 

@@ -431,6 +431,30 @@ fn a_common_name_without_subject_alt_name_is_not_enough() {
 }
 
 #[test]
+fn hostname_checks_common_name_lets_a_dns_name_match_the_common_name() {
+    let server = TestServer::start_tls_with(CertProfile::NoSan);
+    let by_common_name = |tls: TlsConfig| TlsConfig {
+        hostname_checks_common_name: true,
+        ..tls
+    };
+    ok(&server, "localhost", by_common_name(trusting(&server)));
+    ok(
+        &server,
+        "localhost",
+        by_common_name(
+            trusting(&server).with_assert_hostname(AssertHostname::Name("localhost".to_owned())),
+        ),
+    );
+    // An IP address never matches a commonName, as in OpenSSL.
+    rejected(
+        &server,
+        "127.0.0.1",
+        by_common_name(trusting(&server).with_server_hostname("127.0.0.1")),
+        "certificate is not valid for '127.0.0.1'",
+    );
+}
+
+#[test]
 fn an_intermediate_chain_verifies_against_the_root() {
     let server = TestServer::start_tls_with(CertProfile::Intermediate);
     ok(&server, "localhost", trusting(&server));

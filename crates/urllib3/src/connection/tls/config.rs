@@ -305,6 +305,10 @@ pub struct TlsConfig {
     /// it picks among the TLS 1.2 suites rustls has, as OpenSSL's `set_ciphers` does, and
     /// TLS 1.3 suite names restrict the TLS 1.3 suites.
     pub ciphers: Option<String>,
+    /// Whether a certificate without DNS names in `subjectAltName` may match a DNS name by
+    /// its subject's `commonName` (Python's `SSLContext.hostname_checks_common_name`; off by
+    /// default, as RFC 6125 and browsers have it).
+    pub hostname_checks_common_name: bool,
     /// Where to append the TLS secrets (NSS key log format, for Wireshark), as Python's
     /// `SSLContext.keylog_filename`; a new file starts with OpenSSL's header line. When unset,
     /// the `SSLKEYLOGFILE` environment variable is honoured as OpenSSL does.
@@ -332,6 +336,10 @@ impl fmt::Debug for TlsConfig {
             .field("ssl_maximum_version", &self.ssl_maximum_version)
             .field("ciphers", &self.ciphers)
             .field("keylog_file", &self.keylog_file)
+            .field(
+                "hostname_checks_common_name",
+                &self.hostname_checks_common_name,
+            )
             .finish()
     }
 }

@@ -110,7 +110,8 @@ fn build(tls: &TlsConfig) -> Result<Built> {
         AssertHostname::Name(name) => verify::NameCheck::Asserted(normalize_name(name)),
         AssertHostname::Skip => verify::NameCheck::Skip,
     };
-    let verifier = verify::Verifier::new(roots.clone(), name_check, fingerprint, &provider);
+    let verifier = verify::Verifier::new(roots.clone(), name_check, fingerprint, &provider)
+        .with_common_name_fallback(tls.hostname_checks_common_name);
     let builder = ClientConfig::builder_with_provider(Arc::new(provider))
         .with_protocol_versions(&versions)
         .map_err(|e| ssl_error(format!("[SSL] {e}")))?

@@ -186,6 +186,9 @@ pub(super) struct Verifier {
     names: NameCheck,
     fingerprint: Option<Fingerprint>,
     algorithms: WebPkiSupportedAlgorithms,
+    /// `hostname_checks_common_name`: a DNS name may match the subject's commonName when
+    /// the certificate names no DNS name of its own.
+    common_name_fallback: bool,
 }
 
 impl Verifier {
@@ -200,7 +203,61 @@ impl Verifier {
             names,
             fingerprint,
             algorithms: provider.signature_verification_algorithms,
+            common_name_fallback: false,
         }
+    }
+
+    pub(super) fn with_common_name_fallback(mut self, enabled: bool) -> Verifier {
+        self.common_name_fallback = enabled;
+        self
+    }
+
+    /// The DNS name being checked, if the check is of a DNS name (IP addresses never match
+    /// a commonName, as in OpenSSL).
+    fn dns_name_checked<'a>(&'a self, server_name: &'a ServerName<'_>) -> Option<String> {
+        let name = match (&self.names, server_name) {
+            (NameCheck::ServerName, ServerName::DnsName(dns)) => dns.as_ref().to_owned(),
+            (NameCheck::Asserted(name), _) => name.clone(),
+            _ => return None,
+        };
+        (name.parse::<std::net::IpAddr>().is_err()).then_some(name)
+    }
+
+    /// Whether `end_entity` passes by its commonName, where that is allowed.
+    fn matches_common_name(&self, end_entity: &[u8], server_name: &ServerName<'_>) -> bool {
+        if !self.common_name_fallback {
+            return false;
+        }
+        let (Some(name), Ok(cert)) = (
+            self.dns_name_checked(server_name),
+            super::PeerCertificate::from_der(end_entity),
+        ) else {
+            return false;
+        };
+        let has_dns_names = cert
+            .subject_alt_name
+            .iter()
+            .any(|alt| matches!(alt, super::AltName::Text("DNS", _)));
+        !has_dns_names
+            && cert
+                .subject
+                .iter()
+                .flatten()
+                .filter(|(attribute, _)| attribute == "commonName")
+                .any(|(_, common_name)| dns_name_matches(common_name, &name))
+    }
+}
+
+/// A DNS name against a certificate's name: equal ignoring case, or a `*.` wildcard standing
+/// for exactly the leftmost label.
+fn dns_name_matches(pattern: &str, name: &str) -> bool {
+    let (pattern, name) = (pattern.to_ascii_lowercase(), name.to_ascii_lowercase());
+    let name = name.trim_end_matches('.');
+    match pattern.strip_prefix("*.") {
+        Some(parent) => name
+            .split_once('.')
+            .is_some_and(|(label, rest)| !label.is_empty() && rest == parent),
+        None => pattern.trim_end_matches('.') == name,
     }
 }
 
@@ -251,7 +308,14 @@ impl ServerCertVerifier for Verifier {
                     other => other,
                 })
             }
-        }?;
+        }
+        .or_else(|mismatch| {
+            if self.matches_common_name(end_entity, server_name) {
+                Ok(())
+            } else {
+                Err(mismatch)
+            }
+        })?;
         Ok(ServerCertVerified::assertion())
     }
 
@@ -545,6 +609,25 @@ fn utc(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn common_names_match_like_openssl() {
+        let cases = [
+            ("localhost", "localhost", true),
+            ("LocalHost", "localhost.", true),
+            ("*.example.com", "www.example.com", true),
+            ("*.example.com", "example.com", false),
+            ("*.example.com", "a.b.example.com", false),
+            ("example.com", "www.example.com", false),
+        ];
+        for (pattern, name, expected) in cases {
+            assert_eq!(
+                dns_name_matches(pattern, name),
+                expected,
+                "{pattern} {name}"
+            );
+        }
+    }
 
     #[test]
     fn fingerprints_parse_like_urllib3() {
