@@ -519,8 +519,12 @@ class HTTPConnection(_HTTPConnection):
                 timeout=_seconds(self.timeout),
             )
         except CoreError as e:
-            self._abandon_socket()
-            raise translate(e, conn=self)
+            raise self._core_failed(e)
+
+    def _core_failed(self, err: CoreError) -> BaseException:
+        """The exception a failed core exchange raises; the socket is given up."""
+        self._abandon_socket()
+        return translate(err, conn=self)
 
     def _writes_stock_requests(self) -> bool:
         # A subclass (or a patch of http.client) that changes how requests are written or how
@@ -638,8 +642,11 @@ class HTTPConnection(_HTTPConnection):
                 enforce_content_length=options.enforce_content_length,
             )
         except CoreError as e:
-            self._abandon_socket()
-            raise translate(e, conn=self)
+            raise self._core_failed(e)
+        return self._response_from_core(core, options)
+
+    def _response_from_core(self, core: typing.Any, options: _ResponseOptions) -> HTTPResponse:
+        """urllib3's response around a core response (whose head is read)."""
         if core.unparsed_headers:
             _warn_unparsed_headers(self, options.request_url, core.unparsed_headers)
         version = core.version

@@ -29,7 +29,7 @@ import weakref
 from socket import timeout as SocketTimeout
 from types import TracebackType
 
-from . import _rs
+from . import _lane, _rs
 from ._base_connection import _TYPE_BODY, ProxyConfig
 from ._collections import HTTPHeaderDict
 from ._request_methods import RequestMethods
@@ -181,9 +181,30 @@ class _Call:
         "timeout_obj",
     )
 
-    def __init__(self, **arguments: typing.Any) -> None:
-        for name, value in arguments.items():
-            setattr(self, name, value)
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        body: _TYPE_BODY | None,
+        headers: typing.Any,
+        retries: typing.Any,
+        redirect: bool,
+        assert_same_host: bool,
+        timeout: _TYPE_TIMEOUT,
+        pool_timeout: int | None,
+        release_conn: bool | None,
+        chunked: bool,
+        body_pos: _TYPE_BODY_POSITION | None,
+        preload_content: bool,
+        decode_content: bool,
+        response_kw: dict[str, typing.Any],
+    ) -> None:
+        self.method, self.url, self.body, self.headers = method, url, body, headers
+        self.retries, self.redirect, self.assert_same_host = retries, redirect, assert_same_host
+        self.timeout, self.pool_timeout, self.release_conn = timeout, pool_timeout, release_conn
+        self.chunked, self.body_pos = chunked, body_pos
+        self.preload_content, self.decode_content = preload_content, decode_content
+        self.response_kw = response_kw
 
     def reissue(self, pool: HTTPConnectionPool) -> BaseHTTPResponse:
         """The next attempt, through ``urlopen`` again (a subclass wrapping it sees each)."""
@@ -387,6 +408,19 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
         except (BaseSSLError, OSError, ReadTimeoutError) as e:
             self._raise_timeout(err=e, url=url, timeout_value=read_timeout)
             raise
+        self._took_response(response, method, url, retries, response_conn)
+        return response
+
+    def _took_response(
+        self,
+        response: BaseHTTPResponse,
+        method: str,
+        url: str,
+        retries: Retry | None,
+        response_conn: HTTPConnection | None,
+    ) -> None:
+        """Ties a response to this pool (and to the connection it releases when read), and
+        logs the request line."""
         response.retries = retries
         response._connection = response_conn  # type: ignore[attr-defined]
         response._pool = self  # type: ignore[attr-defined]
@@ -401,7 +435,6 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
             response.status,
             response.length_remaining,
         )
-        return response
 
     def _validate_before_request(self, conn: HTTPConnection, url: str) -> None:
         """``_validate_conn``, its failures reported as urllib3 reports them."""
@@ -481,26 +514,30 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
         as soon as the head is read; otherwise the response returns it once its body is.
         """
         call = _Call(
-            method=method,
-            url=url,
-            body=body,
-            headers=headers,
-            retries=retries,
-            redirect=redirect,
-            assert_same_host=assert_same_host,
-            timeout=timeout,
-            pool_timeout=pool_timeout,
-            release_conn=release_conn,
-            chunked=chunked,
-            body_pos=body_pos,
-            preload_content=preload_content,
-            decode_content=decode_content,
-            response_kw=response_kw,
+            method,
+            url,
+            body,
+            headers,
+            retries,
+            redirect,
+            assert_same_host,
+            timeout,
+            pool_timeout,
+            release_conn,
+            chunked,
+            body_pos,
+            preload_content,
+            decode_content,
+            response_kw,
         )
-        self._prepare_call(call)
-        response = self._send_once(call)
+        taken = _lane.take(self, call)
+        if taken is None:
+            self._prepare_call(call)
+        response = self._send_once(call, taken)
         if response is None:
             return call.reissue(self)
+        if taken is not None and not _lane.needs_follow_up(call, response):
+            return response
         if self._after_response(call, response):
             return call.reissue(self)
         return response
@@ -530,30 +567,34 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
         call.body_pos = set_file_position(call.body, call.body_pos)
         call.timeout_obj = self._get_timeout(call.timeout)
 
-    def _send_once(self, call: _Call) -> BaseHTTPResponse | None:
-        """Stage: one attempt on a connection from the store. Returns the response, or None
-        when it failed and ``Retry`` allows another attempt (already counted)."""
-        conn = None
+    def _send_once(self, call: _Call, taken: HTTPConnection | None = None) -> BaseHTTPResponse | None:
+        """Stage: one attempt on a connection from the store (``taken``: one the fast lane
+        took, ready for its one-call exchange). Returns the response, or None when it failed
+        and ``Retry`` allows another attempt (already counted)."""
+        conn = taken
         try:
-            conn = self._get_conn(timeout=call.pool_timeout)
-            conn.timeout = call.timeout_obj.connect_timeout  # type: ignore[assignment]
-            if call.tunnel and self.proxy is not None and conn.is_closed:
-                self._open_tunnel(conn)
-            response = self._make_request(
-                conn,
-                call.method,
-                call.url,
-                timeout=call.timeout_obj,
-                body=call.body,
-                headers=call.headers,
-                chunked=call.chunked,
-                retries=call.retries,
-                # A connection released here must not be released by the response too.
-                response_conn=None if call.release_conn else conn,
-                preload_content=call.preload_content,
-                decode_content=call.decode_content,
-                **call.response_kw,
-            )
+            if taken is not None:
+                response = _lane.send(self, taken, call)
+            else:
+                conn = self._get_conn(timeout=call.pool_timeout)
+                conn.timeout = call.timeout_obj.connect_timeout  # type: ignore[assignment]
+                if call.tunnel and self.proxy is not None and conn.is_closed:
+                    self._open_tunnel(conn)
+                response = self._make_request(
+                    conn,
+                    call.method,
+                    call.url,
+                    timeout=call.timeout_obj,
+                    body=call.body,
+                    headers=call.headers,
+                    chunked=call.chunked,
+                    retries=call.retries,
+                    # A connection released here must not be released by the response too.
+                    response_conn=None if call.release_conn else conn,
+                    preload_content=call.preload_content,
+                    decode_content=call.decode_content,
+                    **call.response_kw,
+                )
         except EmptyPoolError:
             raise  # nothing was taken, so nothing goes back
         except _ATTEMPT_ERRORS as e:
@@ -712,6 +753,8 @@ class HTTPSConnectionPool(HTTPConnectionPool):
         if not verified:
             warnings.warn(_UNVERIFIED_HTTPS_WARNING.format(host=conn.host), InsecureRequestWarning)
 
+
+_lane.register(HTTPConnectionPool, HTTPSConnectionPool)
 
 # The pool's TLS settings that each of its connections is made with.
 _TLS_CONNECTION_SETTINGS = (

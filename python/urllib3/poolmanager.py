@@ -9,6 +9,7 @@ import warnings
 from types import TracebackType
 from urllib.parse import urljoin
 
+from . import _lane
 from ._base_connection import ProxyConfig
 from ._collections import RecentlyUsedContainer
 from ._request_methods import RequestMethods
@@ -160,6 +161,8 @@ class PoolManager(RequestMethods):
         self.pools: RecentlyUsedContainer[PoolKey, HTTPConnectionPool] = RecentlyUsedContainer(num_pools)
         self.pool_classes_by_scheme = pool_classes_by_scheme
         self.key_fn_by_scheme = dict(key_fn_by_scheme)
+        # The fast lane's memory of pool keys (urllib3._lane.pool_for).
+        self._lane_keys: dict[tuple[typing.Any, ...], tuple[dict[str, typing.Any], PoolKey]] = {}
 
     def __enter__(self) -> Self:
         return self
@@ -205,6 +208,12 @@ class PoolManager(RequestMethods):
         the manager's pool arguments, ``pool_kwargs`` applied on top."""
         if not host:
             raise LocationValueError("No host specified.")
+        return self.connection_from_context(self._request_context(host, port, scheme, pool_kwargs))
+
+    def _request_context(
+        self, host: str, port: int | None, scheme: str | None, pool_kwargs: dict[str, typing.Any] | None
+    ) -> dict[str, typing.Any]:
+        """The pool arguments for ``scheme://host:port``, from which its pool key is made."""
         scheme = scheme or "http"
         context = self._merge_pool_kwargs(pool_kwargs)
         context.update(
@@ -212,7 +221,7 @@ class PoolManager(RequestMethods):
             host=host,
             port=port_by_scheme.get(scheme.lower(), 80) if port is None else port,
         )
-        return self.connection_from_context(context)
+        return context
 
     def connection_from_context(self, request_context: dict[str, typing.Any]) -> HTTPConnectionPool:
         """The pool for a request context: its key comes from ``key_fn_by_scheme``."""
@@ -264,7 +273,9 @@ class PoolManager(RequestMethods):
         target = parse_url(url)
         if target.scheme is None:
             warnings.warn(_SCHEMELESS_URL_WARNING, category=FutureWarning, stacklevel=2)
-        pool = self.connection_from_host(target.host, port=target.port, scheme=target.scheme)
+        pool = _lane.pool_for(self, target) or self.connection_from_host(
+            target.host, port=target.port, scheme=target.scheme
+        )
         kw.update(assert_same_host=False, redirect=False)
         kw.setdefault("headers", self.headers)
         # A forwarding proxy is sent the whole URL; everyone else the path and query.
@@ -308,6 +319,9 @@ class PoolManager(RequestMethods):
         log.info("Redirecting %s -> %s", url, location)
         response.drain_conn()
         return self.urlopen(method, location, **kw)
+
+
+_lane.register_manager(PoolManager, key_fn_by_scheme)
 
 
 class ProxyManager(PoolManager):

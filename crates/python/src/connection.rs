@@ -30,7 +30,7 @@ pub(crate) enum Slot {
     Closed,
 }
 
-type SharedSlot = Arc<Mutex<Slot>>;
+pub(crate) type SharedSlot = Arc<Mutex<Slot>>;
 
 /// An open connection to one host and port.
 #[pyclass(module = "urllib3._rs", name = "Connection", frozen)]
@@ -509,6 +509,11 @@ impl PyConnection {
         }
     }
 
+    /// Where the core connection is kept, for a response to put it back.
+    pub(crate) fn slot(&self) -> &SharedSlot {
+        &self.slot
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, Slot> {
         // The slot is replaced in single assignments: a poisoned lock still holds a valid state.
         self.slot.lock().unwrap_or_else(|e| e.into_inner())
@@ -557,7 +562,7 @@ fn aborted(why: &str) -> PyErr {
     ))
 }
 
-fn put_back(slot: &SharedSlot, conn: Option<Connection>) {
+pub(crate) fn put_back(slot: &SharedSlot, conn: Option<Connection>) {
     let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
     *slot = match conn {
         Some(conn) => Slot::Idle(Box::new(conn)),
@@ -566,7 +571,7 @@ fn put_back(slot: &SharedSlot, conn: Option<Connection>) {
 }
 
 /// A Python body as a core body: None, bytes-like, str (UTF-8), or an iterable of chunks.
-fn to_body(body: Option<Bound<'_, PyAny>>) -> PyResult<Body> {
+pub(crate) fn to_body(body: Option<Bound<'_, PyAny>>) -> PyResult<Body> {
     let Some(body) = body.filter(|b| !b.is_none()) else {
         return Ok(Body::Empty);
     };

@@ -8,6 +8,7 @@ mod body;
 mod config;
 mod connection;
 mod errors;
+mod lane;
 mod response;
 mod socket;
 mod store;
@@ -33,6 +34,9 @@ fn _rs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<response::PyResponse>()?;
     m.add_class::<response::PyDecoder>()?;
     m.add_class::<store::PyConnectionStore>()?;
+    m.add_function(wrap_pyfunction!(lane::exchange, m)?)?;
+    m.add_function(wrap_pyfunction!(lane::_lane_counts, m)?)?;
+    m.add_function(wrap_pyfunction!(lane::_lane_declined, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_in_core, m)?)?;
     m.add_function(wrap_pyfunction!(errors::_core_error_sample, m)?)?;
     m.add_function(wrap_pyfunction!(errors::_core_error_kinds, m)?)?;

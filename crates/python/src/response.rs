@@ -24,6 +24,8 @@ pub(crate) struct PyResponse {
     /// What the caller's file raised, for a body read from one: a read that fails because of
     /// it raises it rather than the core's error (urllib3 maps the file's own exceptions).
     reader_error: ReaderError,
+    /// The body the fast lane read with the head, raw, served before anything else is read.
+    prefetched: Mutex<Option<Vec<u8>>>,
 }
 
 type ReaderError = Arc<Mutex<Option<PyErr>>>;
@@ -33,9 +35,17 @@ impl PyResponse {
         Self::with_reader_error(response, ReaderError::default())
     }
 
+    /// A response whose raw body (all of it) was already read by the lane.
+    pub(crate) fn with_body(response: Response, body: Option<Vec<u8>>) -> Self {
+        let made = Self::new(response);
+        *made.prefetched.lock().unwrap_or_else(|e| e.into_inner()) = body;
+        made
+    }
+
     fn with_reader_error(response: Response, reader_error: ReaderError) -> Self {
         PyResponse {
             reader_error,
+            prefetched: Mutex::new(None),
             status: response.status(),
             reason: response.reason().to_owned(),
             version: response.version().as_int(),
@@ -73,6 +83,16 @@ impl PyResponse {
         match result {
             Ok(value) => Ok(Some(value)),
             Err(e) => Err(self.take_reader_error().unwrap_or(e)),
+        }
+    }
+
+    /// Up to `amt` bytes (all with None) of what the lane read ahead, None when it holds none.
+    fn take_prefetched(&self, amt: Option<usize>) -> Option<Vec<u8>> {
+        let mut held = self.prefetched.lock().unwrap_or_else(|e| e.into_inner());
+        let body = held.as_mut().filter(|b| !b.is_empty())?;
+        match amt {
+            Some(n) if n < body.len() => Some(body.drain(..n).collect()),
+            _ => held.take(),
         }
     }
 
@@ -168,6 +188,9 @@ impl PyResponse {
         amt: Option<usize>,
         decoder: Option<&Bound<'py, PyDecoder>>,
     ) -> PyResult<Bound<'py, PyBytes>> {
+        if let Some(data) = self.take_prefetched(amt) {
+            return Ok(PyBytes::new(py, &data));
+        }
         let data = match decoder {
             None => self.with_response(py, move |r| r.read_raw(amt))?,
             Some(d) => d.get().lend(py, |decoder| {
@@ -180,6 +203,9 @@ impl PyResponse {
     /// What one read of the body gives, as received: at most `amt` bytes (64 KiB with None).
     #[pyo3(signature = (amt=None))]
     fn read1<'py>(&self, py: Python<'py>, amt: Option<usize>) -> PyResult<Bound<'py, PyBytes>> {
+        if let Some(data) = self.take_prefetched(amt) {
+            return Ok(PyBytes::new(py, &data));
+        }
         let data = self.with_response(py, move |r| r.read_raw_once(amt.unwrap_or(64 * 1024)))?;
         Ok(PyBytes::new(py, &data.unwrap_or_default()))
     }
@@ -204,6 +230,7 @@ impl PyResponse {
 
     /// Reads and discards the rest of the body so the connection can be reused.
     fn drain(&self, py: Python<'_>) -> PyResult<()> {
+        self.take_prefetched(None);
         self.with_response(py, |r| r.drain()).map(drop)
     }
 
@@ -229,6 +256,7 @@ impl PyResponse {
 
     /// Drops the body: the connection closes unless the body was complete.
     fn close(&self) {
+        self.take_prefetched(None);
         drop(self.lock().take());
     }
 

@@ -114,6 +114,19 @@ impl<T> Store<T> {
         }
     }
 
+    /// Takes the top entry when it is an item, not an empty slot; leaves the store as it is
+    /// otherwise (empty, closed, or an empty slot on top). Never waits.
+    pub fn take_item(&self) -> Option<T> {
+        let mut state = self.lock();
+        if state.closed || !matches!(state.entries.last(), Some(Some(_))) {
+            return None;
+        }
+        let item = state.entries.pop().flatten();
+        drop(state);
+        self.room.notify_one();
+        item
+    }
+
     /// Puts an entry on top, refusing it when the store is full or closed.
     pub fn put(&self, entry: Option<T>) -> Result<(), Rejected<T>> {
         self.put_until(entry, Some(Instant::now()))
@@ -371,6 +384,21 @@ mod tests {
                 assert_eq!(store.get(true, Some(none)), Err(want), "{name}");
             }
         }
+    }
+
+    #[test]
+    fn take_item_leaves_empty_slots_and_empty_stores_alone() {
+        let store = Store::with_empty_slots(2);
+        assert_eq!(store.take_item(), None::<&str>);
+        assert_eq!(store.len(), 2);
+        store.get(false, None).expect("a slot");
+        store.put(Some("conn")).expect("room");
+        assert_eq!(store.take_item(), Some("conn"));
+        assert_eq!(store.len(), 1);
+        store.get(false, None).expect("a slot");
+        assert_eq!(store.take_item(), None);
+        store.close();
+        assert_eq!(store.take_item(), None);
     }
 
     #[test]

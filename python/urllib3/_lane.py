@@ -1,0 +1,278 @@
+"""The fast lane: a stock request served by one call into the core.
+
+``HTTPConnectionPool.urlopen`` runs its stages for every request. When nothing about a
+request or its pool was changed from urllib3's defaults (no seam overridden or patched, a
+path that needs no encoding, a body of bytes or str, a stock ``Retry`` and ``Timeout``, no
+proxy) and an open connection is on top of the store, three steps take a shorter way:
+
+    take             what ``_prepare_call`` settles, read in place rather than copied, and
+                     the connection on top of the store, if it is open, verified and ours
+    send             what ``_make_request`` does, in one call into the core
+                     (``urllib3._rs.exchange``: the request written, the head and a
+                     preloaded body read, the GIL released once), then the same response,
+                     log line and pool counters
+    needs_follow_up  whether ``_after_response`` could do anything with the response (a
+                     redirect, or a status ``Retry`` may retry)
+
+Everything else (returning the connection, redirects, ``Retry``, errors) stays with the
+stages, which remain the reference. ``take`` declines, by returning None, before anything
+observable happened; the stages then run the request as usual.
+
+``URLLIB3_RS_NO_LANE=1`` turns the lane off; ``urllib3._rs._lane_counts()`` tells how many
+requests it served and declined.
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import re
+import typing
+
+from . import _rs
+from . import connection as _connection
+from ._base_connection import _ResponseOptions
+from ._errors import CoreError
+from .util.retry import Retry
+from .util.timeout import _DEFAULT_TIMEOUT, Timeout
+
+if typing.TYPE_CHECKING:
+    from .connection import HTTPConnection
+    from .connectionpool import HTTPConnectionPool, _Call
+    from .poolmanager import PoolManager
+    from .util.url import Url
+    from .response import BaseHTTPResponse
+
+ENABLED = not os.environ.get("URLLIB3_RS_NO_LANE")
+
+# The pool's methods and classes the stages call; the lane stands in for some of them, so
+# it runs only while all of them are urllib3's own, on the class and not set on the instance.
+_POOL_SEAMS = (
+    "urlopen",
+    "_prepare_call",
+    "_send_once",
+    "_after_response",
+    "_after_error",
+    "_get_conn",
+    "_put_conn",
+    "_new_conn",
+    "_make_request",
+    "_took_response",
+    "_validate_conn",
+    "_prepare_proxy",
+    "_get_timeout",
+    "_raise_timeout",
+    "is_same_host",
+    "ConnectionCls",
+    "ResponseCls",
+    "QueueCls",
+)
+_POOL_SEAM_NAMES = frozenset(_POOL_SEAMS)
+_pool_seams = operator.attrgetter(*_POOL_SEAMS)
+# The same for the connection: the methods whose work ``send`` does.
+_CONNECTION_SEAMS = (
+    "request",
+    "getresponse",
+    "_host_header",
+    "_core_failed",
+    "_response_from_core",
+    "_writes_stock_requests",
+)
+_CONNECTION_SEAM_NAMES = frozenset(_CONNECTION_SEAMS)
+_connection_seams = operator.attrgetter(*_CONNECTION_SEAMS)
+_stock_pools: dict[type, tuple[typing.Any, ...]] = {}
+_stock_connections: dict[type, tuple[typing.Any, ...]] = {}
+
+# A request target sent as it is: `_encode_target` would leave it unchanged (no character to
+# escape, escapes already upper-case, no fragment).
+_PLAIN_TARGET = re.compile(r"/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-F]{2})*")
+
+
+def register(*pool_classes: type) -> None:
+    """Records the stock pool classes and their seams, to compare with on each request."""
+    for cls in pool_classes:
+        _stock_pools[cls] = _pool_seams(cls)
+        conn_cls = cls.ConnectionCls  # type: ignore[attr-defined]
+        _stock_connections[conn_cls] = _connection_seams(conn_cls)
+
+
+_MANAGER_SEAMS = (
+    "urlopen",
+    "connection_from_host",
+    "connection_from_context",
+    "connection_from_pool_key",
+    "_merge_pool_kwargs",
+)
+_MANAGER_SEAM_NAMES = frozenset(_MANAGER_SEAMS)
+_manager_seams = operator.attrgetter(*_MANAGER_SEAMS)
+_stock_managers: dict[type, tuple[typing.Any, ...]] = {}
+_stock_key_fns: dict[str, typing.Any] = {}
+# Pool keys a manager remembers, by (scheme, host, port): no more than this many.
+_KEYS_REMEMBERED = 64
+
+
+def register_manager(cls: type, key_fns: dict[str, typing.Any]) -> None:
+    """Records the stock manager class, its seams and its pool key functions."""
+    _stock_managers[cls] = _manager_seams(cls)
+    _stock_key_fns.update(key_fns)
+
+
+def pool_for(manager: PoolManager, target: Url) -> HTTPConnectionPool | None:
+    """``connection_from_host`` for a stock manager and a pool it already has, from the pool
+    keys it remembers (worked out again once ``connection_pool_kw`` changed); None, with
+    nothing done, otherwise."""
+    if not ENABLED:
+        return None
+    cls = type(manager)
+    stock = _stock_managers.get(cls)
+    if (
+        stock is None
+        or _manager_seams(cls) != stock
+        or not manager.__dict__.keys().isdisjoint(_MANAGER_SEAM_NAMES)
+        or manager.key_fn_by_scheme != _stock_key_fns
+        or not target.host
+        or "strict" in manager.connection_pool_kw
+    ):
+        return None
+    address = (target.scheme, target.host, target.port)
+    remembered = manager._lane_keys
+    entry = remembered.get(address)
+    if entry is None or entry[0] != manager.connection_pool_kw:
+        if len(remembered) >= _KEYS_REMEMBERED:
+            remembered.clear()
+        context = manager._request_context(target.host, target.port, target.scheme, None)
+        make_key = manager.key_fn_by_scheme.get(context["scheme"].lower())
+        if make_key is None:
+            return None  # the stages raise URLSchemeUnknown
+        entry = remembered[address] = (dict(manager.connection_pool_kw), make_key(context))
+    return manager.pools.get(entry[1])
+
+
+def _declined() -> None:
+    _rs._lane_declined()
+
+
+def take(pool: HTTPConnectionPool, call: _Call) -> HTTPConnection | None:
+    """``_prepare_call`` and a ready connection for a request that may take the lane; None,
+    with nothing done, for any other."""
+    if not ENABLED:
+        return None
+    cls = type(pool)
+    stock = _stock_pools.get(cls)
+    body = call.body
+    store = pool.pool
+    if (
+        stock is None
+        or _pool_seams(cls) != stock
+        or not pool.__dict__.keys().isdisjoint(_POOL_SEAM_NAMES)
+        or type(store) is not _rs.ConnectionStore
+        or call.response_kw
+        or call.chunked
+        or call.body_pos is not None
+        or pool.proxy is not None
+        or not (body is None or type(body) is bytes or type(body) is str)
+        or not _PLAIN_TARGET.fullmatch(call.url)
+    ):
+        return _declined()
+    timeout = pool.timeout if call.timeout is _DEFAULT_TIMEOUT else call.timeout
+    if type(timeout) is not Timeout:
+        timeout = pool._get_timeout(timeout)
+    # With a total, the read timeout depends on when connecting started: the stages time it;
+    # a zero read timeout fails after sending, as the stages make it.
+    if timeout.total is not None or timeout.read_timeout == 0:
+        return _declined()
+    conn = store.take_connection()
+    if conn is None:
+        return _declined()  # an empty slot: the stages open a connection
+    if not _ready(pool, conn):
+        pool._put_conn(conn)  # back on top, as it was
+        return _declined()
+    retries = call.retries
+    if type(retries) is not Retry:
+        retries = Retry.from_int(retries, redirect=call.redirect, default=pool.retries)
+    call.retries = retries
+    call.timeout_obj = timeout
+    if call.headers is None:
+        call.headers = pool.headers
+    if call.release_conn is None:
+        call.release_conn = call.preload_content
+    call.tunnel = False
+    return conn
+
+
+def _ready(pool: HTTPConnectionPool, conn: HTTPConnection) -> bool:
+    """Whether ``conn`` is a stock connection with an open, verified core socket that the
+    server has not closed: what ``_get_conn`` and ``_validate_conn`` would pass as it is."""
+    sock = conn.sock
+    if type(sock) is not _rs.Connection:
+        return False
+    cls = type(conn)
+    stock = _stock_connections.get(cls)
+    return (
+        stock is not None
+        and _connection_seams(cls) == stock
+        and conn.__dict__.keys().isdisjoint(_CONNECTION_SEAM_NAMES)
+        and conn._writes_stock_requests()
+        and (pool.scheme != "https" or sock.is_verified)
+        and not sock.is_dropped()
+    )
+
+
+def send(pool: HTTPConnectionPool, conn: HTTPConnection, call: _Call) -> BaseHTTPResponse:
+    """``_make_request`` on a connection ``take`` gave, in one call into the core."""
+    timeout = call.timeout_obj
+    read_timeout = timeout.read_timeout
+    conn.timeout = Timeout.resolve_default_timeout(timeout.connect_timeout)  # type: ignore[assignment]
+    method, url = call.method, call.url
+    pool.num_requests += 1
+    try:
+        core = _rs.exchange(
+            conn.sock,
+            method,
+            url,
+            conn._host_header(url),
+            call.headers,
+            call.body,
+            _connection._get_default_user_agent(),
+            _connection._seconds(conn.timeout),
+            _connection._seconds(read_timeout),
+            call.decode_content,
+            True,
+            call.preload_content,
+        )
+    except CoreError as e:
+        failure = conn._core_failed(e)
+        pool._raise_timeout(err=failure, url=url, timeout_value=read_timeout)
+        raise failure  # noqa: B904 (translated: the CoreError is hidden, its cause kept)
+    if core is None:
+        # Headers the core does not write as urllib3 would: the stages send this one.
+        pool.num_requests -= 1
+        return pool._make_request(
+            conn,
+            method,
+            url,
+            body=call.body,
+            headers=call.headers,
+            retries=call.retries,
+            timeout=timeout,
+            response_conn=None if call.release_conn else conn,
+            preload_content=call.preload_content,
+            decode_content=call.decode_content,
+        )
+    conn.timeout = read_timeout
+    options = _ResponseOptions(method, url, call.preload_content, call.decode_content, True)
+    response = conn._response_from_core(core, options)
+    pool._took_response(response, method, url, call.retries, None if call.release_conn else conn)
+    return response
+
+
+def needs_follow_up(call: _Call, response: BaseHTTPResponse) -> bool:
+    """Whether ``_after_response`` may act on ``response``: a redirect to follow, or a status
+    that ``call.retries`` may retry (``Retry.is_retry``'s conditions, loosely)."""
+    status = response.status
+    retries = call.retries
+    return (
+        (call.redirect and status in response.REDIRECT_STATUSES)
+        or status in retries.RETRY_AFTER_STATUS_CODES
+        or bool(retries.status_forcelist and status in retries.status_forcelist)
+    )
