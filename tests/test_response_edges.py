@@ -276,3 +276,57 @@ def test_bytes_queue_buffer_hands_out_exact_sizes() -> None:
     assert q.get(4) == b"abcd"
     assert len(q) == 2
     assert q.get_all() == b"ef"
+
+
+@pytest.mark.parametrize(
+    ("headers", "preload", "decode"),
+    [
+        ([("Content-Length", "5")], True, True),
+        ([("Content-Length", "5")], False, True),
+        ([("Transfer-Encoding", "gzip, chunked")], True, False),
+        ([("Content-Encoding", "gzip")], False, True),
+        ([("X-A", "1"), ("x-a", "2")], True, True),
+    ],
+)
+def test_a_response_made_in_one_step_is_the_one_the_constructor_makes(
+    headers: list[tuple[str, str]], preload: bool, decode: bool
+) -> None:
+    """The fast lane makes its responses with HTTPResponse._from_core: the same state as the
+    constructor's, attribute by attribute."""
+    from urllib3._base_connection import _ResponseOptions
+    from urllib3._collections import HTTPHeaderDict
+    from urllib3._rs import Response as CoreResponse
+
+    chunked = "chunked" in str(headers)
+    body = b"5\r\nhello\r\n0\r\n\r\n" if chunked else b"hello"
+    if "gzip" in str(headers) and not chunked:
+        body = gzip.compress(body)
+
+    def core() -> CoreResponse:
+        return CoreResponse.from_reader(io.BytesIO(body), 200, "OK", 11, headers, decode, True, chunked)
+
+    made = HTTPResponse(
+        body=core(),
+        headers=HTTPHeaderDict(headers),
+        status=200,
+        version=11,
+        version_string="HTTP/1.1",
+        reason="OK",
+        preload_content=preload,
+        decode_content=decode,
+        enforce_content_length=True,
+        request_method="GET",
+        request_url="/x",
+    )
+    in_one_step = HTTPResponse._from_core(core(), _ResponseOptions("GET", "/x", preload, decode, True))
+
+    def state(response: HTTPResponse) -> dict[str, object]:
+        seen = dict(vars(response))
+        for name in ("_core", "_fp", "_decoded_buffer", "headers"):
+            seen[name] = type(seen[name])
+        seen["_decoder"] = type(seen["_decoder"])
+        return seen
+
+    assert state(in_one_step) == state(made)
+    assert list(in_one_step.headers.items()) == list(made.headers.items())
+    assert in_one_step.data == made.data

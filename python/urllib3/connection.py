@@ -77,6 +77,8 @@ _HTTP_CLIENT_TUNNEL = _HTTPConnection._tunnel  # type: ignore[attr-defined]
 _stock_classes: weakref.WeakKeyDictionary[type, bool] = weakref.WeakKeyDictionary()
 
 port_by_scheme = {"http": 80, "https": 443}
+# A response class put in its place (tests patch it) is made through its constructor.
+_STOCK_RESPONSE = _response.HTTPResponse
 
 # A date the system clock must be past for certificate checks to make sense.
 RECENT_DATE = datetime.date(2025, 1, 1)
@@ -649,9 +651,12 @@ class HTTPConnection(_HTTPConnection):
         """urllib3's response around a core response (whose head is read)."""
         if core.unparsed_headers:
             _warn_unparsed_headers(self, options.request_url, core.unparsed_headers)
-        version = core.version
         # Looked up in its module on each call, so that a patched HTTPResponse is used.
-        return _response.HTTPResponse(
+        response_cls = _response.HTTPResponse
+        if response_cls is _STOCK_RESPONSE:
+            return response_cls._from_core(core, options)
+        version = core.version
+        return response_cls(
             body=core,
             headers=HTTPHeaderDict._from_pairs(core.headers),
             status=core.status,

@@ -37,6 +37,7 @@ from .exceptions import (
 from .util.response import is_fp_closed
 
 if typing.TYPE_CHECKING:
+    from ._base_connection import _ResponseOptions
     from .connection import HTTPConnection
     from .connectionpool import HTTPConnectionPool
     from .util.retry import Retry
@@ -226,6 +227,12 @@ class BytesQueueBuffer:
         return out
 
 
+def _names_chunked(headers: HTTPHeaderDict) -> bool:
+    """Whether Transfer-Encoding lists ``chunked``."""
+    coding = headers.get("transfer-encoding")
+    return bool(coding) and "chunked" in [t.strip() for t in coding.lower().split(",")]
+
+
 class BaseHTTPResponse(io.IOBase):
     CONTENT_DECODERS = ["gzip", "x-gzip", "deflate", "br", "zstd"]
     REDIRECT_STATUSES = [301, 302, 303, 307, 308]
@@ -255,8 +262,7 @@ class BaseHTTPResponse(io.IOBase):
         self._has_decoded_content = False
         self._request_url = request_url
         self.retries = retries
-        transfer_encoding = self.headers.get("transfer-encoding", "").lower()
-        self.chunked = "chunked" in (t.strip() for t in transfer_encoding.split(","))
+        self.chunked = _names_chunked(self.headers)
         self._decoder: ContentDecoder | None = None
         # Set once Content-Encoding was looked at (which may have chosen no decoder at all).
         self._decoder_initialized = False
@@ -515,6 +521,50 @@ class HTTPResponse(BaseHTTPResponse):
         self._decoded_buffer = BytesQueueBuffer()
         if preload_content and not self._body:
             self._body = self.read(decode_content=decode_content)
+
+    @classmethod
+    def _from_core(cls, core: typing.Any, options: _ResponseOptions) -> HTTPResponse:
+        """``cls(body=core, ...)`` for a core response whose head was read, in one step: what
+        the constructor would set, set at once (every response of the fast lane is made so;
+        tests/test_response_edges.py holds the two to the same result)."""
+        self = cls.__new__(cls)
+        headers = HTTPHeaderDict._from_pairs(core.headers)
+        chunked = _names_chunked(headers)
+        version = core.version
+        self.__dict__.update(
+            headers=headers,
+            status=core.status,
+            version=version,
+            version_string="HTTP/1.0" if version == 10 else "HTTP/1.1",
+            reason=core.reason,
+            decode_content=options.decode_content,
+            _has_decoded_content=False,
+            _request_url=options.request_url,
+            _retries=None,
+            chunked=chunked,
+            _decoder=None,
+            _decoder_initialized=False,
+            enforce_content_length=options.enforce_content_length,
+            auto_close=True,
+            _body=None,
+            _uncached_read_occurred=False,
+            _fp=core,
+            _core=core,
+            _original=None,
+            _fp_bytes_read=0,
+            msg=None,
+            _pool=None,
+            _connection=None,
+            _sock_shutdown=None,
+            chunk_left=None,
+            _reads_python_file=False,
+            _expected_length=None,
+            length_remaining=None if chunked else core.length_remaining,
+            _decoded_buffer=BytesQueueBuffer(),
+        )
+        if options.preload_content:
+            self._body = self.read(decode_content=options.decode_content)
+        return self
 
     @property
     def _original_response(self) -> typing.Any:

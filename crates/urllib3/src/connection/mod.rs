@@ -687,13 +687,11 @@ impl Connection {
             // A reader-backed connection carries one response and nothing after it.
             return true;
         };
-        if tcp.set_nonblocking(true).is_err() {
-            return true;
-        }
-        let mut probe = [0u8; 1];
-        let dropped =
-            !matches!(tcp.peek(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
-        tcp.set_nonblocking(false).is_err() || dropped
+        // One syscall: a non-blocking peek, without switching the socket's mode back and forth.
+        let mut probe = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+        let peeked = socket2::SockRef::from(tcp)
+            .recv_with_flags(&mut probe, libc::MSG_PEEK | libc::MSG_DONTWAIT);
+        !matches!(peeked, Err(e) if e.kind() == io::ErrorKind::WouldBlock)
     }
 
     /// Writes bytes as they are: for callers that build the request themselves (http.client's
