@@ -27,6 +27,8 @@ from urllib3.util.retry import Retry
 from loopback import LoopbackServer
 
 GZIPPED = gzip.compress(b"hello gzip " * 20, mtime=0)
+# Large enough for the lane to read it straight into the bytes it returns.
+LARGE = bytes(range(256)) * 1200
 
 
 class ScriptServer(LoopbackServer):
@@ -63,7 +65,7 @@ class ScriptServer(LoopbackServer):
             if reply is None:
                 return  # close without answering
             conn.sendall(reply)
-            if target.startswith(b"/drop"):
+            if target.startswith((b"/drop", b"/short", b"/large-short")):
                 return  # the connection ends after this answer, unannounced
 
     def reply(self, method: str, target: str, body: bytes, seen: int) -> bytes | None:
@@ -85,6 +87,12 @@ class ScriptServer(LoopbackServer):
             return _response(503, b"busy", b"Retry-After: 0\r\n")
         if path == "/flaky" and seen == 1:
             return _response(500, b"oops")
+        if path == "/short":
+            return b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\nhello"  # then the connection closes
+        if path == "/large":
+            return _response(200, LARGE)
+        if path == "/large-short":
+            return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(LARGE), LARGE[:100_000])
         if path == "/echo":
             return _response(200, b"%d %s" % (len(body), method.encode()))
         if method == "HEAD":
@@ -277,6 +285,11 @@ SCENARIOS: dict[str, tuple[Scenario, dict[str, typing.Any]]] = {
     "gzip streamed": (_get("/gzip", "stream", preload_content=False), {}),
     "chunked": (_get("/chunked"), {}),
     "chunked read_chunked": (_get("/chunked", "read_chunked", preload_content=False), {}),
+    "body cut short": (_get("/short", retries=False), {}),
+    "body cut short, streamed": (_get("/short", "stream", preload_content=False, retries=False), {}),
+    "large body": (_get("/large"), {}),
+    "large body streamed": (_get("/large", "stream", preload_content=False), {}),
+    "large body cut short": (_get("/large-short", retries=1), {}),
     "POST bytes": (_get("/echo", method="POST", body=b"x" * 5000), {}),
     "POST str": (_get("/echo", method="POST", body="text body"), {}),
     "custom headers": (_get("/small", headers={"X-One": "1", "x-two": "2", "Accept-Encoding": "gzip"}), {}),

@@ -16,7 +16,7 @@ use urllib3::{HeaderMap, ResponseOptions};
 use crate::config::seconds;
 use crate::connection::{put_back, to_body, PyConnection};
 use crate::errors::guard;
-use crate::response::PyResponse;
+use crate::response::{Prefetched, PyResponse};
 
 /// Requests the lane sent (whatever came of them), and requests it declined (counted by the
 /// Python side).
@@ -87,18 +87,29 @@ pub(crate) fn exchange(
             // A body to decode goes through the decoder the Python side holds.
             let raw_is_final =
                 !decode_content || response.headers().get("content-encoding").is_none();
-            let body = if preload && raw_is_final {
-                Some(response.read_raw(None)?)
+            let ahead = if preload && raw_is_final {
+                ReadAhead::Read(response.read_raw(None))
             } else {
-                None
+                ReadAhead::Nothing
             };
-            Ok((response, body))
+            Ok((response, ahead))
         })
     });
     // A failed exchange was the lane's too: the stages only decide what follows it.
     SERVED.fetch_add(1, Ordering::Relaxed);
-    let (response, body) = outcome?;
+    let (response, ahead) = outcome?;
+    let body = match ahead {
+        ReadAhead::Nothing => None,
+        ReadAhead::Read(Ok(body)) => Some(Prefetched::Body(PyBytes::new(py, &body).unbind())),
+        ReadAhead::Read(Err(e)) => Some(Prefetched::Failed(crate::errors::to_py(e))),
+    };
     Ok(Some(PyResponse::with_body(response, body)))
+}
+
+/// What the lane reads of a preloaded body while it holds no GIL.
+enum ReadAhead {
+    Nothing,
+    Read(urllib3::Result<Vec<u8>>),
 }
 
 /// The caller's headers in the order given, or None when one is not for the lane.

@@ -24,8 +24,15 @@ pub(crate) struct PyResponse {
     /// What the caller's file raised, for a body read from one: a read that fails because of
     /// it raises it rather than the core's error (urllib3 maps the file's own exceptions).
     reader_error: ReaderError,
-    /// The body the fast lane read with the head, raw, served before anything else is read.
-    prefetched: Mutex<Option<Vec<u8>>>,
+    /// What the fast lane read of the body with the head, served before anything else is read.
+    prefetched: Mutex<Option<Prefetched>>,
+}
+
+/// A raw body read ahead: all of it, or the error reading it met (raised by the first read,
+/// as reading it then would have).
+pub(crate) enum Prefetched {
+    Body(Py<PyBytes>),
+    Failed(PyErr),
 }
 
 type ReaderError = Arc<Mutex<Option<PyErr>>>;
@@ -35,8 +42,8 @@ impl PyResponse {
         Self::with_reader_error(response, ReaderError::default())
     }
 
-    /// A response whose raw body (all of it) was already read by the lane.
-    pub(crate) fn with_body(response: Response, body: Option<Vec<u8>>) -> Self {
+    /// A response whose raw body the lane already read (or failed to).
+    pub(crate) fn with_body(response: Response, body: Option<Prefetched>) -> Self {
         let made = Self::new(response);
         *made.prefetched.lock().unwrap_or_else(|e| e.into_inner()) = body;
         made
@@ -87,13 +94,33 @@ impl PyResponse {
     }
 
     /// Up to `amt` bytes (all with None) of what the lane read ahead, None when it holds none.
-    fn take_prefetched(&self, amt: Option<usize>) -> Option<Vec<u8>> {
+    fn take_prefetched<'py>(
+        &self,
+        py: Python<'py>,
+        amt: Option<usize>,
+    ) -> Option<PyResult<Bound<'py, PyBytes>>> {
         let mut held = self.prefetched.lock().unwrap_or_else(|e| e.into_inner());
-        let body = held.as_mut().filter(|b| !b.is_empty())?;
+        let body = match held.take()? {
+            Prefetched::Failed(e) => return Some(Err(e)),
+            Prefetched::Body(body) => body.into_bound(py),
+        };
+        let bytes = body.as_bytes();
         match amt {
-            Some(n) if n < body.len() => Some(body.drain(..n).collect()),
-            _ => held.take(),
+            Some(n) if n < bytes.len() => {
+                *held = Some(Prefetched::Body(PyBytes::new(py, &bytes[n..]).unbind()));
+                Some(Ok(PyBytes::new(py, &bytes[..n])))
+            }
+            _ => Some(Ok(body)),
         }
+    }
+
+    fn forget_prefetched(&self) {
+        drop(
+            self.prefetched
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
     }
 
     fn take_reader_error(&self) -> Option<PyErr> {
@@ -188,8 +215,8 @@ impl PyResponse {
         amt: Option<usize>,
         decoder: Option<&Bound<'py, PyDecoder>>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        if let Some(data) = self.take_prefetched(amt) {
-            return Ok(PyBytes::new(py, &data));
+        if let Some(data) = self.take_prefetched(py, amt) {
+            return data;
         }
         let data = match decoder {
             None => self.with_response(py, move |r| r.read_raw(amt))?,
@@ -203,8 +230,8 @@ impl PyResponse {
     /// What one read of the body gives, as received: at most `amt` bytes (64 KiB with None).
     #[pyo3(signature = (amt=None))]
     fn read1<'py>(&self, py: Python<'py>, amt: Option<usize>) -> PyResult<Bound<'py, PyBytes>> {
-        if let Some(data) = self.take_prefetched(amt) {
-            return Ok(PyBytes::new(py, &data));
+        if let Some(data) = self.take_prefetched(py, amt) {
+            return data;
         }
         let data = self.with_response(py, move |r| r.read_raw_once(amt.unwrap_or(64 * 1024)))?;
         Ok(PyBytes::new(py, &data.unwrap_or_default()))
@@ -230,7 +257,7 @@ impl PyResponse {
 
     /// Reads and discards the rest of the body so the connection can be reused.
     fn drain(&self, py: Python<'_>) -> PyResult<()> {
-        self.take_prefetched(None);
+        self.forget_prefetched();
         self.with_response(py, |r| r.drain()).map(drop)
     }
 
@@ -256,7 +283,7 @@ impl PyResponse {
 
     /// Drops the body: the connection closes unless the body was complete.
     fn close(&self) {
-        self.take_prefetched(None);
+        self.forget_prefetched();
         drop(self.lock().take());
     }
 
