@@ -198,6 +198,12 @@ def status_kb(field):
         return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
 
 
+def lane_counts():
+    """(sent, declined) by our fast lane so far; None for a client without it."""
+    core = sys.modules.get("urllib3._rs")
+    return core._lane_counts() if core is not None else None
+
+
 def main():
     name, workload, http, https, ca, n, min_seconds = sys.argv[1:]
     n, min_seconds = int(n), float(min_seconds)
@@ -244,6 +250,7 @@ def main():
             ops += 1
         done[t] = ops
 
+    lane0 = lane_counts()
     cpu0 = cpu()
     start = time.perf_counter()
     if threads == 1:
@@ -256,6 +263,8 @@ def main():
             t.join()
     wall = time.perf_counter() - start
     out = {"ops": sum(done), "wall": wall, "cpu": cpu() - cpu0, "maxrss_kb": status_kb("VmHWM")}
+    if lane0 is not None:
+        out["lane"] = [after - before for after, before in zip(lane_counts(), lane0)]
     print(json.dumps(out))
 
 

@@ -319,8 +319,26 @@ def report(results, columns, missing, busy, reps, quick, started):
         "",
         table("client CPU (median)", "unit", columns, cpu),
         "",
+        "Our fast lane in the timed loops (all repetitions; `urllib3._rs._lane_counts()`):",
+        "",
+        *lane_lines(results),
+        "",
     ]
     return "\n".join(out)
+
+
+def lane_lines(results):
+    """Per column and workload: operations timed, requests the lane sent, requests it declined."""
+    lines = []
+    for col, by_workload in results.items():
+        for workload, runs in by_workload.items():
+            counted = [r for r in runs if "lane" in r]
+            if counted:
+                ops = sum(r["ops"] for r in counted)
+                sent = sum(r["lane"][0] for r in counted)
+                declined = sum(r["lane"][1] for r in counted)
+                lines.append(f"- {col}, {workload}: {ops:,} operations, {sent:,} sent by the lane, {declined:,} declined")
+    return lines or ["- (no client with the lane ran)"]
 
 
 def main():
