@@ -206,6 +206,14 @@ class HTTPHeaderDict(typing.MutableMapping[str, str]):
             container.setdefault(name.lower(), [name]).append(value)
         return headers
 
+    @classmethod
+    def _from_lists(cls, lists: dict[str, list[str]]) -> HTTPHeaderDict:
+        """A dict around a ready container (lower-cased name to ``[name, value, ...]``), as
+        the core hands a response's headers over."""
+        headers = cls.__new__(cls)
+        headers._container = lists
+        return headers
+
     def __setitem__(self, key: str, val: str) -> None:
         key = _native_name(key)
         self._container[key.lower()] = [key, val]

@@ -227,6 +227,27 @@ class BytesQueueBuffer:
         return out
 
 
+# What the constructor sets the same way for every response around a core response.
+_NEW_CORE_RESPONSE = {
+    "_has_decoded_content": False,
+    "_retries": None,
+    "_decoder": None,
+    "_decoder_initialized": False,
+    "auto_close": True,
+    "_body": None,
+    "_uncached_read_occurred": False,
+    "_original": None,
+    "_fp_bytes_read": 0,
+    "msg": None,
+    "_pool": None,
+    "_connection": None,
+    "_sock_shutdown": None,
+    "chunk_left": None,
+    "_reads_python_file": False,
+    "_expected_length": None,
+}
+
+
 def _names_chunked(headers: HTTPHeaderDict) -> bool:
     """Whether Transfer-Encoding lists ``chunked``."""
     coding = headers.get("transfer-encoding")
@@ -528,37 +549,23 @@ class HTTPResponse(BaseHTTPResponse):
         the constructor would set, set at once (every response of the fast lane is made so;
         tests/test_response_edges.py holds the two to the same result)."""
         self = cls.__new__(cls)
-        headers = HTTPHeaderDict._from_pairs(core.headers)
+        headers = HTTPHeaderDict._from_lists(core.header_lists())
         chunked = _names_chunked(headers)
         version = core.version
-        self.__dict__.update(
+        state = self.__dict__
+        state.update(_NEW_CORE_RESPONSE)
+        state.update(
             headers=headers,
             status=core.status,
             version=version,
             version_string="HTTP/1.0" if version == 10 else "HTTP/1.1",
             reason=core.reason,
             decode_content=options.decode_content,
-            _has_decoded_content=False,
             _request_url=options.request_url,
-            _retries=None,
             chunked=chunked,
-            _decoder=None,
-            _decoder_initialized=False,
             enforce_content_length=options.enforce_content_length,
-            auto_close=True,
-            _body=None,
-            _uncached_read_occurred=False,
             _fp=core,
             _core=core,
-            _original=None,
-            _fp_bytes_read=0,
-            msg=None,
-            _pool=None,
-            _connection=None,
-            _sock_shutdown=None,
-            chunk_left=None,
-            _reads_python_file=False,
-            _expected_length=None,
             length_remaining=None if chunked else core.length_remaining,
             _decoded_buffer=BytesQueueBuffer(),
         )

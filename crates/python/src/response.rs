@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::errors::guard;
 use urllib3::response::ContentDecoder;
@@ -203,6 +203,20 @@ impl PyResponse {
     #[getter]
     fn headers(&self) -> Vec<(String, String)> {
         self.headers.clone()
+    }
+
+    /// The headers as `HTTPHeaderDict` keeps them: lower-cased name to `[name as first
+    /// sent, value, value, …]`, in the order received.
+    fn header_lists<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let lists = PyDict::new(py);
+        for (name, value) in &self.headers {
+            let key = name.to_lowercase();
+            match lists.get_item(&key)? {
+                Some(list) => list.cast::<PyList>()?.append(value)?,
+                None => lists.set_item(key, PyList::new(py, [name, value])?)?,
+            }
+        }
+        Ok(lists)
     }
 
     /// Reads up to `amt` bytes (all with None): through `decoder` when given (what it already
