@@ -23,7 +23,11 @@ fn _panic_in_core(message: String) -> PyResult<()> {
 }
 
 /// The `urllib3._rs` extension module.
-#[pymodule]
+///
+/// Free-threading ready (`gil_used = false`): the module's own state is atomics (the lane's
+/// counts), once-set type objects, a thread-local pending signal error, and per-object
+/// mutexes; nothing relies on the GIL to serialise access.
+#[pymodule(gil_used = false)]
 fn _rs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // A second interpreter-level import (tests reload urllib3) must not fail on the logger.
     let _ = pyo3_log::try_init();
