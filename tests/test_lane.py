@@ -122,6 +122,7 @@ class _Records(logging.Handler):
 
 
 def _described(response: typing.Any, read: str) -> dict[str, typing.Any]:
+    made = _state(response)
     if read == "data":
         body: typing.Any = response.data
     elif read == "read-n":
@@ -133,12 +134,24 @@ def _described(response: typing.Any, read: str) -> dict[str, typing.Any]:
     else:
         body = None
     return {
+        "state as made": made,
+        "state once read": _state(response),
         "status": response.status,
         "reason": response.reason,
         "headers": list(response.headers.items()),
         "body": body,
         "history": response.retries.history if response.retries else None,
         "url": response.url,
+    }
+
+
+def _state(response: typing.Any) -> dict[str, typing.Any]:
+    """The response's attributes, objects of their own (connection, pool, buffers) by type."""
+    kept = (str, bytes, int, float, bool, type(None))
+    return {
+        name: value if isinstance(value, kept) else type(value).__name__
+        for name, value in vars(response).items()
+        if name not in ("headers", "_retries")
     }
 
 

@@ -570,7 +570,20 @@ class HTTPResponse(BaseHTTPResponse):
             _decoded_buffer=BytesQueueBuffer(),
         )
         if options.preload_content:
-            self._body = self.read(decode_content=options.decode_content)
+            read_ahead = None
+            if cls.read is _STOCK_READ and "content-encoding" not in headers:
+                read_ahead = core.take_read_ahead()
+            if read_ahead is None:
+                self._body = self.read(decode_content=options.decode_content)
+            else:
+                # The fast lane read all of it with the head, and there is nothing to decode:
+                # what read() would leave, without going through it.
+                state.update(
+                    _body=read_ahead,
+                    _decoder_initialized=True,
+                    _uncached_read_occurred=True,
+                    length_remaining=None if chunked else core.length_remaining,
+                )
         return self
 
     @property
@@ -1054,3 +1067,7 @@ class HTTPResponse(BaseHTTPResponse):
         if pending:
             # The last line, without a newline at the end of the body.
             yield b"".join(pending)
+
+
+# A patched read() is called to preload, even when the body is already in.
+_STOCK_READ = HTTPResponse.read

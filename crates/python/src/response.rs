@@ -269,6 +269,19 @@ impl PyResponse {
         Ok(PyBytes::new(py, &data.unwrap_or_default()))
     }
 
+    /// The whole raw body, when the fast lane read it with the head; None otherwise (and
+    /// when reading it failed: the next read raises that).
+    fn take_read_ahead(&self) -> Option<Py<PyBytes>> {
+        let mut held = self.prefetched.lock().unwrap_or_else(|e| e.into_inner());
+        match held.take() {
+            Some(Prefetched::Body(body)) => Some(body),
+            other => {
+                *held = other;
+                None
+            }
+        }
+    }
+
     /// Reads and discards the rest of the body so the connection can be reused.
     fn drain(&self, py: Python<'_>) -> PyResult<()> {
         self.forget_prefetched();
