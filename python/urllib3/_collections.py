@@ -72,6 +72,9 @@ def _header_pairs(source: ValidHTTPHeaderSource) -> typing.Iterable[tuple[str, s
     return ()
 
 
+_MISSING = object()
+
+
 class RecentlyUsedContainer(typing.Generic[_KT, _VT], typing.MutableMapping[_KT, _VT]):
     """A thread-safe mapping that keeps at most ``maxsize`` entries, dropping the least
     recently used; ``dispose_func(value)`` is called for every value dropped, deleted or
@@ -97,6 +100,16 @@ class RecentlyUsedContainer(typing.Generic[_KT, _VT], typing.MutableMapping[_KT,
         with self.lock:
             item = self._container[key]
             # A read counts as a use: move to the young end.
+            self._container.move_to_end(key)
+            return item
+
+    def get(self, key: _KT, default: typing.Any = None) -> typing.Any:  # type: ignore[override]
+        # Direct, rather than Mapping.get around __getitem__: a manager looks its pool up so
+        # on every request.
+        with self.lock:
+            item = self._container.get(key, _MISSING)
+            if item is _MISSING:
+                return default
             self._container.move_to_end(key)
             return item
 
