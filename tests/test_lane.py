@@ -35,8 +35,32 @@ class ScriptServer(LoopbackServer):
     """Keep-alive HTTP/1.1 with a reply per path; records every request's bytes."""
 
     def __init__(self) -> None:
+        self.serving: set[socket.socket] = set()
+        self.changed = threading.Condition()
         super().__init__()
         self.reset()
+
+    def close(self) -> None:
+        """Stops listening and ends every connection still open, waiting until each is
+        closed (later tests count file descriptors)."""
+        super().close()
+        with self.changed:
+            for conn in self.serving:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # closed already, on its way out of the set
+            assert self.changed.wait_for(lambda: not self.serving, timeout=10)
+
+    def _handle_and_close(self, conn: socket.socket) -> None:
+        with self.changed:
+            self.serving.add(conn)
+        try:
+            super()._handle_and_close(conn)
+        finally:
+            with self.changed:
+                self.serving.discard(conn)
+                self.changed.notify_all()
 
     def reset(self) -> None:
         self.received: list[bytes] = []
