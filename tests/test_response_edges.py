@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import pickle
 import socket
 import ssl
 import zlib
@@ -15,8 +16,9 @@ import requests
 import responses
 from loopback import LoopbackServer
 
+import urllib3
 import urllib3.response as ur
-from urllib3.exceptions import DecodeError, ProtocolError, SSLError
+from urllib3.exceptions import DecodeError, InvalidChunkLength, ProtocolError, SSLError
 from urllib3.response import HTTPResponse
 
 TEXT = b"".join(b"line %d of a body that compresses\n" % i for i in range(5000))
@@ -330,3 +332,42 @@ def test_a_response_made_in_one_step_is_the_one_the_constructor_makes(
     assert state(in_one_step) == state(made)
     assert list(in_one_step.headers.items()) == list(made.headers.items())
     assert in_one_step.data == made.data
+
+
+class BadChunkSize(LoopbackServer):
+    """A chunked body whose second size line is not a number."""
+
+    def handle(self, conn: socket.socket) -> None:
+        if self.read_request(conn):
+            conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nZZZ\r\n")
+
+
+@pytest.mark.parametrize("preload", [True, False])
+def test_a_bad_chunk_size_line_is_urllib3s_invalid_chunk_length(preload: bool) -> None:
+    server = BadChunkSize()
+    try:
+        with urllib3.PoolManager() as manager:
+            with pytest.raises(ProtocolError) as caught:
+                response = manager.request(
+                    "GET", f"http://127.0.0.1:{server.port}/", retries=False, preload_content=preload
+                )
+                response.read()
+    finally:
+        server.close()
+    cause = caught.value.args[1]
+    assert isinstance(cause, InvalidChunkLength)
+    assert cause.length == b"ZZZ\r\n"
+    assert cause.partial == 5  # "hello" came before it
+    assert str(caught.value) == (
+        "(\"Connection broken: InvalidChunkLength(got length b'ZZZ\\\\r\\\\n', 5 bytes read)\", "
+        "InvalidChunkLength(got length b'ZZZ\\r\\n', 5 bytes read))"
+    )
+    # It crosses a pickle (to another process, say): the response goes without its live parts.
+    copy = pickle.loads(pickle.dumps(cause))
+    assert (copy.length, copy.partial, copy.expected, repr(copy)) == (
+        cause.length,
+        cause.partial,
+        cause.expected,
+        repr(cause),
+    )
+    assert copy.response.status == 200

@@ -24,15 +24,22 @@ class _Context(typing.NamedTuple):
     pool: typing.Any
     conn: typing.Any
     url: str | None
+    response: typing.Any
 
 
 def translate(
-    err: CoreError, *, pool: typing.Any = None, conn: typing.Any = None, url: str | None = None
+    err: CoreError,
+    *,
+    pool: typing.Any = None,
+    conn: typing.Any = None,
+    url: str | None = None,
+    response: typing.Any = None,
 ) -> BaseException:
     """The urllib3 exception for a core error; its cause chain is rebuilt the same way, with
     ``__cause__`` where urllib3 raises ``from`` the cause. Raise it without ``from``: the
-    ``CoreError`` it replaces is hidden from tracebacks."""
-    built = _build(err, _Context(pool, conn, url if url is not None else err.url))
+    ``CoreError`` it replaces is hidden from tracebacks. ``response``: the response whose
+    body was being read, for the exceptions that carry it."""
+    built = _build(err, _Context(pool, conn, url if url is not None else err.url, response))
     built.__suppress_context__ = True
     return built
 
@@ -129,7 +136,19 @@ def _protocol(err: CoreError, context: _Context) -> BaseException:
     reason = _reason(err, context)
     if reason is None:
         return exceptions.ProtocolError(err.message)
-    return _caused(exceptions.ProtocolError(err.message, reason), reason)
+    message = err.message
+    if isinstance(reason, exceptions.InvalidChunkLength):
+        # urllib3 names the line as Python shows bytes.
+        message = f"Connection broken: {reason!r}"
+    return _caused(exceptions.ProtocolError(message, reason), reason)
+
+
+def _invalid_chunk_length(err: CoreError, context: _Context) -> BaseException:
+    # urllib3's InvalidChunkLength reads its counts from the response; without one at hand
+    # the same text goes in a ProtocolError.
+    if context.response is None or err.received is None:
+        return exceptions.ProtocolError(err.message)
+    return exceptions.InvalidChunkLength(context.response, err.received)
 
 
 def _proxy(err: CoreError, context: _Context) -> BaseException:
@@ -160,9 +179,7 @@ _BUILDERS: dict[str, typing.Callable[[CoreError, _Context], BaseException]] = {
     "ConnectTimeoutError": _connect_timeout,
     "ReadTimeoutError": _read_timeout,
     "IncompleteRead": _incomplete_read,
-    # urllib3 raises InvalidChunkLength only with the response at hand; the core's is a
-    # ProtocolError with the same text.
-    "InvalidChunkLength": lambda err, context: exceptions.ProtocolError(err.message),
+    "InvalidChunkLength": _invalid_chunk_length,
     "ProtocolError": _protocol,
     "ProxyError": _proxy,
     "MaxRetryError": _max_retry,

@@ -586,6 +586,17 @@ class HTTPResponse(BaseHTTPResponse):
                 )
         return self
 
+    def __getstate__(self) -> dict[str, typing.Any]:
+        # What is live (the core's response and decoder, the connection, its pool) stays
+        # behind: a copy (an exception that carries the response, say) keeps the head and what
+        # was read, and reads no further.
+        state = self.__dict__.copy()
+        if state.get("_fp") is self._core:
+            state["_fp"] = None
+        for live in ("_core", "_decoder", "_connection", "_pool"):
+            state[live] = None
+        return state
+
     @property
     def _original_response(self) -> typing.Any:
         if self._original is None and self._core is not None:
@@ -687,7 +698,7 @@ class HTTPResponse(BaseHTTPResponse):
         # A body read that times out says so without the limit, as urllib3's does.
         if e.kind == "ReadTimeoutError":
             raise ReadTimeoutError(self._pool, None, "Read timed out.") from None
-        raise translate(e, pool=self._pool)
+        raise translate(e, pool=self._pool, response=self)
 
     def _python_file_closed(self) -> bool:
         """Whether the body is a file of the caller's that is closed already: then there is

@@ -3,7 +3,7 @@
 //! The bridge raises one exception class, `urllib3._rs.CoreError`, whose attributes are the
 //! core error's data: `kind` (the urllib3 class name), `message`, `url`, `host`, `port`,
 //! `timeout`, `errno`, `detail` (the text of an underlying cause that is not a core error),
-//! `counts`, `status` and `cause` (the next core error of the chain, as a `CoreError`). The
+//! `counts`, `received` (bytes as the server sent them), `status` and `cause` (the next core error of the chain, as a `CoreError`). The
 //! Python layer (`urllib3._errors`) builds urllib3's exception and message from these fields
 //! and the pool or connection only it knows; nothing reads the message to decide anything.
 
@@ -12,6 +12,7 @@ use std::cell::RefCell;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyConnectionError, PyException, PyOSError, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 use urllib3::ErrorKind;
 
 create_exception!(
@@ -89,6 +90,10 @@ fn core_error<'py>(py: Python<'py>, err: &urllib3::Error) -> PyResult<Bound<'py,
     exc.setattr("errno", os_error.and_then(std::io::Error::raw_os_error))?;
     exc.setattr("detail", detail(err))?;
     exc.setattr("counts", err.counts())?;
+    exc.setattr(
+        "received",
+        err.received().map(|line| PyBytes::new(py, line)),
+    )?;
     exc.setattr("status", err.status())?;
     exc.setattr("cause", cause)?;
     Ok(exc)

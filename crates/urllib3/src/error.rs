@@ -238,6 +238,8 @@ struct Inner {
     message: String,
     url: Option<String>,
     counts: Option<(u64, u64)>,
+    /// For `InvalidChunkLength`: the chunk-size line as it came, line end included.
+    received: Option<Vec<u8>>,
     status: Option<u16>,
     /// The host and port a connection was being made to.
     endpoint: Option<(String, Option<u16>)>,
@@ -254,6 +256,7 @@ impl Error {
             message: message.into(),
             url: None,
             counts: None,
+            received: None,
             status: None,
             endpoint: None,
             timeout: None,
@@ -340,6 +343,12 @@ impl Error {
         self.0.counts
     }
 
+    /// For `InvalidChunkLength`: the chunk-size line as the server sent it, line end included
+    /// (urllib3's `InvalidChunkLength.length`).
+    pub fn received(&self) -> Option<&[u8]> {
+        self.0.received.as_deref()
+    }
+
     /// For a `ProxyError` from a refused CONNECT: the status the proxy answered with (407,
     /// 403, 502, …), also on the "Unable to connect to proxy" error that wraps it.
     ///
@@ -408,6 +417,11 @@ impl Error {
 
     pub(crate) fn with_counts(mut self, partial: u64, expected: u64) -> Self {
         self.0.counts = Some((partial, expected));
+        self
+    }
+
+    pub(crate) fn with_received(mut self, received: Vec<u8>) -> Self {
+        self.0.received = Some(received);
         self
     }
 }

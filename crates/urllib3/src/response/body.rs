@@ -274,8 +274,8 @@ impl BodyReader {
                     let line = self.take_line(SIZE_LINE, false)?.ok_or_else(|| {
                         Error::new(ErrorKind::Protocol, "Response ended prematurely")
                     })?;
-                    let size =
-                        parse_chunk_size(&line).ok_or_else(|| self.invalid_chunk_length(&line))?;
+                    let size = parse_chunk_size(without_line_end(&line))
+                        .ok_or_else(|| self.invalid_chunk_length(line))?;
                     self.framing = Framing::Chunked(if size == 0 {
                         Chunk::Trailers
                     } else {
@@ -304,7 +304,7 @@ impl BodyReader {
                 }
                 Chunk::DataEnd => {
                     let line = self.take_line(SIZE_LINE, false)?.unwrap_or_default();
-                    if !line.is_empty() {
+                    if !without_line_end(&line).is_empty() {
                         return Err(self.broken("chunk data was longer than its size line said"));
                     }
                     self.framing = Framing::Chunked(Chunk::Size);
@@ -315,7 +315,7 @@ impl BodyReader {
                     // without the final empty line (or inside a trailer line), still sent the
                     // whole body.
                     match self.take_line(TRAILER_LINE, true)? {
-                        Some(line) if !line.is_empty() => {}
+                        Some(line) if !without_line_end(&line).is_empty() => {}
                         Some(_) => {
                             self.finish(true);
                             return Ok(0);
@@ -327,7 +327,7 @@ impl BodyReader {
         }
     }
 
-    /// Takes one line (without its CRLF or LF) of at most [`MAX_CHUNK_LINE`] bytes, its end
+    /// Takes one line (with its CRLF or LF) of at most [`MAX_CHUNK_LINE`] bytes, its end
     /// included, from the connection; `None` when the stream ends before any byte of it, or
     /// with `partial` inside the line. Without `partial` that is an `IncompleteRead`.
     fn take_line(&mut self, what: &'static str, partial: bool) -> Result<Option<Vec<u8>>> {
@@ -341,10 +341,7 @@ impl BodyReader {
             let buffered = conn.stream().buffered();
             let window = &buffered[..buffered.len().min(MAX_CHUNK_LINE)];
             if let Some(end) = window.iter().position(|&b| b == b'\n') {
-                let mut line = buffered[..end].to_vec();
-                if line.last() == Some(&b'\r') {
-                    line.pop();
-                }
+                let line = buffered[..=end].to_vec();
                 conn.stream_mut().consume(end + 1);
                 return Ok(Some(line));
             }
@@ -407,9 +404,10 @@ impl BodyReader {
         .with_source(e)
     }
 
-    fn invalid_chunk_length(&mut self, line: &[u8]) -> Error {
+    fn invalid_chunk_length(&mut self, line: Vec<u8>) -> Error {
         self.finish(false);
-        let shown = String::from_utf8_lossy(&line[..line.len().min(64)]).into_owned();
+        let content = without_line_end(&line);
+        let shown = String::from_utf8_lossy(&content[..content.len().min(64)]).into_owned();
         let cause = Error::new(
             ErrorKind::InvalidChunkLength,
             format!(
@@ -417,7 +415,8 @@ impl BodyReader {
                 self.read
             ),
         )
-        .with_counts(self.read, 0);
+        .with_counts(self.read, 0)
+        .with_received(line);
         Error::connection_broken(cause)
     }
 
@@ -457,6 +456,12 @@ impl io::Read for BodyReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         BodyReader::read(self, buf).map_err(io::Error::other)
     }
+}
+
+/// A line without its CRLF or LF.
+fn without_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 /// Parses a chunk-size line: hex digits, then optional `;extensions` (ignored). Leading and
@@ -536,6 +541,19 @@ mod tests {
         let err = body.read_chunk(&mut out).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Protocol);
         assert!(err.message().contains("IncompleteRead"), "{err}");
+    }
+
+    #[test]
+    fn an_invalid_chunk_size_line_is_kept_as_it_came() {
+        for (line, received) in [(&b"ZZZ\r\n"[..], &b"ZZZ\r\n"[..]), (b"zz\n", b"zz\n")] {
+            let mut wire = b"5\r\nhello\r\n".to_vec();
+            wire.extend_from_slice(line);
+            let err = read_all(&mut chunked(&wire, 4096)).unwrap_err();
+            let cause = err.reason().expect("the InvalidChunkLength under it");
+            assert_eq!(cause.kind(), ErrorKind::InvalidChunkLength);
+            assert_eq!(cause.received(), Some(received));
+            assert_eq!(cause.counts(), Some((5, 0)));
+        }
     }
 
     #[test]
