@@ -89,7 +89,7 @@ class ScriptServer(LoopbackServer):
             if reply is None:
                 return  # close without answering
             conn.sendall(reply)
-            if target.startswith((b"/drop", b"/short", b"/large-short")):
+            if target.startswith((b"/drop", b"/short", b"/large-short", b"/close")):
                 return  # the connection ends after this answer, unannounced
 
     def reply(self, method: str, target: str, body: bytes, seen: int) -> bytes | None:
@@ -117,6 +117,8 @@ class ScriptServer(LoopbackServer):
             return _response(200, LARGE)
         if path == "/large-short":
             return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(LARGE), LARGE[:100_000])
+        if path == "/close":
+            return _response(200, b"bye", b"Connection: close\r\n")  # and it closes
         if path == "/echo":
             return _response(200, b"%d %s" % (len(body), method.encode()))
         if method == "HEAD":
@@ -339,6 +341,8 @@ SCENARIOS: dict[str, tuple[Scenario, dict[str, typing.Any]]] = {
     "status_forcelist": (_get("/flaky", retries=Retry(3, status_forcelist=[500])), {}),
     "status_forcelist exhausted": (_get("/flaky", retries=Retry(0, status_forcelist=[500])), {}),
     "dropped keep-alive connection": (_twice("/drop"), {}),
+    "Connection: close": (_twice("/close"), {}),
+    "Connection: close, streamed": (_get("/close", "stream", preload_content=False), {}),
     "reset, retries None": (_with_retries(None), {}),
     "reset, retries 0": (_with_retries(0), {}),
     "reset, retries False": (_with_retries(False), {}),
@@ -396,3 +400,15 @@ def test_the_lane_takes_a_patched_seam_as_a_reason_to_stand_aside(
         for _ in range(3):
             assert manager.request("GET", base + "/small").data == b"Hello, world!"
     assert calls == [("GET", "/small")] * 3
+
+
+def test_a_connection_the_server_ends_lets_its_socket_go(servers: tuple[ScriptServer, ScriptServer]) -> None:
+    """As http.client does on a response with Connection: close: the pooled connection has no
+    socket, and the next request opens a new one (urllib3's test_keepalive_close)."""
+    with urllib3.HTTPConnectionPool("127.0.0.1", servers[0].port, maxsize=1) as pool:
+        assert pool.request("GET", "/close").data == b"bye"
+        conn = pool.pool.get()
+        assert conn.sock is None
+        pool._put_conn(conn)
+        assert pool.request("GET", "/small").data == b"Hello, world!"
+        assert pool.num_connections == 1  # the same connection object, connected anew

@@ -648,9 +648,17 @@ class HTTPConnection(_HTTPConnection):
         return self._response_from_core(core, options)
 
     def _response_from_core(self, core: typing.Any, options: _ResponseOptions) -> HTTPResponse:
-        """urllib3's response around a core response (whose head is read)."""
+        """urllib3's response around a core response (whose head is read). When the server
+        ends the connection with it, the connection lets its socket go, as http.client's
+        does (the response keeps reading from it); the next request opens a new one."""
         if core.unparsed_headers:
             _warn_unparsed_headers(self, options.request_url, core.unparsed_headers)
+        response = self._wrap_core(core, options)
+        if core.will_close:
+            self.close()
+        return response
+
+    def _wrap_core(self, core: typing.Any, options: _ResponseOptions) -> HTTPResponse:
         # Looked up in its module on each call, so that a patched HTTPResponse is used.
         response_cls = _response.HTTPResponse
         if response_cls is _STOCK_RESPONSE:

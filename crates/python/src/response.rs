@@ -21,6 +21,7 @@ pub(crate) struct PyResponse {
     version: u8,
     headers: Vec<(String, String)>,
     unparsed_headers: Option<String>,
+    will_close: bool,
     /// What the caller's file raised, for a body read from one: a read that fails because of
     /// it raises it rather than the core's error (urllib3 maps the file's own exceptions).
     reader_error: ReaderError,
@@ -62,6 +63,7 @@ impl PyResponse {
                 .map(|(n, v)| (n.to_owned(), v.to_owned()))
                 .collect(),
             unparsed_headers: response.unparsed_headers().map(str::to_owned),
+            will_close: response.will_close(),
             inner: Mutex::new(Some(response)),
         }
     }
@@ -198,6 +200,13 @@ impl PyResponse {
     #[getter]
     fn unparsed_headers(&self) -> Option<&str> {
         self.unparsed_headers.as_deref()
+    }
+
+    /// Whether the server ends the connection with this response (http.client's
+    /// `will_close`).
+    #[getter]
+    fn will_close(&self) -> bool {
+        self.will_close
     }
 
     #[getter]

@@ -97,6 +97,8 @@ pub struct Response {
     options: ResponseOptions,
     /// The whole decoded body once preloaded, and how much of it reads have returned.
     cached: Option<(Vec<u8>, usize)>,
+    /// Whether the connection ends with this response (http.client's `will_close`).
+    will_close: bool,
 }
 
 impl Response {
@@ -111,8 +113,11 @@ impl Response {
             Version::Http11 => !head.headers.has_token("connection", "close"),
             Version::Http10 => head.headers.has_token("connection", "keep-alive"),
         };
+        let will_close = !keep_alive || framing == Framing::Close;
         let body = BodyReader::new(conn, framing, keep_alive, options.enforce_content_length);
-        Ok(Self::with_body(head, body, options))
+        let mut response = Self::with_body(head, body, options);
+        response.will_close = will_close;
+        Ok(response)
     }
 
     fn with_body(head: head::ResponseHead, body: BodyReader, options: ResponseOptions) -> Response {
@@ -129,6 +134,7 @@ impl Response {
             raw_block: Vec::new(),
             options,
             cached: None,
+            will_close: false,
         }
     }
 
@@ -235,6 +241,13 @@ impl Response {
     /// For a `Content-Length` body, the bytes not yet received (urllib3's `length_remaining`).
     pub fn length_remaining(&self) -> Option<u64> {
         self.base().and_then(BodyReader::length_remaining)
+    }
+
+    /// Whether the server ends the connection with this response: `Connection: close`, an
+    /// HTTP/1.0 response without keep-alive, or a body that the connection's end delimits
+    /// (http.client's `will_close`, after which urllib3's connection drops its socket).
+    pub fn will_close(&self) -> bool {
+        self.will_close
     }
 
     /// Whether the body was sent with chunked transfer coding.
