@@ -412,3 +412,4 @@ def test_a_connection_the_server_ends_lets_its_socket_go(servers: tuple[ScriptSe
         pool._put_conn(conn)
         assert pool.request("GET", "/small").data == b"Hello, world!"
         assert pool.num_connections == 1  # the same connection object, connected anew
+

@@ -371,3 +371,24 @@ def test_a_bad_chunk_size_line_is_urllib3s_invalid_chunk_length(preload: bool) -
         repr(cause),
     )
     assert copy.response.status == 200
+
+
+class OneSmallResponse(LoopbackServer):
+    def handle(self, conn: socket.socket) -> None:
+        if self.read_request(conn):
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+            self.read_request(conn)  # keep the connection open until the client ends it
+
+
+def test_shutdown_refuses_a_connection_already_back_in_the_pool() -> None:
+    """It may carry another request by then (urllib3's RuntimeError)."""
+    server = OneSmallResponse()
+    try:
+        with urllib3.HTTPConnectionPool("127.0.0.1", server.port) as pool:
+            response = pool.urlopen("GET", "/", preload_content=False)
+            response.drain_conn()
+            response.release_conn()
+            with pytest.raises(RuntimeError, match="already been released to the pool"):
+                response.shutdown()
+    finally:
+        server.close()

@@ -924,11 +924,14 @@ class HTTPResponse(BaseHTTPResponse):
         return True
 
     def shutdown(self) -> None:
+        """Ends reading from the socket, so that a read blocked in another thread returns."""
+        if self._sock_shutdown is None and (self._core is None or self._reads_python_file):
+            raise ValueError("Cannot shutdown socket as self._sock_shutdown is not set")
+        if self._connection is None:
+            # The connection may be carrying someone else's request by now.
+            raise RuntimeError("Cannot shutdown as connection has already been released to the pool")
         if self._sock_shutdown is not None:
             self._sock_shutdown(socket.SHUT_RD)
-            return
-        if self._core is None or self._reads_python_file:
-            raise ValueError("Cannot shutdown socket as self._sock_shutdown is not set")
 
     def close(self) -> None:
         self._sock_shutdown = None
