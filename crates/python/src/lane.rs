@@ -87,29 +87,18 @@ pub(crate) fn exchange(
             // A body to decode goes through the decoder the Python side holds.
             let raw_is_final =
                 !decode_content || response.headers().get("content-encoding").is_none();
-            let ahead = if preload && raw_is_final {
-                ReadAhead::Read(response.read_raw(None))
-            } else {
-                ReadAhead::Nothing
-            };
+            let ahead = (preload && raw_is_final).then(|| response.read_raw(None));
             Ok((response, ahead))
         })
     });
     // A failed exchange was the lane's too: the stages only decide what follows it.
     SERVED.fetch_add(1, Ordering::Relaxed);
     let (response, ahead) = outcome?;
-    let body = match ahead {
-        ReadAhead::Nothing => None,
-        ReadAhead::Read(Ok(body)) => Some(Prefetched::Body(PyBytes::new(py, &body).unbind())),
-        ReadAhead::Read(Err(e)) => Some(Prefetched::Failed(crate::errors::to_py(e))),
-    };
+    let body = ahead.map(|read| match read {
+        Ok(body) => Prefetched::Body(PyBytes::new(py, &body).unbind()),
+        Err(e) => Prefetched::Failed(crate::errors::to_py(e)),
+    });
     Ok(Some(PyResponse::with_body(response, body)))
-}
-
-/// What the lane reads of a preloaded body while it holds no GIL.
-enum ReadAhead {
-    Nothing,
-    Read(urllib3::Result<Vec<u8>>),
 }
 
 /// The caller's headers in the order given, or None when one is not for the lane.
