@@ -79,6 +79,7 @@ struct Script {
 struct ScriptState {
     replies: VecDeque<Reply>,
     received: Vec<Vec<u8>>,
+    closed: usize,
 }
 
 impl Script {
@@ -95,6 +96,28 @@ impl Script {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.received.push(request);
         self.changed.notify_all();
+    }
+
+    fn connection_closed(&self) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.closed += 1;
+        self.changed.notify_all();
+    }
+
+    /// Waits until `done` holds for the state, for at most [`WAIT_CAP`].
+    fn wait_for(&self, what: &str, done: impl Fn(&ScriptState) -> bool) -> Vec<Vec<u8>> {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let (state, _) = self
+            .changed
+            .wait_timeout_while(state, WAIT_CAP, |s| !done(s))
+            .unwrap_or_else(|e| e.into_inner());
+        assert!(
+            done(&state),
+            "RawServer: waited {WAIT_CAP:?} for {what}: {} requests received, {} connections closed",
+            state.received.len(),
+            state.closed
+        );
+        state.received.clone()
     }
 }
 
@@ -161,25 +184,28 @@ impl RawServer {
     /// After 10 seconds without `n` requests, so a broken test fails instead
     /// of hanging.
     pub fn wait_received(&self, n: usize) -> Vec<Vec<u8>> {
-        let state = self.script.state.lock().unwrap_or_else(|e| e.into_inner());
-        let (state, timeout) = self
-            .script
-            .changed
-            .wait_timeout_while(state, WAIT_CAP, |s| s.received.len() < n)
-            .unwrap_or_else(|e| e.into_inner());
-        assert!(
-            !timeout.timed_out() || state.received.len() >= n,
-            "RawServer: waited {WAIT_CAP:?} for {n} requests, got {}",
-            state.received.len()
-        );
-        state.received.clone()
+        self.script
+            .wait_for(&format!("{n} requests"), |s| s.received.len() >= n)
+    }
+
+    /// Waits until the server has closed (or seen closed) `n` connections.
+    ///
+    /// # Panics
+    /// After 10 seconds with fewer, so a broken test fails instead of hanging.
+    pub fn wait_closed(&self, n: usize) {
+        self.script
+            .wait_for(&format!("{n} closed connections"), |s| s.closed >= n);
     }
 }
 
 async fn accept_loop(listener: TcpListener, script: Arc<Script>) {
     loop {
         let (stream, _) = server::accept(&listener).await;
-        tokio::spawn(serve(stream, Arc::clone(&script)));
+        let script = Arc::clone(&script);
+        tokio::spawn(async move {
+            serve(stream, Arc::clone(&script)).await;
+            script.connection_closed();
+        });
     }
 }
 
