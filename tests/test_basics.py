@@ -98,6 +98,20 @@ def test_connections_are_reused_and_logged(server, caplog) -> None:
     assert '"GET /small HTTP/1.1" 200 13' in caplog.text
 
 
+def test_debug_logging_set_after_a_first_request_shows_the_handshake(server, caplog) -> None:
+    # Logging is often configured after the first request: the TLS handshake's records (from
+    # rustls, forwarded to Python's logging) must follow the level set later.
+    port = urllib3.util.parse_url(server.https).port
+    quiet = urllib3.HTTPSConnectionPool("localhost", port, ca_certs=server.ca_file)
+    with caplog.at_level(logging.WARNING):
+        assert quiet.request("GET", "/get").status == 200
+    assert not caplog.records
+    verbose = urllib3.HTTPSConnectionPool("localhost", port, ca_certs=server.ca_file)
+    with caplog.at_level(logging.DEBUG):
+        assert verbose.request("GET", "/get").status == 200
+    assert any(record.name.startswith("rustls") for record in caplog.records)
+
+
 def test_cookies_are_readable_where_requests_reads_them(server) -> None:
     http = urllib3.PoolManager()
     r = http.request("GET", server.url("/response-headers?Set-Cookie=a%3D1&Set-Cookie=b%3D2"))

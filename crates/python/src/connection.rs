@@ -84,6 +84,7 @@ impl PyConnection {
         proxy: Option<Bound<'_, PyDict>>,
         socks: Option<Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
+        crate::reread_log_levels();
         let timeout = timeout.map(seconds).transpose()?;
         let (socket, hook_failure) = socket_config(
             source_address,

@@ -22,6 +22,19 @@ fn _panic_in_core(message: String) -> PyResult<()> {
     errors::guard(move || -> urllib3::Result<()> { panic!("{message}") })
 }
 
+/// pyo3-log caches the level of each Rust log target (rustls's, the core's) the first time it
+/// logs, so that a disabled record costs no trip into Python. Logging is often configured after
+/// the first request; clearing the cache whenever a connection opens lets the new levels apply
+/// from the next handshake on, at the price of one lookup per target per new connection.
+static LOG_LEVELS: std::sync::OnceLock<pyo3_log::ResetHandle> = std::sync::OnceLock::new();
+
+/// Makes the Rust log targets read Python's logging levels again.
+pub(crate) fn reread_log_levels() {
+    if let Some(levels) = LOG_LEVELS.get() {
+        levels.reset();
+    }
+}
+
 /// The `urllib3._rs` extension module.
 ///
 /// Free-threading ready (`gil_used = false`): the module's own state is atomics (the lane's
@@ -30,7 +43,9 @@ fn _panic_in_core(message: String) -> PyResult<()> {
 #[pymodule(gil_used = false)]
 fn _rs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // A second interpreter-level import (tests reload urllib3) must not fail on the logger.
-    let _ = pyo3_log::try_init();
+    if let Ok(levels) = pyo3_log::try_init() {
+        let _ = LOG_LEVELS.set(levels);
+    }
     urllib3::connection::set_interrupt_check(errors::check_signals);
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("CoreError", m.py().get_type::<errors::CoreError>())?;
