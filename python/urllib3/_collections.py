@@ -103,7 +103,17 @@ class RecentlyUsedContainer(typing.Generic[_KT, _VT], typing.MutableMapping[_KT,
             self._container.move_to_end(key)
             return item
 
-    def get(self, key: _KT, default: typing.Any = None) -> typing.Any:  # type: ignore[override]
+    # Mapping.get's signatures, which urllib3's container inherits.
+    @typing.overload
+    def get(self, key: _KT) -> _VT | None: ...
+
+    @typing.overload
+    def get(self, key: _KT, default: _VT) -> _VT: ...
+
+    @typing.overload
+    def get(self, key: _KT, default: _DT) -> _VT | _DT: ...
+
+    def get(self, key: _KT, default: typing.Any = None) -> typing.Any:
         # Direct, rather than Mapping.get around __getitem__: a manager looks its pool up so
         # on every request.
         with self.lock:
@@ -248,7 +258,17 @@ class HTTPHeaderDict(typing.MutableMapping[str, str]):
             return key.lower() in self._container
         return False
 
-    def get(self, key: str, default: typing.Any = None) -> typing.Any:  # type: ignore[override]
+    # Mapping.get's signatures, which urllib3's HTTPHeaderDict inherits.
+    @typing.overload
+    def get(self, key: str) -> str | None: ...
+
+    @typing.overload
+    def get(self, key: str, default: str) -> str: ...
+
+    @typing.overload
+    def get(self, key: str, default: _DT) -> str | _DT: ...
+
+    def get(self, key: str, default: typing.Any = None) -> typing.Any:
         # Direct, rather than Mapping.get's try/except around __getitem__: it is on every request.
         key = _native_name(key)
         vals = self._container.get(key.lower())

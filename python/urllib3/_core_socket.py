@@ -13,12 +13,31 @@ import typing
 
 __all__ = ["SSLObject", "file_over", "makefile"]
 
+if typing.TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
+    from ._rs import Connection
+
+    class _FileSocket(typing.Protocol):
+        """What a file from :func:`makefile` calls on its socket: a core connection
+        (``urllib3._rs.Connection``) or contrib.pyopenssl's ``WrappedSocket``."""
+
+        def recv_into(self, buffer: WriteableBuffer, /) -> int: ...
+
+        def sendall(self, data: bytes, /) -> None: ...
+
+        def fileno(self) -> int: ...
+
+        def _incref_socketios(self) -> None: ...
+
+        def _decref_socketios(self) -> None: ...
+
 
 class SocketIO(io.RawIOBase):
     """Raw I/O over a core connection, as ``socket.SocketIO`` is over a socket. Closing it
     leaves the connection open: the connection belongs to its ``HTTPConnection``."""
 
-    def __init__(self, sock: typing.Any, mode: str) -> None:
+    def __init__(self, sock: _FileSocket, mode: str) -> None:
         super().__init__()
         self._sock = sock
         self._mode = mode
@@ -31,7 +50,7 @@ class SocketIO(io.RawIOBase):
 
     def readinto(self, b: typing.Any) -> int:
         self._checkClosed()
-        return self._sock.recv_into(b)  # type: ignore[no-any-return]
+        return self._sock.recv_into(b)
 
     def write(self, b: typing.Any) -> int:
         self._checkClosed()
@@ -46,7 +65,7 @@ class SocketIO(io.RawIOBase):
         return "w" in self._mode
 
     def fileno(self) -> int:
-        return self._sock.fileno()  # type: ignore[no-any-return]
+        return self._sock.fileno()
 
     @property
     def name(self) -> int:
@@ -58,7 +77,7 @@ class SocketIO(io.RawIOBase):
 
 
 def makefile(
-    sock: typing.Any,
+    sock: _FileSocket,
     mode: str = "r",
     buffering: int | None = None,
     encoding: str | None = None,
@@ -131,7 +150,7 @@ class Certificate:
 class SSLObject:
     """``SSLSocket._sslobj`` of a core TLS connection: the chain methods only."""
 
-    def __init__(self, sock: typing.Any) -> None:
+    def __init__(self, sock: Connection) -> None:
         self._sock = sock
 
     def get_verified_chain(self) -> list[Certificate]:

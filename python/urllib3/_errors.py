@@ -34,7 +34,7 @@ def translate(
     conn: typing.Any = None,
     url: str | None = None,
     response: typing.Any = None,
-) -> BaseException:
+) -> Exception:
     """The urllib3 exception for a core error; its cause chain is rebuilt the same way, with
     ``__cause__`` where urllib3 raises ``from`` the cause. Raise it without ``from``: the
     ``CoreError`` it replaces is hidden from tracebacks. ``response``: the response whose
@@ -53,7 +53,7 @@ def os_error(err: CoreError) -> OSError:
     return OSError(err.detail if err.detail is not None else err.message)
 
 
-_TLS_FAILURE_BASES: tuple[type[BaseException], ...] = (exceptions.SSLError,)
+_TLS_FAILURE_BASES: tuple[type[Exception], ...] = (exceptions.SSLError,)
 try:
     from ssl import SSLError as _StdlibSSLError
 
@@ -71,17 +71,17 @@ class _TLSFailure(*_TLS_FAILURE_BASES):  # type: ignore[misc]
         return str(self.args[0]) if self.args else ""
 
 
-def _build(err: CoreError, context: _Context) -> BaseException:
+def _build(err: CoreError, context: _Context) -> Exception:
     builder = _BUILDERS.get(err.kind)
     if builder is not None:
         return builder(err, context)
-    cls = getattr(exceptions, err.kind, None)
+    cls: type[Exception] | None = getattr(exceptions, err.kind, None)
     if cls is None:
         return exceptions.HTTPError(err.message)
-    return cls(err.message)  # type: ignore[no-any-return]
+    return cls(err.message)
 
 
-def _reason(err: CoreError, context: _Context) -> BaseException | None:
+def _reason(err: CoreError, context: _Context) -> Exception | None:
     """What ``err`` wraps: the next core error, or the OS error or text under it."""
     if err.cause is not None:
         return _build(err.cause, context)
@@ -92,7 +92,7 @@ def _reason(err: CoreError, context: _Context) -> BaseException | None:
     return None
 
 
-def _caused(exc: BaseException, cause: BaseException | None) -> BaseException:
+def _caused(exc: Exception, cause: Exception | None) -> Exception:
     exc.__cause__ = cause
     return exc
 
@@ -101,38 +101,39 @@ def _timeout_text(err: CoreError) -> str:
     return "None" if err.timeout is None else f"{err.timeout}"
 
 
-def _new_connection(err: CoreError, context: _Context) -> BaseException:
+def _new_connection(err: CoreError, context: _Context) -> Exception:
     cause = os_error(err)
     built = exceptions.NewConnectionError(context.conn, f"Failed to establish a new connection: {cause}")
     if err.errno is not None:
-        built.errno = err.errno  # type: ignore[attr-defined]
+        # An attribute of this instance only: NewConnectionError declares no errno.
+        setattr(built, "errno", err.errno)
     return _caused(built, cause)
 
 
-def _name_resolution(err: CoreError, context: _Context) -> BaseException:
+def _name_resolution(err: CoreError, context: _Context) -> Exception:
     # Python's resolver raises gaierror; its text is what the system resolver said.
     cause = socket.gaierror(err.detail if err.detail is not None else err.message)
     return _caused(exceptions.NameResolutionError(err.host or "", context.conn, cause), cause)
 
 
-def _connect_timeout(err: CoreError, context: _Context) -> BaseException:
+def _connect_timeout(err: CoreError, context: _Context) -> Exception:
     message = f"Connection to {err.host} timed out. (connect timeout={_timeout_text(err)})"
     return _caused(exceptions.ConnectTimeoutError(context.conn, message), socket.timeout("timed out"))
 
 
-def _read_timeout(err: CoreError, context: _Context) -> BaseException:
+def _read_timeout(err: CoreError, context: _Context) -> Exception:
     message = f"Read timed out. (read timeout={_timeout_text(err)})"
     return _caused(exceptions.ReadTimeoutError(context.pool, context.url, message), socket.timeout("timed out"))
 
 
-def _incomplete_read(err: CoreError, context: _Context) -> BaseException:
+def _incomplete_read(err: CoreError, context: _Context) -> Exception:
     if err.counts is None:
         return exceptions.ProtocolError(err.message)
     partial, expected = err.counts
     return exceptions.IncompleteRead(partial, expected)
 
 
-def _protocol(err: CoreError, context: _Context) -> BaseException:
+def _protocol(err: CoreError, context: _Context) -> Exception:
     reason = _reason(err, context)
     if reason is None:
         return exceptions.ProtocolError(err.message)
@@ -143,7 +144,7 @@ def _protocol(err: CoreError, context: _Context) -> BaseException:
     return _caused(exceptions.ProtocolError(message, reason), reason)
 
 
-def _invalid_chunk_length(err: CoreError, context: _Context) -> BaseException:
+def _invalid_chunk_length(err: CoreError, context: _Context) -> Exception:
     # urllib3's InvalidChunkLength reads its counts from the response; without one at hand
     # the same text goes in a ProtocolError.
     if context.response is None or err.received is None:
@@ -151,12 +152,12 @@ def _invalid_chunk_length(err: CoreError, context: _Context) -> BaseException:
     return exceptions.InvalidChunkLength(context.response, err.received)
 
 
-def _proxy(err: CoreError, context: _Context) -> BaseException:
+def _proxy(err: CoreError, context: _Context) -> Exception:
     cause = err.cause
     if cause is not None and cause.kind == "ProxyError":
         # A refused CONNECT: http.client's _tunnel raises OSError("Tunnel connection
         # failed: 403 Forbidden"), and urllib3 wraps that.
-        reason: BaseException | None = OSError(cause.message)
+        reason: Exception | None = OSError(cause.message)
     else:
         reason = _reason(err, context)
     if reason is None:
@@ -164,16 +165,16 @@ def _proxy(err: CoreError, context: _Context) -> BaseException:
     return _caused(exceptions.ProxyError(err.message, reason), reason)
 
 
-def _max_retry(err: CoreError, context: _Context) -> BaseException:
+def _max_retry(err: CoreError, context: _Context) -> Exception:
     reason = _reason(err, context)
     return _caused(exceptions.MaxRetryError(context.pool, context.url or "", reason), reason)
 
 
-def _pool_error(cls: type[exceptions.PoolError]) -> typing.Callable[[CoreError, _Context], BaseException]:
+def _pool_error(cls: type[exceptions.PoolError]) -> typing.Callable[[CoreError, _Context], Exception]:
     return lambda err, context: cls(context.pool, err.message)
 
 
-_BUILDERS: dict[str, typing.Callable[[CoreError, _Context], BaseException]] = {
+_BUILDERS: dict[str, typing.Callable[[CoreError, _Context], Exception]] = {
     "NewConnectionError": _new_connection,
     "NameResolutionError": _name_resolution,
     "ConnectTimeoutError": _connect_timeout,

@@ -88,11 +88,11 @@ _stock_connections: dict[type, tuple[typing.Any, ...]] = {}
 _PLAIN_TARGET = re.compile(r"/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-F]{2})*")
 
 
-def register(*pool_classes: type) -> None:
+def register(*pool_classes: type[HTTPConnectionPool]) -> None:
     """Records the stock pool classes and their seams, to compare with on each request."""
     for cls in pool_classes:
         _stock_pools[cls] = _pool_seams(cls)
-        conn_cls = cls.ConnectionCls  # type: ignore[attr-defined]
+        conn_cls = cls.ConnectionCls
         _stock_connections[conn_cls] = _connection_seams(conn_cls)
 
 
@@ -160,7 +160,8 @@ def take(pool: HTTPConnectionPool, call: _Call) -> HTTPConnection | None:
     cls = type(pool)
     stock = _stock_pools.get(cls)
     body = call.body
-    store = pool.pool
+    # Declared a LifoQueue; the lane serves a pool whose store is the core's.
+    store: object = pool.pool
     if (
         stock is None
         or _pool_seams(cls) != stock
@@ -173,20 +174,24 @@ def take(pool: HTTPConnectionPool, call: _Call) -> HTTPConnection | None:
         or not (body is None or type(body) is bytes or type(body) is str)
         or not _PLAIN_TARGET.fullmatch(call.url)
     ):
-        return _declined()
+        _declined()
+        return None
     timeout = pool.timeout if call.timeout is _DEFAULT_TIMEOUT else call.timeout
     if type(timeout) is not Timeout:
         timeout = pool._get_timeout(timeout)
     # With a total, the read timeout depends on when connecting started: the stages time it;
     # a zero read timeout fails after sending, as the stages make it.
     if timeout.total is not None or timeout.read_timeout == 0:
-        return _declined()
-    conn = store.take_connection()
+        _declined()
+        return None
+    conn: HTTPConnection | None = store.take_connection()
     if conn is None:
-        return _declined()  # an empty slot: the stages open a connection
+        _declined()  # an empty slot: the stages open a connection
+        return None
     if not _ready(pool, conn):
         pool._put_conn(conn)  # back on top, as it was
-        return _declined()
+        _declined()
+        return None
     retries = call.retries
     if type(retries) is not Retry:
         retries = Retry.from_int(retries, redirect=call.redirect, default=pool.retries)
@@ -222,12 +227,12 @@ def send(pool: HTTPConnectionPool, conn: HTTPConnection, call: _Call) -> BaseHTT
     """``_make_request`` on a connection ``take`` gave, in one call into the core."""
     timeout = call.timeout_obj
     read_timeout = timeout.read_timeout
-    conn.timeout = Timeout.resolve_default_timeout(timeout.connect_timeout)  # type: ignore[assignment]
+    conn.timeout = Timeout.resolve_default_timeout(timeout.connect_timeout)
     method, url = call.method, call.url
     pool.num_requests += 1
     try:
         core = _rs.exchange(
-            conn.sock,
+            typing.cast(_rs.Connection, conn.sock),  # the core's: ``take`` checked
             method,
             url,
             conn._host_header(url),

@@ -132,7 +132,9 @@ class RequestMethods:
         # Appended as is, even to a URL that already has a query, as urllib3 does.
         target = f"{url}?{urlencode(fields)}" if fields else url
         chosen = self.headers if headers is None else headers
-        return self.urlopen(method, target, headers=chosen, **urlopen_kw)
+        # urllib3 declares ``**urlopen_kw: str``; the values are urlopen's keywords, any type.
+        passed_on: dict[str, typing.Any] = urlopen_kw
+        return self.urlopen(method, target, headers=chosen, **passed_on)
 
     def request_encode_body(
         self,
@@ -155,12 +157,14 @@ class RequestMethods:
         """
         # Always a copy: a Content-Type may be added below.
         send_headers = HTTPHeaderDict(self.headers if headers is None else headers)
+        # As in request_encode_url: urlopen's keywords, whatever urllib3 declares.
+        passed_on: dict[str, typing.Any] = urlopen_kw
         if not fields:
-            return self.urlopen(method, url, headers=send_headers, **urlopen_kw)
+            return self.urlopen(method, url, headers=send_headers, **passed_on)
         if "body" in urlopen_kw:
             raise TypeError(
                 "request got values for both 'fields' and 'body', can only specify one."
             )
         body, content_type = _encode_form(fields, encode_multipart, multipart_boundary)
         send_headers.setdefault("Content-Type", content_type)
-        return self.urlopen(method, url, body=body, headers=send_headers, **urlopen_kw)
+        return self.urlopen(method, url, body=body, headers=send_headers, **passed_on)

@@ -25,7 +25,8 @@ from urllib.parse import urlsplit
 
 from . import _rs
 from . import response as _response
-from ._base_connection import _TYPE_BODY, ProxyConfig, _ResponseOptions
+from ._base_connection import _TYPE_BODY, _ResponseOptions
+from ._base_connection import ProxyConfig as ProxyConfig
 from ._collections import HTTPHeaderDict
 from ._errors import CoreError, translate
 from ._version import __version__
@@ -211,6 +212,9 @@ class HTTPConnection(_HTTPConnection):
 
     is_verified: bool = False
     proxy_is_verified: bool | None = None
+    # Set by http.client's constructor and set_tunnel(); typeshed does not declare them.
+    source_address: tuple[str, int] | None
+    _tunnel_headers: dict[str, str]
 
     def __init__(
         self,
@@ -255,13 +259,14 @@ class HTTPConnection(_HTTPConnection):
     def host(self, value: str) -> None:
         self._dns_host = value
 
-    def _new_conn(self) -> typing.Any:
+    def _new_conn(self) -> socket.socket | _rs.Connection:
         """Opens the core connection (the GIL is released while connecting).
 
         If ``urllib3.util.connection.create_connection`` was replaced (tests and some
         libraries patch it), the replacement makes a Python socket, and the connection then
         speaks through it the way http.client does.
         """
+        sock: socket.socket | _rs.Connection
         if _util_connection.create_connection is not _ORIGINAL_CREATE_CONNECTION:
             sock = self._new_python_socket()
         else:
@@ -269,7 +274,7 @@ class HTTPConnection(_HTTPConnection):
         sys.audit("http.client.connect", self, self.host, self.port)
         return sock
 
-    def _open_core(self, tls: dict[str, typing.Any] | None) -> typing.Any:
+    def _open_core(self, tls: dict[str, typing.Any] | None) -> _rs.Connection:
         """Opens the core connection: direct, through a CONNECT tunnel (``set_tunnel``), or
         through a SOCKS proxy; with TLS to the target when ``tls`` is given. A subclass that
         writes the CONNECT itself (``_tunnel``) gets the connection to the proxy."""
@@ -285,7 +290,8 @@ class HTTPConnection(_HTTPConnection):
                 }
             tls = None
         elif self._tunnel_host:
-            host, port = self._tunnel_host.strip("[]"), self._tunnel_port
+            # set_tunnel() stores the port it was given or the scheme's default: never None.
+            host, port = self._tunnel_host.strip("[]"), typing.cast(int, self._tunnel_port)
             route["proxy"] = {
                 "url": self.proxy.url if self.proxy else f"{self._tunnel_scheme or 'http'}://{self._dns_host}:{self.port}",
                 "headers": [(_str(k), _str(v)) for k, v in (self._tunnel_headers or {}).items()],
@@ -467,7 +473,8 @@ class HTTPConnection(_HTTPConnection):
 
     def _send_bytes(self, data: bytes) -> None:
         try:
-            self.sock.send(data, timeout=_seconds(self.timeout))
+            # Only send() comes here, for the core's connection (``_uses_core()``).
+            typing.cast(_rs.Connection, self.sock).send(data, timeout=_seconds(self.timeout))
         except CoreError as e:
             raise translate(e, conn=self)
 
@@ -510,7 +517,8 @@ class HTTPConnection(_HTTPConnection):
         for name, value in items:
             _skipped(name, (value,))
         try:
-            self.sock.request(
+            # The core's connection: checked by ``_uses_core()`` above.
+            typing.cast(_rs.Connection, self.sock).request(
                 method,
                 url,
                 self._host_header(url),
@@ -637,7 +645,8 @@ class HTTPConnection(_HTTPConnection):
         # http.client's own state machine would refuse the next request otherwise.
         self._HTTPConnection__state = http.client._CS_IDLE  # type: ignore[attr-defined]
         try:
-            core = self.sock.getresponse(
+            # The core's connection: checked by ``_uses_core()`` above.
+            core = typing.cast(_rs.Connection, self.sock).getresponse(
                 options.request_method,
                 timeout=_seconds(self.timeout),
                 decode_content=options.decode_content,
@@ -647,7 +656,7 @@ class HTTPConnection(_HTTPConnection):
             raise self._core_failed(e)
         return self._response_from_core(core, options)
 
-    def _response_from_core(self, core: typing.Any, options: _ResponseOptions) -> HTTPResponse:
+    def _response_from_core(self, core: _rs.Response, options: _ResponseOptions) -> HTTPResponse:
         """urllib3's response around a core response (whose head is read). When the server
         ends the connection with it, the connection lets its socket go, as http.client's
         does (the response keeps reading from it); the next request opens a new one."""
@@ -658,7 +667,7 @@ class HTTPConnection(_HTTPConnection):
             self.close()
         return response
 
-    def _wrap_core(self, core: typing.Any, options: _ResponseOptions) -> HTTPResponse:
+    def _wrap_core(self, core: _rs.Response, options: _ResponseOptions) -> HTTPResponse:
         # Looked up in its module on each call, so that a patched HTTPResponse is used.
         response_cls = _response.HTTPResponse
         if response_cls is _STOCK_RESPONSE:
@@ -807,7 +816,11 @@ class HTTPSConnection(HTTPConnection):
             self._tunnel()  # type: ignore[attr-defined]
             try:
                 self.sock = self.sock.start_tls(
-                    self._tunnel_host.strip("[]"), self._tunnel_port, tls, timeout=_seconds(self.timeout)
+                    # set_tunnel() stores the port it was given or the scheme's default.
+                    self._tunnel_host.strip("[]"),
+                    typing.cast(int, self._tunnel_port),
+                    tls,
+                    timeout=_seconds(self.timeout),
                 )
             except CoreError as e:
                 raise self._connect_error(e)

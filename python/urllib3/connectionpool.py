@@ -152,10 +152,12 @@ class ConnectionPool:
         if store_cls is _DEFAULT_QUEUE_CLASS:
             replaced = queue.LifoQueue is not _STDLIB_LIFO_QUEUE
             store_cls = queue.LifoQueue if replaced else _rs.ConnectionStore
-        store = store_cls(maxsize)
+        # The core's store is no LifoQueue, but it has LifoQueue's surface (what ``pool.pool``
+        # is declared as, in urllib3 too).
+        store: queue.LifoQueue[typing.Any] = store_cls(maxsize)
         for _ in range(maxsize):
             store.put(None)
-        return store  # type: ignore[no-any-return]
+        return store
 
 
 class _Call:
@@ -180,6 +182,9 @@ class _Call:
         "tunnel",
         "timeout_obj",
     )
+    # Set by ``_prepare_call`` (or by the fast lane's ``take``) before an attempt reads them.
+    tunnel: bool
+    timeout_obj: Timeout
 
     def __init__(
         self,
@@ -296,6 +301,7 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
         store = self.pool
         if store is None:
             raise ClosedPoolError(self, "Pool is closed.")
+        conn: HTTPConnection | None
         try:
             conn = store.get(block=self.block, timeout=timeout)
         except (*_EMPTY, queue.Empty):
@@ -310,7 +316,7 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
         if is_connection_dropped(conn):
             log.debug("Resetting dropped connection: %s", self.host)
             conn.close()
-        return conn  # type: ignore[no-any-return]
+        return conn
 
     def _put_conn(self, conn: HTTPConnection | None) -> None:
         """Returns a connection (or its empty slot) to the store; one too many is closed."""
@@ -422,8 +428,8 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
         """Ties a response to this pool (and to the connection it releases when read), and
         logs the request line."""
         response.retries = retries
-        response._connection = response_conn  # type: ignore[attr-defined]
-        response._pool = self  # type: ignore[attr-defined]
+        response._connection = response_conn
+        response._pool = self
         log.debug(
             '%s://%s:%s "%s %s %s" %s %s',
             self.scheme,
@@ -620,7 +626,8 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
         try:
             self._prepare_proxy(conn)
         except (BaseSSLError, OSError, SocketTimeout) as e:
-            self._raise_timeout(err=e, url=self.proxy.url, timeout_value=conn.timeout)  # type: ignore[union-attr]
+            # Only a pool with a proxy opens tunnels (``_send_once`` checks).
+            self._raise_timeout(err=e, url=typing.cast(Url, self.proxy).url, timeout_value=conn.timeout)
             raise
 
     def _after_error(self, call: _Call, err: BaseException, conn: HTTPConnection | None) -> None:
@@ -683,7 +690,7 @@ class HTTPSConnectionPool(HTTPConnectionPool):
     """A pool of HTTPS connections; TLS settings go to each connection."""
 
     scheme = "https"
-    ConnectionCls: type[HTTPSConnection] = HTTPSConnection  # type: ignore[assignment]
+    ConnectionCls: type[HTTPSConnection] = HTTPSConnection
     _connection_kind = ("HTTPS", 443)
 
     def __init__(
@@ -731,9 +738,12 @@ class HTTPSConnectionPool(HTTPConnectionPool):
         conn.connect()
 
     def _new_conn(self) -> HTTPSConnection:
-        if self.ConnectionCls in (None, DummyConnection):
+        # Declared an HTTPSConnection class, it is DummyConnection (or None) without ssl.
+        connection_cls: object = self.ConnectionCls
+        if connection_cls in (None, DummyConnection):
             raise ImportError("Can't connect to HTTPS URL because the SSL module is not available.")
-        return super()._new_conn()  # type: ignore[return-value]
+        # Made by ConnectionCls, an HTTPSConnection class.
+        return typing.cast(HTTPSConnection, super()._new_conn())
 
     def _connection_address(self) -> tuple[str, int | None]:
         # Through a proxy, the connection goes to the proxy and tunnels from there.
@@ -786,9 +796,14 @@ def _as_reported(err: BaseException, conn: HTTPConnection | None) -> BaseExcepti
     failure before the proxy answered as ProxyError."""
     if isinstance(err, (BaseSSLError, CertificateError)):
         err = SSLError(err)
-    before_proxy = conn is not None and conn.proxy and not conn.has_connected_to_proxy
-    if before_proxy and isinstance(err, (*_CONNECT_ERRORS, HTTPException)):
-        return _wrap_proxy_error(err, conn.proxy.scheme)  # type: ignore[arg-type, union-attr]
+    if (
+        conn is not None
+        and conn.proxy
+        and not conn.has_connected_to_proxy
+        and isinstance(err, (*_CONNECT_ERRORS, HTTPException))
+    ):
+        # A failure before the proxy answered.
+        return _wrap_proxy_error(err, conn.proxy.scheme)
     return err
 
 
@@ -809,6 +824,14 @@ def _headers_for_redirect(
                 del kept[name]
         headers = kept
     return headers
+
+
+@typing.overload
+def _normalize_host(host: None, scheme: str | None) -> None: ...
+
+
+@typing.overload
+def _normalize_host(host: str, scheme: str | None) -> str: ...
 
 
 def _normalize_host(host: str | None, scheme: str | None) -> str | None:

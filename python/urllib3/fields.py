@@ -115,8 +115,8 @@ def _split_field_value(
     if not isinstance(value, tuple):
         return None, value, None
     if len(value) == 3:
-        return value  # type: ignore[return-value]
-    filename, data = value  # type: ignore[misc]
+        return value
+    filename, data = value
     return filename, data, guess_content_type(filename)
 
 

@@ -58,7 +58,7 @@ except ImportError:  # a Python built without ssl: no TLS failure can come
 
 
 try:
-    import brotli  # type: ignore[import-not-found]
+    import brotli  # type: ignore[import-untyped, import-not-found, unused-ignore]  # untyped, or absent
 except ImportError:
     brotli = None  # decoding is done by the core, which always has brotli
 
@@ -102,17 +102,17 @@ class _CoreDecoder(ContentDecoder):
 
     def decompress(self, data: bytes, max_length: int = -1) -> bytes:
         try:
-            return self._core.decompress(data, max_length)  # type: ignore[no-any-return]
+            return self._core.decompress(data, max_length)
         except CoreError as e:
             raise translate(e)
 
     @property
     def has_unconsumed_tail(self) -> bool:
-        return self._core.has_unconsumed_tail  # type: ignore[no-any-return]
+        return self._core.has_unconsumed_tail
 
     def flush(self) -> bytes:
         try:
-            return self._core.flush()  # type: ignore[no-any-return]
+            return self._core.flush()
         except CoreError as e:
             raise translate(e)
 
@@ -195,9 +195,11 @@ class BytesQueueBuffer:
             raise RuntimeError("buffer is empty")
         if n < 0:
             raise ValueError("n should be > 0")
-        if len(self.buffer[0]) == n and isinstance(self.buffer[0], bytes):
+        first = self.buffer[0]
+        if len(first) == n and isinstance(first, bytes):
             self._size -= n
-            return self.buffer.popleft()  # type: ignore[return-value]
+            self.buffer.popleft()
+            return first
         out = io.BytesIO()
         taken = 0
         while taken < n and self.buffer:
@@ -251,7 +253,7 @@ _NEW_CORE_RESPONSE = {
 def _names_chunked(headers: HTTPHeaderDict) -> bool:
     """Whether Transfer-Encoding lists ``chunked``."""
     coding = headers.get("transfer-encoding")
-    return bool(coding) and "chunked" in [t.strip() for t in coding.lower().split(",")]
+    return coding is not None and "chunked" in [t.strip() for t in coding.lower().split(",")]
 
 
 class BaseHTTPResponse(io.IOBase):
@@ -261,6 +263,9 @@ class BaseHTTPResponse(io.IOBase):
     DECODER_ERROR_CLASSES: tuple[type[Exception], ...] = (IOError, zlib.error)
     if brotli is not None:
         DECODER_ERROR_CLASSES += (brotli.error,)
+    # Set by HTTPResponse, and by the pool on any response it hands out (``_took_response``).
+    _pool: HTTPConnectionPool | None
+    _connection: HTTPConnection | None
 
     def __init__(
         self,
@@ -382,7 +387,7 @@ class BaseHTTPResponse(io.IOBase):
         limit = -1 if flush_decoder or max_length is None else max_length
         try:
             out = decoder.decompress(data, max_length=limit)
-        except (DecodeError, *self.DECODER_ERROR_CLASSES) as e:
+        except typing.cast("tuple[type[Exception], ...]", (DecodeError, *self.DECODER_ERROR_CLASSES)) as e:
             coding = self.headers.get("content-encoding", "").lower()
             raise DecodeError(
                 f"Received response with content-encoding: {coding}, but failed to decode it.",
@@ -400,7 +405,7 @@ class BaseHTTPResponse(io.IOBase):
             return b""
         return decoder.decompress(b"") + decoder.flush()
 
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+    def readinto(self, b: bytearray | memoryview) -> int:
         temp = self.read(len(b))
         if len(temp) == 0:
             return 0
@@ -490,7 +495,7 @@ class HTTPResponse(BaseHTTPResponse):
         self._body: bytes | None = None
         self._uncached_read_occurred = False
         self._fp: typing.Any = None
-        self._core: typing.Any = None
+        self._core: _rs.Response | None = None
         self._original = original_response
         self._fp_bytes_read = 0
         self.msg = msg
@@ -544,7 +549,7 @@ class HTTPResponse(BaseHTTPResponse):
             self._body = self.read(decode_content=decode_content)
 
     @classmethod
-    def _from_core(cls, core: typing.Any, options: _ResponseOptions) -> HTTPResponse:
+    def _from_core(cls, core: _rs.Response, options: _ResponseOptions) -> HTTPResponse:
         """``cls(body=core, ...)`` for a core response whose head was read, in one step: what
         the constructor would set, set at once (every response of the fast lane is made so;
         tests/test_response_edges.py holds the two to the same result)."""
@@ -674,7 +679,7 @@ class HTTPResponse(BaseHTTPResponse):
     @property
     def data(self) -> bytes:
         if self._body:
-            return self._body  # type: ignore[return-value]
+            return self._body
         if self._fp:
             return self.read(cache_content=True)
         return None  # type: ignore[return-value]
@@ -697,7 +702,8 @@ class HTTPResponse(BaseHTTPResponse):
     def _raise(self, e: CoreError) -> typing.NoReturn:
         # A body read that times out says so without the limit, as urllib3's does.
         if e.kind == "ReadTimeoutError":
-            raise ReadTimeoutError(self._pool, None, "Read timed out.") from None
+            # urllib3 declares ``pool: ConnectionPool`` and passes a response's pool, None or not.
+            raise ReadTimeoutError(self._pool, None, "Read timed out.") from None  # type: ignore[arg-type]
         raise translate(e, pool=self._pool, response=self)
 
     def _python_file_closed(self) -> bool:
@@ -706,19 +712,20 @@ class HTTPResponse(BaseHTTPResponse):
         its body file once it is exhausted)."""
         return self._reads_python_file and bool(getattr(self._fp, "closed", False))
 
-    def _core_decoder(self) -> typing.Any:
+    def _core_decoder(self) -> _rs.Decoder | typing.Literal[False] | None:
         """The core decoder that a read can hand to the core along with the body (None when
         nothing is to be decoded), or False when decoding has to go through Python: a decoder
         that is not one of ours, or a patched ``decompress`` or ``_decode``."""
         decoder = self._decoder
         if decoder is None:
             return None
-        stock = (
+        if (
             isinstance(decoder, _CoreDecoder)
             and type(decoder).decompress is _CoreDecoder.decompress
             and type(self)._decode is BaseHTTPResponse._decode
-        )
-        return decoder._core if stock else False
+        ):
+            return decoder._core
+        return False
 
     def _raw_read(self, amt: int | None = None, *, read1: bool = False) -> bytes:
         """Body bytes as received: ``amt`` of them (the rest with None), or with ``read1`` what
@@ -734,7 +741,7 @@ class HTTPResponse(BaseHTTPResponse):
         if not data and amt != 0:
             self._at_end_of_file(amt)
         self.length_remaining = self._remaining()
-        return data  # type: ignore[no-any-return]
+        return data
 
     def _at_end_of_file(self, amt: int | None) -> None:
         """A sized read of a caller's file found nothing: the file is closed, and held to the
@@ -756,7 +763,7 @@ class HTTPResponse(BaseHTTPResponse):
         if isinstance(e, CoreError):
             self._raise(e)
         if isinstance(e, socket.timeout):
-            raise ReadTimeoutError(self._pool, None, "Read timed out.") from e
+            raise ReadTimeoutError(self._pool, None, "Read timed out.") from e  # type: ignore[arg-type]  # as above
         if isinstance(e, _BaseSSLError):
             raise SSLError(e) from e
         if isinstance(e, (http.client.HTTPException, OSError)):
@@ -802,10 +809,11 @@ class HTTPResponse(BaseHTTPResponse):
         self._after_read()
         return data
 
-    def _read_in_core(self, amt: int | None, via: typing.Any) -> bytes:
+    def _read_in_core(self, amt: int | None, via: _rs.Decoder | None) -> bytes:
         """One call into the core: the body through the core decoder ``via`` (or raw when
         None), after the decoded bytes already held."""
         held = self._decoded_buffer
+        assert self._core is not None  # read() comes here only for a core response
         try:
             data = self._core.read(None if amt is None else amt - len(held), via)
         except Exception as e:
@@ -818,7 +826,7 @@ class HTTPResponse(BaseHTTPResponse):
         if len(held):
             held.put(data)
             return held.get_all()
-        return data  # type: ignore[no-any-return]
+        return data
 
     def _read_in_python(self, amt: int | None, decode_content: bool) -> bytes:
         """Raw pieces from the core, decoded here through ``_decode`` (urllib3's own steps, for
@@ -852,7 +860,7 @@ class HTTPResponse(BaseHTTPResponse):
             expected = self._expected_length
             return None if expected is None else expected - self.tell()
         if self._core is not None:
-            return self._core.length_remaining  # type: ignore[no-any-return]
+            return self._core.length_remaining
         return self.length_remaining
 
     def _after_read(self) -> None:
@@ -1016,6 +1024,7 @@ class HTTPResponse(BaseHTTPResponse):
     def _chunks(self, amt: int | None, decode_content: bool) -> typing.Iterator[bytes]:
         decoder = self._decoder if decode_content else None
         via = self._core_decoder() if decode_content else None
+        piece: bytes | None
         while True:
             if decoder and decoder.has_unconsumed_tail:
                 # Output the decoder holds comes before more of the wire.
@@ -1040,9 +1049,10 @@ class HTTPResponse(BaseHTTPResponse):
         if isinstance(self._original, http.client.HTTPResponse):
             self._original.close()
 
-    def _next_chunk(self, amt: int | None, via: typing.Any) -> bytes | None:
+    def _next_chunk(self, amt: int | None, via: _rs.Decoder | typing.Literal[False] | None) -> bytes | None:
         """The next piece of the chunked body (None at its end): decoded through ``via``
         in the core, or a raw wire piece, decoded here when ``via`` is False."""
+        assert self._core is not None  # read_chunked() reads chunks of a core response only
         try:
             piece = self._core.read_chunk(amt, via or None)
         except Exception as e:
@@ -1053,7 +1063,7 @@ class HTTPResponse(BaseHTTPResponse):
             return self._decode(piece, True, False, amt)
         if via is not None:
             self._has_decoded_content = True
-        return piece  # type: ignore[no-any-return]
+        return piece
 
     @property
     def url(self) -> str | None:

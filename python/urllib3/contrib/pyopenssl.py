@@ -64,14 +64,14 @@ HAS_SNI = True
 #: ssl.PROTOCOL_* -> the pyOpenSSL method a context is made with. The generic ones
 #: negotiate; the old fixed versions are there while both libraries still have them.
 _openssl_versions: dict[int, int] = {
-    util.ssl_.PROTOCOL_TLS: OpenSSL.SSL.SSLv23_METHOD,  # type: ignore[attr-defined]
-    util.ssl_.PROTOCOL_TLS_CLIENT: OpenSSL.SSL.SSLv23_METHOD,  # type: ignore[attr-defined]
+    util.ssl_.PROTOCOL_TLS: OpenSSL.SSL.SSLv23_METHOD,
+    util.ssl_.PROTOCOL_TLS_CLIENT: OpenSSL.SSL.SSLv23_METHOD,
 }
 for _suffix in ("TLSv1", "TLSv1_1", "TLSv1_2"):
     if hasattr(ssl, f"PROTOCOL_{_suffix}") and hasattr(OpenSSL.SSL, f"{_suffix}_METHOD"):
         _openssl_versions[getattr(ssl, f"PROTOCOL_{_suffix}")] = getattr(OpenSSL.SSL, f"{_suffix}_METHOD")
 
-_stdlib_to_openssl_verify = {
+_stdlib_to_openssl_verify: dict[int, int] = {
     ssl.CERT_NONE: OpenSSL.SSL.VERIFY_NONE,
     ssl.CERT_OPTIONAL: OpenSSL.SSL.VERIFY_PEER,
     ssl.CERT_REQUIRED: OpenSSL.SSL.VERIFY_PEER | OpenSSL.SSL.VERIFY_FAIL_IF_NO_PEER_CERT,
@@ -187,10 +187,11 @@ def _dnsname_to_stdlib(name: str) -> str | None:
 
 def _as_cryptography(cert: typing.Any) -> x509.Certificate:
     to_cryptography = getattr(cert, "to_cryptography", None)
-    return to_cryptography() if to_cryptography is not None else cert  # type: ignore[no-any-return]
+    converted: x509.Certificate = to_cryptography() if to_cryptography is not None else cert
+    return converted
 
 
-def get_subj_alt_name(peer_cert: X509) -> list[tuple[str, str]]:
+def get_subj_alt_name(peer_cert: X509 | x509.Certificate) -> list[tuple[str, str]]:
     """The DNS names and IP addresses in a certificate's subjectAltName, as
     ``("DNS", name)`` and ``("IP Address", address)`` pairs like the ssl module's
     ``getpeercert()["subjectAltName"]``. A pyOpenSSL or a cryptography certificate."""
@@ -223,7 +224,7 @@ def get_subj_alt_name(peer_cert: X509) -> list[tuple[str, str]]:
     return entries
 
 
-def _get_common_name(peer_cert: X509) -> str | None:
+def _get_common_name(peer_cert: X509 | x509.Certificate) -> str | None:
     """The first commonName of the certificate's subject, if it has one."""
     found = _as_cryptography(peer_cert).subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     return typing.cast(str, found[0].value) if found else None
@@ -400,7 +401,9 @@ class WrappedSocket:
         name = self.connection.get_cipher_name()
         if name is None:
             return None
-        return name, self.connection.get_cipher_version(), self.connection.get_cipher_bits()
+        # pyOpenSSL gives no version or bits only when there is no cipher (checked above).
+        version = typing.cast(str, self.connection.get_cipher_version())
+        return name, version, typing.cast(int, self.connection.get_cipher_bits())
 
     def selected_alpn_protocol(self) -> str | None:
         chosen = self.connection.get_alpn_proto_negotiated()
@@ -556,7 +559,7 @@ class PyOpenSSLContext:
         try:
             self._ctx.use_certificate_chain_file(certfile)
             key, used_password = _private_key(key_pem, password)
-            self._ctx.use_privatekey(key)  # type: ignore[arg-type]
+            self._ctx.use_privatekey(key)
             self._ctx.check_privatekey()
         except (OpenSSL.SSL.Error, TypeError, ValueError) as e:
             raise ssl.SSLError(f"Unable to load certificate chain: {e!r}") from e
@@ -576,7 +579,7 @@ class PyOpenSSLContext:
 
     def set_alpn_protocols(self, protocols: list[bytes | str]) -> None:
         # Only for wrap_socket(): the core offers http/1.1, the one protocol it speaks.
-        self._ctx.set_alpn_protos([util.util.to_bytes(p, "ascii") for p in protocols])  # type: ignore[arg-type]
+        self._ctx.set_alpn_protos([util.util.to_bytes(p, "ascii") for p in protocols])
 
     # -- use
 

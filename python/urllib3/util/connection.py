@@ -151,7 +151,7 @@ def _socket_configurer(options: typing.Iterable[typing.Any] | None) -> typing.Ca
     return configure
 
 
-def _core_family() -> int:
+def _core_family() -> typing.Literal[0, 4, 6]:
     """:func:`allowed_gai_family` as the core takes it: 4, 6, or 0 for both. Called for every
     connection, so patching ``allowed_gai_family`` or ``HAS_IPV6`` takes effect at once."""
     family = allowed_gai_family()

@@ -66,8 +66,8 @@ try:
         OP_NO_COMPRESSION,
         OP_NO_TICKET,
         OPENSSL_VERSION,
-        PROTOCOL_TLS,
-        PROTOCOL_TLS_CLIENT,
+        PROTOCOL_TLS as PROTOCOL_TLS,
+        PROTOCOL_TLS_CLIENT as PROTOCOL_TLS_CLIENT,
         VERIFY_X509_PARTIAL_CHAIN,
         VERIFY_X509_STRICT,
         OP_NO_SSLv2,
@@ -132,7 +132,7 @@ def _hash_for_fingerprint(hexdigits: str) -> typing.Callable[[bytes], typing.Any
     size = len(hexdigits)
     if size not in HASHFUNC_MAP:
         raise SSLError(f"Fingerprint of invalid length: {hexdigits}")
-    hashfunc = HASHFUNC_MAP[size]
+    hashfunc: typing.Callable[[bytes], typing.Any] | None = HASHFUNC_MAP[size]
     if hashfunc is None:  # Defensive: a hashlib built without that algorithm
         raise SSLError(
             f"Hash function implementation unavailable for fingerprint length: {size}"

@@ -98,7 +98,9 @@ class SSLTransport:
         # Cast to bytes so that len() and slicing count bytes whatever the buffer's format.
         with memoryview(data) as view, view.cast("B") as octets:
             while sent < len(octets):
-                sent += self.send(octets[sent:])
+                # send() is declared for bytes, as urllib3 declares it; it writes any buffer
+                # (sslobj.write takes one), so the view goes to it uncopied.
+                sent += self.send(typing.cast(bytes, octets[sent:]))
 
     def send(self, data: bytes, flags: int = 0) -> int:
         _refuse_flags(flags, "send")

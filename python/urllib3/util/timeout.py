@@ -83,7 +83,7 @@ class Timeout:
         )
         try:
             float(value)
-            nonpositive = value <= 0  # type: ignore[operator]
+            nonpositive = value <= 0
         except (TypeError, ValueError):
             # float() accepts strings like "1.0"; the comparison then rejects them.
             raise type_error from None

@@ -16,6 +16,9 @@ from urllib.parse import unquote as _unquote
 from ..exceptions import LocationParseError
 from .util import to_str
 
+if typing.TYPE_CHECKING:
+    from typing_extensions import Self
+
 # Scheme-less URLs are taken to be http, hence None here.
 _NORMALIZABLE_SCHEMES = ("http", "https", None)
 
@@ -120,7 +123,7 @@ class Url(
     userinfo) stays percent-encoded; :attr:`auth_decoded` decodes it.
     """
 
-    def __new__(  # type: ignore[no-untyped-def]
+    def __new__(
         cls,
         scheme: str | None = None,
         auth: str | None = None,
@@ -129,7 +132,7 @@ class Url(
         path: str | None = None,
         query: str | None = None,
         fragment: str | None = None,
-    ):
+    ) -> Self:
         return super().__new__(
             cls, _lowercase(scheme), auth, host, port, _rooted(path), query, fragment
         )
