@@ -4,8 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 SUITE := ../shared/harness/urllib3-suite.sh
+WHEELS := target/wheels
+# What a wheel may weigh at most, in bytes (8 MiB).
+WHEEL_MAX := 8388608
 
-.PHONY: all build demo test test-rust test-interop test-python suite soak lint fmt clean venv python bench fuzz
+.PHONY: all build demo test test-rust test-interop test-python test-wheel wheel suite soak lint fmt clean venv python bench fuzz
 
 all: build
 
@@ -21,8 +24,8 @@ demo: venv
 	$(PY) examples/demo.py
 
 ## test: build everything and run every test suite: Rust, proxy interop (squid and dante from
-## Debian), pytest, and urllib3's own suite.
-test: test-rust test-interop test-python suite
+## Debian), pytest, the wheel on each CPython 3.10-3.13 found, and urllib3's own suite.
+test: test-rust test-interop test-python test-wheel suite
 
 test-rust:
 	$(CARGO) test --workspace
@@ -54,6 +57,20 @@ python: venv
 test-python: python
 	$(PY) -m pytest -q tests
 
+## wheel: the abi3 wheel for CPython >= 3.10 in target/wheels (release, stripped). maturin
+## audits the extension's glibc symbols and tags it with the manylinux policy they meet; the
+## wheel's name and size are printed, and a wheel over 8 MiB fails.
+wheel: venv
+	rm -rf $(WHEELS)
+	$(VENV)/bin/maturin build -q --release --strip --out $(WHEELS)
+	@$(PY) -c 'import pathlib, sys; [w] = pathlib.Path(sys.argv[1]).glob("urllib3-*.whl"); size = w.stat().st_size; print(f"{w.name}: {size / 2**20:.1f} MiB"); sys.exit(f"over {int(sys.argv[2]) >> 20} MiB" if size > int(sys.argv[2]) else 0)' $(WHEELS) $(WHEEL_MAX)
+
+## test-wheel: that wheel installed into a fresh virtualenv of every CPython 3.10-3.13 found,
+## with requests from PyPI; the user guide's and requests' tests run in each.
+test-wheel: wheel
+	$(CARGO) build -p testserver --bin testserver
+	$(PY) tests/wheel_matrix.py $(WHEELS)
+
 ## suite: urllib3's own test suite against our package, with the fast lane on and off; the
 ## passed count may only go up, and no test may pass only without the lane.
 suite: python
@@ -79,16 +96,31 @@ soak: venv
 fuzz:
 	crates/urllib3/fuzz/run.sh
 
-## lint: formatting, clippy, and no function body of urllib3's own in the Python package
-## (../shared/tools/provenance.py: none copied, at most 10 derived), as CI checks them.
-lint:
+# The linters' virtualenv: mypy, and urllib3 2.8.0 itself, against which the typed user-guide
+# sample is checked too (ours must type-check the same code the same way).
+LINT_VENV := .venv-lint
+$(LINT_VENV)/.installed: Makefile
+	test -x $(LINT_VENV)/bin/python || $(PYTHON) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/python -m pip install -q --upgrade pip
+	$(LINT_VENV)/bin/python -m pip install -q "mypy==2.4.1" "urllib3==2.8.0" pyopenssl cryptography idna
+	touch $@
+
+## lint: formatting, clippy, the crate's docs and package, no function body of urllib3's own in
+## the Python package (../shared/tools/provenance.py: none copied, at most 10 derived), and
+## `mypy --strict` on the package and on tests/typing (against urllib3 2.8.0 and ours).
+lint: $(LINT_VENV)/.installed
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -q --no-deps -p urllib3
+	$(CARGO) package -q -p urllib3 --allow-dirty
 	$(PYTHON) ../shared/tools/provenance.py python/urllib3 --max-derived 10
+	$(LINT_VENV)/bin/mypy --strict --cache-dir target/mypy/ours python/urllib3
+	$(LINT_VENV)/bin/mypy --strict --cache-dir target/mypy/upstream tests/typing
+	MYPYPATH=python $(LINT_VENV)/bin/mypy --strict --cache-dir target/mypy/ours tests/typing
 
 fmt:
 	$(CARGO) fmt --all
 
 clean:
 	$(CARGO) clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(LINT_VENV)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import pathlib
 
 import pytest
 
@@ -11,14 +12,17 @@ import requests
 
 
 def test_requests_uses_this_package() -> None:
-    import pathlib
+    import importlib
     import sys
 
-    # The urllib3 that requests' adapter takes its PoolManager from is this repository's.
+    # The urllib3 that requests' adapter takes its PoolManager from is this package, whether
+    # developed in place (.venv) or installed from the wheel (`make test-wheel`): the upstream
+    # urllib3, which boto3's and others' requirements pull in, has no Rust core beside it.
     module = sys.modules[requests.adapters.PoolManager.__module__]
-    # (.venv is inside the repository too: the check is on python/, where the package lives.)
-    ours = pathlib.Path(__file__).resolve().parent.parent / "python"
-    assert pathlib.Path(module.__file__).resolve().is_relative_to(ours)
+    package = importlib.import_module(module.__name__.partition(".")[0])
+    core = importlib.import_module(package.__name__ + "._rs")
+    assert core.__file__ is not None and package.__file__ is not None
+    assert pathlib.Path(core.__file__).parent == pathlib.Path(package.__file__).parent
 
 
 def test_get_post_and_upload(server) -> None:
