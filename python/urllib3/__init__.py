@@ -6,6 +6,7 @@ HTTP parsing, body framing and content decoding happen in Rust (``urllib3._rs``)
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 import typing
@@ -16,13 +17,38 @@ from . import exceptions
 from ._base_connection import _TYPE_BODY
 from ._collections import HTTPHeaderDict
 from ._version import __version__
-from .connectionpool import HTTPConnectionPool, HTTPSConnectionPool, connection_from_url
 from .filepost import _TYPE_FIELDS, encode_multipart_formdata
 from .poolmanager import PoolManager, ProxyManager, proxy_from_url
-from .response import BaseHTTPResponse, HTTPResponse
 from .util.request import make_headers
 from .util.retry import Retry
 from .util.timeout import Timeout
+
+if typing.TYPE_CHECKING:
+    from . import connection, connectionpool, contrib, http2, response
+    from .connectionpool import HTTPConnectionPool, HTTPSConnectionPool, connection_from_url
+    from .response import BaseHTTPResponse, HTTPResponse
+
+# Loaded on first use: the pools, connections and responses import http.client (and email and
+# ssl with it), which is most of what importing urllib3 would otherwise cost.
+_ON_FIRST_USE = {
+    "HTTPConnectionPool": "connectionpool",
+    "HTTPSConnectionPool": "connectionpool",
+    "connection_from_url": "connectionpool",
+    "BaseHTTPResponse": "response",
+    "HTTPResponse": "response",
+}
+_SUBMODULES = frozenset({"connection", "connectionpool", "contrib", "http2", "response", "fields", "filepost"})
+
+
+def __getattr__(name: str) -> typing.Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    module = _ON_FIRST_USE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
 __author__ = "urllib3-rs developers"
 __license__ = "MIT"

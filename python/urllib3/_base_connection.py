@@ -11,6 +11,10 @@ from .util.url import Url
 
 _TYPE_BODY = typing.Union[bytes, typing.IO[typing.Any], typing.Iterable[typing.Union[bytes, str]], str]
 
+# Each scheme's default port (``urllib3.connection.port_by_scheme``); here so that the pool
+# manager has it without loading the connection classes.
+port_by_scheme = {"http": 80, "https": 443}
+
 
 class ProxyConfig(typing.NamedTuple):
     """How to talk to an HTTPS proxy (TLS settings for the proxy itself, and whether

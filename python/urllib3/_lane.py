@@ -30,13 +30,13 @@ import re
 import typing
 
 from . import _rs
-from . import connection as _connection
 from ._base_connection import _ResponseOptions
-from ._errors import CoreError
+from ._rs import CoreError
 from .util.retry import Retry
 from .util.timeout import _DEFAULT_TIMEOUT, Timeout
 
 if typing.TYPE_CHECKING:
+    from . import connection as _connection
     from .connection import HTTPConnection
     from .connectionpool import HTTPConnectionPool, _Call
     from .poolmanager import PoolManager
@@ -90,6 +90,10 @@ _PLAIN_TARGET = re.compile(r"/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-F]{2})*"
 
 def register(*pool_classes: type[HTTPConnectionPool]) -> None:
     """Records the stock pool classes and their seams, to compare with on each request."""
+    # The connection module loads with the pool classes, not with urllib3 (see poolmanager).
+    global _connection
+    from . import connection as _connection
+
     for cls in pool_classes:
         _stock_pools[cls] = _pool_seams(cls)
         conn_cls = cls.ConnectionCls

@@ -3,9 +3,7 @@ encodes fields/JSON and hands the result to the subclass's ``urlopen()``."""
 
 from __future__ import annotations
 
-import json as _json
 import typing
-from urllib.parse import urlencode
 
 from ._base_connection import _TYPE_BODY
 from ._collections import HTTPHeaderDict
@@ -25,7 +23,9 @@ _TYPE_ENCODE_URL_FIELDS = typing.Union[
 
 def _encode_json(value: typing.Any) -> bytes:
     """Compact UTF-8 JSON (no spaces after separators, non-ASCII kept as is)."""
-    return _json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    import json  # for json= bodies only: not imported with urllib3
+
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def _encode_form(
@@ -34,6 +34,8 @@ def _encode_form(
     """``(body, content_type)`` for fields sent in a request body."""
     if multipart:
         return encode_multipart_formdata(fields, boundary=boundary)
+    from urllib.parse import urlencode  # with fields only: not imported with urllib3
+
     return urlencode(fields), "application/x-www-form-urlencoded"  # type: ignore[arg-type]
 
 
@@ -130,7 +132,11 @@ class RequestMethods:
         """Sends a request with ``fields`` urlencoded into the query string (GET, HEAD,
         DELETE, ...).  ``headers`` replace the instance's default headers."""
         # Appended as is, even to a URL that already has a query, as urllib3 does.
-        target = f"{url}?{urlencode(fields)}" if fields else url
+        if fields:
+            from urllib.parse import urlencode  # with fields only: not imported with urllib3
+
+            url = f"{url}?{urlencode(fields)}"
+        target = url
         chosen = self.headers if headers is None else headers
         # urllib3 declares ``**urlopen_kw: str``; the values are urlopen's keywords, any type.
         passed_on: dict[str, typing.Any] = urlopen_kw

@@ -27,6 +27,7 @@ from . import _rs
 from . import response as _response
 from ._base_connection import _TYPE_BODY, _ResponseOptions
 from ._base_connection import ProxyConfig as ProxyConfig
+from ._base_connection import port_by_scheme as port_by_scheme
 from ._collections import HTTPHeaderDict
 from ._errors import CoreError, translate
 from ._version import __version__
@@ -77,7 +78,6 @@ _HTTP_CLIENT_TUNNEL = _HTTPConnection._tunnel  # type: ignore[attr-defined]
 #: not change once it is in use, so this is worked out once; weak, as classes may come and go).
 _stock_classes: weakref.WeakKeyDictionary[type, bool] = weakref.WeakKeyDictionary()
 
-port_by_scheme = {"http": 80, "https": 443}
 # A response class put in its place (tests patch it) is made through its constructor.
 _STOCK_RESPONSE = _response.HTTPResponse
 

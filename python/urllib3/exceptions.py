@@ -57,10 +57,11 @@ from __future__ import annotations
 import socket
 import typing
 import warnings
-from email.errors import MessageDefect
-from http.client import IncompleteRead as httplib_IncompleteRead
-
 if typing.TYPE_CHECKING:
+    from email.errors import MessageDefect
+
+    from ._read_errors import IncompleteRead as IncompleteRead
+    from ._read_errors import InvalidChunkLength as InvalidChunkLength
     from .connection import HTTPConnection
     from .connectionpool import ConnectionPool
     from .response import HTTPResponse
@@ -279,43 +280,6 @@ class BodyNotHttplibCompatible(HTTPError):
     """The body is not an http.client.HTTPResponse-like object (no raw ``fp``)."""
 
 
-class IncompleteRead(HTTPError, httplib_IncompleteRead):
-    """The body ended before Content-Length was reached.
-
-    Unlike http.client's, ``partial`` is a byte count, not the bytes themselves, so that
-    streamed reads do not keep large buffers alive.
-    """
-
-    partial: int  # type: ignore[assignment]
-    expected: int
-
-    def __init__(self, partial: int, expected: int) -> None:
-        self.partial = partial
-        self.expected = expected
-
-    def __repr__(self) -> str:
-        return "IncompleteRead(%i bytes read, %i more expected)" % (
-            self.partial,
-            self.expected,
-        )
-
-
-class InvalidChunkLength(HTTPError, httplib_IncompleteRead):
-    """A chunk-size line of a chunked body could not be parsed."""
-
-    def __init__(self, response: HTTPResponse, length: bytes) -> None:
-        self.partial: int = response.tell()  # type: ignore[assignment]
-        self.expected: int | None = response.length_remaining
-        self.response = response
-        self.length = length
-
-    def __repr__(self) -> str:
-        return "InvalidChunkLength(got length %r, %i bytes read)" % (
-            self.length,
-            self.partial,
-        )
-
-
 class InvalidHeader(HTTPError):
     """A header value is invalid."""
 
@@ -350,3 +314,15 @@ class HeaderParsingError(HTTPError):
 
 class UnrewindableBodyError(HTTPError):
     """The request body could not be rewound for a retry or redirect."""
+
+
+def __getattr__(name: str) -> type[Exception]:
+    # IncompleteRead and InvalidChunkLength are also http.client's IncompleteRead: they are
+    # made on first use, so that `import urllib3` does not import http.client and email.
+    if name in ("IncompleteRead", "InvalidChunkLength"):
+        from . import _read_errors
+
+        found: type[Exception] = getattr(_read_errors, name)
+        globals()[name] = found  # later lookups find it without coming here
+        return found
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,8 +3,6 @@ header parameters."""
 
 from __future__ import annotations
 
-import email.utils
-import mimetypes
 import typing
 import warnings
 
@@ -24,6 +22,8 @@ def guess_content_type(
 ) -> str:
     """The Content-Type :mod:`mimetypes` guesses for ``filename``, else ``default``."""
     if filename:
+        import mimetypes  # file fields only: it imports urllib.parse, not needed otherwise
+
         return mimetypes.guess_type(filename)[0] or default
     return default
 
@@ -48,6 +48,8 @@ def format_header_param_rfc2231(name: str, value: _TYPE_FIELD_VALUE) -> str:
     # A plain quoted string does when the value is ASCII and has nothing to escape.
     if value.isascii() and not any(ch in value for ch in '"\\\r\n'):
         return f'{name}="{value}"'
+
+    import email.utils  # the deprecated RFC 2231 form only: email is slow to import
 
     return f"{name}*={email.utils.encode_rfc2231(value, 'utf-8')}"
 

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 import typing
 import warnings
 from types import TracebackType
-from urllib.parse import urljoin
 
 from . import _lane
-from ._base_connection import ProxyConfig
+from ._base_connection import ProxyConfig, port_by_scheme
 from ._collections import RecentlyUsedContainer
 from ._request_methods import RequestMethods
-from .connection import port_by_scheme
-from .connectionpool import HTTPConnectionPool, HTTPSConnectionPool, _headers_for_redirect
 from .exceptions import LocationValueError, MaxRetryError, ProxySchemeUnknown, URLSchemeUnknown
-from .response import BaseHTTPResponse
 from .util.connection import _TYPE_SOCKET_OPTIONS
 from .util.proxy import connection_requires_http_tunnel
 from .util.retry import Retry
@@ -26,6 +23,9 @@ from .util.url import Url, parse_url
 if typing.TYPE_CHECKING:
     import ssl
     from typing import Self
+
+    from .connectionpool import HTTPConnectionPool
+    from .response import BaseHTTPResponse
 
 __all__ = ["PoolManager", "ProxyManager", "proxy_from_url"]
 
@@ -136,7 +136,17 @@ key_fn_by_scheme = {
     "https": functools.partial(_default_key_normalizer, PoolKey),
 }
 
-pool_classes_by_scheme = {"http": HTTPConnectionPool, "https": HTTPSConnectionPool}
+
+def __getattr__(name: str) -> typing.Any:
+    # The pool classes (and http.client and TLS with them) load when a manager first needs
+    # a pool, not when urllib3 is imported.
+    if name == "pool_classes_by_scheme":
+        from .connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+        classes = {"http": HTTPConnectionPool, "https": HTTPSConnectionPool}
+        globals()[name] = classes
+        return classes
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class PoolManager(RequestMethods):
@@ -159,10 +169,22 @@ class PoolManager(RequestMethods):
             connection_pool_kw = {**connection_pool_kw, "retries": Retry.from_int(retries)}
         self.connection_pool_kw = connection_pool_kw
         self.pools: RecentlyUsedContainer[PoolKey, HTTPConnectionPool] = RecentlyUsedContainer(num_pools)
-        self.pool_classes_by_scheme = pool_classes_by_scheme
         self.key_fn_by_scheme = dict(key_fn_by_scheme)
         # The fast lane's memory of pool keys (urllib3._lane.pool_for).
         self._lane_keys: dict[tuple[typing.Any, ...], tuple[dict[str, typing.Any], PoolKey]] = {}
+
+    @property
+    def pool_classes_by_scheme(self) -> dict[str, type[HTTPConnectionPool]]:
+        """The pool class for each scheme: the module's ``pool_classes_by_scheme`` unless
+        one was set on this manager (read when the first pool is made)."""
+        chosen = self.__dict__.get("_pool_classes_by_scheme")
+        if chosen is None:
+            chosen = self.__dict__["_pool_classes_by_scheme"] = sys.modules[__name__].pool_classes_by_scheme
+        return chosen  # type: ignore[no-any-return]
+
+    @pool_classes_by_scheme.setter
+    def pool_classes_by_scheme(self, classes: dict[str, type[HTTPConnectionPool]]) -> None:
+        self.__dict__["_pool_classes_by_scheme"] = classes
 
     def __enter__(self) -> Self:
         return self
@@ -287,6 +309,8 @@ class PoolManager(RequestMethods):
         location = redirect and response.get_redirect_location()
         if not location:
             return response
+        from urllib.parse import urljoin  # redirects only: not imported with urllib3
+
         return self._follow_redirect(method, url, urljoin(url, location), response, pool, redirect, kw)
 
     def _follow_redirect(
@@ -307,6 +331,8 @@ class PoolManager(RequestMethods):
         retries = kw.get("retries", response.retries)
         if not isinstance(retries, Retry):
             retries = Retry.from_int(retries, redirect=redirect)
+        from .connectionpool import _headers_for_redirect
+
         kw["headers"] = _headers_for_redirect(kw["headers"], response.status, retries, pool, location)
         try:
             kw["retries"] = retries.increment(method, url, response=response, _pool=pool)
@@ -399,6 +425,8 @@ class ProxyManager(PoolManager):
 def _proxy_url(proxy_url: typing.Any) -> Url:
     """The proxy's URL, with its scheme's port when it names none; a pool stands for its own
     address. Only http and https proxies are managed here (SOCKS has its own manager)."""
+    from .connectionpool import HTTPConnectionPool
+
     if isinstance(proxy_url, HTTPConnectionPool):
         proxy_url = f"{proxy_url.scheme}://{proxy_url.host}:{proxy_url.port}"
     proxy = parse_url(proxy_url)

@@ -1,23 +1,55 @@
 # The names urllib3.util has always re-exported (older code imports them from here).
 from __future__ import annotations
 
+import importlib
+import typing
+
 from .connection import is_connection_dropped
 from .request import SKIP_HEADER, SKIPPABLE_HEADERS, make_headers
-from .response import is_fp_closed
 from .retry import Retry
-from .ssl_ import (
-    ALPN_PROTOCOLS,
-    IS_PYOPENSSL,
-    SSLContext,
-    assert_fingerprint,
-    create_urllib3_context,
-    resolve_cert_reqs,
-    resolve_ssl_version,
-    ssl_wrap_socket,
-)
 from .timeout import Timeout
 from .url import Url, parse_url
 from .wait import wait_for_read, wait_for_write
+
+if typing.TYPE_CHECKING:
+    from . import response, ssl_, ssltransport
+    from .response import is_fp_closed
+    from .ssl_ import (
+        ALPN_PROTOCOLS,
+        IS_PYOPENSSL,
+        SSLContext,
+        assert_fingerprint,
+        create_urllib3_context,
+        resolve_cert_reqs,
+        resolve_ssl_version,
+        ssl_wrap_socket,
+    )
+
+# What is loaded on first use, by the submodule it comes from: the TLS helpers import the
+# stdlib's ssl and hashlib, and is_fp_closed http.client, none of which a plain request needs.
+_ON_FIRST_USE = {
+    "is_fp_closed": "response",
+    "ALPN_PROTOCOLS": "ssl_",
+    "IS_PYOPENSSL": "ssl_",
+    "SSLContext": "ssl_",
+    "assert_fingerprint": "ssl_",
+    "create_urllib3_context": "ssl_",
+    "resolve_cert_reqs": "ssl_",
+    "resolve_ssl_version": "ssl_",
+    "ssl_wrap_socket": "ssl_",
+}
+_SUBMODULES = frozenset({"response", "ssl_", "ssltransport", "ssl_match_hostname", "proxy", "util"})
+
+
+def __getattr__(name: str) -> typing.Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    module = _ON_FIRST_USE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
 __all__ = (
     "IS_PYOPENSSL",

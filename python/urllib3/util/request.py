@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import typing
-from base64 import b64encode
 from enum import Enum
 
 from ..exceptions import UnrewindableBodyError
@@ -98,6 +97,8 @@ def _accept_encoding_value(accept_encoding: bool | list[str] | str) -> str:
 
 def _basic_credentials(user_pass: str, encoding: str) -> str:
     """An ``Authorization``-style value for HTTP Basic authentication (RFC 7617)."""
+    from base64 import b64encode  # credentials only: not imported with urllib3
+
     return "Basic " + b64encode(user_pass.encode(encoding)).decode()
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import email.utils
 import logging
-import random
 import re
 import time
 import typing
@@ -227,6 +225,8 @@ class Retry:
 
         delay = self.backoff_factor * 2 ** (streak - 1)
         if self.backoff_jitter != 0.0:
+            import random  # jitter is rare: not imported with urllib3
+
             delay += random.random() * self.backoff_jitter
         return float(max(0, min(self.backoff_max, delay)))
 
@@ -237,6 +237,8 @@ class Retry:
         if _RETRY_AFTER_SECONDS_RE.match(retry_after):
             seconds = int(retry_after)
         else:
+            import email.utils  # HTTP dates are rare here, and email is slow to import
+
             date_tuple = email.utils.parsedate_tz(retry_after)
             if date_tuple is None:
                 raise InvalidHeader(f"Invalid Retry-After header: {retry_after}")

@@ -20,7 +20,7 @@ from binascii import Error as BinasciiError
 from binascii import unhexlify
 
 from ..exceptions import ProxySchemeUnsupported, SSLError
-from .url import _BRACELESS_IPV6_ADDRZ_RE, _IPV4_RE
+from .url import _IPV4_RE, _ipv6
 
 SSLContext = None
 SSLTransport = None
@@ -402,7 +402,7 @@ def is_ipaddress(hostname: str | bytes) -> bool:
     if isinstance(hostname, bytes):
         # IDNA A-labels are ASCII.
         hostname = hostname.decode("ascii")
-    return bool(_IPV4_RE.match(hostname) or _BRACELESS_IPV6_ADDRZ_RE.match(hostname))
+    return bool(_IPV4_RE.match(hostname) or _ipv6("_BRACELESS_IPV6_ADDRZ_RE").match(hostname))
 
 
 def _is_key_file_encrypted(key_file: str) -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import typing
 from functools import lru_cache, partial
-from urllib.parse import unquote as _unquote
 
 from ..exceptions import LocationParseError
 from .util import to_str
@@ -74,18 +73,35 @@ _TARGET_RE = re.compile(r"^(/[^?#]*)(?:\?([^#]*))?(?:#.*)?$")
 _IPV4_RE = re.compile(
     r"^(?:0[xX][0-9a-fA-F]+|[0-9]+)(?:\.(?:0[xX][0-9a-fA-F]+|[0-9]+)){0,3}$"
 )
-_IPV6_RE = re.compile("^" + _IPV6_PAT + "$")
-_IPV6_ADDRZ_RE = re.compile("^" + _IPV6_ADDRZ_PAT + "$")
-_BRACELESS_IPV6_ADDRZ_RE = re.compile("^" + _IPV6_PAT + r"(?:" + _ZONE_ID_PAT + r")?$")
-_ZONE_ID_RE = re.compile("(" + _ZONE_ID_PAT + r")\]$")
+# The IPv6 expressions are large and slow to compile; most programs never see an IPv6
+# literal, so each is compiled when first used (``_ipv6``, or importing its name).
+_IPV6_PATTERNS = {
+    "_IPV6_RE": "^" + _IPV6_PAT + "$",
+    "_IPV6_ADDRZ_RE": "^" + _IPV6_ADDRZ_PAT + "$",
+    "_BRACELESS_IPV6_ADDRZ_RE": "^" + _IPV6_PAT + r"(?:" + _ZONE_ID_PAT + r")?$",
+    "_ZONE_ID_RE": "(" + _ZONE_ID_PAT + r")\]$",
+}
 
-# host, then an optional port whose leading zeros are dropped (":" alone means none).
-_HOST_PORT_PAT = ("^(%s|%s|%s)(?::0*?(|0|[1-9][0-9]{0,4}))?$") % (
-    _REG_NAME_PAT,
-    _IPV4_PAT,
-    _IPV6_ADDRZ_PAT,
+
+def _ipv6(name: str) -> re.Pattern[str]:
+    """The compiled IPv6 expression of that name."""
+    compiled: re.Pattern[str] | None = globals().get(name)
+    if compiled is None:
+        compiled = globals()[name] = re.compile(_IPV6_PATTERNS[name])
+    return compiled
+
+
+def __getattr__(name: str) -> re.Pattern[str]:
+    if name in _IPV6_PATTERNS:
+        return _ipv6(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# host, then an optional port whose leading zeros are dropped (":" alone means none). A
+# bracketed host is checked against _IPV6_ADDRZ_RE afterwards; a reg-name covers IPv4.
+_HOST_PORT_RE = re.compile(
+    r"^(%s|\[[^\]]*\])(?::0*?(|0|[1-9][0-9]{0,4}))?$" % _REG_NAME_PAT, re.UNICODE | re.DOTALL
 )
-_HOST_PORT_RE = re.compile(_HOST_PORT_PAT, re.UNICODE | re.DOTALL)
 
 _UNRESERVED_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-~")
 _SUB_DELIM_CHARS = set("!$&'()*+,;=")
@@ -143,8 +159,10 @@ class Url(
         when the userinfo has no ":", both are None without userinfo."""
         if self.auth is None:
             return None, None
+        from urllib.parse import unquote  # not imported with urllib3: most URLs have no userinfo
+
         # Only the first ":" separates: the password may contain more of them.
-        decoded = [_unquote(part, encoding="utf-8") for part in self.auth.split(":", 1)]
+        decoded = [unquote(part, encoding="utf-8") for part in self.auth.split(":", 1)]
         return decoded[0], decoded[1] if len(decoded) == 2 else None
 
     @property
@@ -306,8 +324,8 @@ def _normalize_host(host: str | None, scheme: str | None) -> str | None:
     if scheme not in _NORMALIZABLE_SCHEMES:
         return host
 
-    if _IPV6_ADDRZ_RE.match(host):
-        zone = _ZONE_ID_RE.search(host)
+    if host.startswith("[") and _ipv6("_IPV6_ADDRZ_RE").match(host):
+        zone = _ipv6("_ZONE_ID_RE").search(host)
         if not zone:
             return host.lower()
         start, end = zone.span(1)
@@ -438,6 +456,8 @@ def _parse(url: str) -> Url:
         auth, _, host_port = authority.rpartition("@")
         auth = auth or None
         match = _HOST_PORT_RE.fullmatch(host_port)
+        if match and match.group(1).startswith("[") and not _ipv6("_IPV6_ADDRZ_RE").match(match.group(1)):
+            match = None
         if not match:
             bad = _HOST_INVALID_CHAR_RE.search(host_port)
             if bad:
