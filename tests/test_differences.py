@@ -12,6 +12,8 @@ import pathlib
 import re
 import socket
 import ssl
+import subprocess
+import sys
 import typing
 
 import pytest
@@ -97,6 +99,12 @@ def version(server: typing.Any) -> None:
     assert urllib3.__version__ == "2.8.0"
 
 
+def lazy_imports(server: typing.Any) -> None:
+    code = "import sys, urllib3; print(sorted(m for m in ('http.client', 'ssl', 'email.parser') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert done.stdout.strip() == "[]"
+
+
 CHECKS: dict[str, typing.Callable[..., None]] = {
     "http2": http2,
     "tls-versions": tls_versions,
@@ -108,6 +116,7 @@ CHECKS: dict[str, typing.Callable[..., None]] = {
     "happy-eyeballs": happy_eyeballs,
     "rustls-logs": rustls_logs,
     "version": version,
+    "lazy-imports": lazy_imports,
 }
 
 
