@@ -17,7 +17,7 @@ import pytest
 
 import urllib3
 
-HEAVY = ("http.client", "email.parser", "ssl", "json", "urllib3.connection", "urllib3.response")
+HEAVY = ("http.client", "email.parser", "ssl", "socket", "json", "urllib3.connection", "urllib3.response")
 
 
 def _fresh(code: str) -> typing.Any:
@@ -26,7 +26,7 @@ def _fresh(code: str) -> typing.Any:
     return json.loads(done.stdout)
 
 
-def test_import_and_a_manager_leave_http_client_and_tls_for_first_use() -> None:
+def test_import_and_a_manager_leave_http_client_tls_and_sockets_for_first_use() -> None:
     loaded = _fresh(
         "import json, sys, urllib3\n"
         "urllib3.PoolManager(maxsize=8)\n"
@@ -49,6 +49,9 @@ def test_import_and_a_manager_leave_http_client_and_tls_for_first_use() -> None:
         "urllib3.util.ssl_.__name__",
         "urllib3.util.SSLContext.__name__",
         "urllib3.util.is_fp_closed.__module__",
+        "urllib3.util.is_connection_dropped.__module__",
+        "urllib3.util.wait_for_read.__module__",
+        "urllib3.util.connection.HAS_IPV6",
         "urllib3.exceptions.IncompleteRead.__module__",
         "urllib3.exceptions.InvalidChunkLength.__module__",
         "urllib3.poolmanager.pool_classes_by_scheme['https'].__name__",

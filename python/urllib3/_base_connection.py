@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import typing
 
-from .util.connection import _TYPE_SOCKET_OPTIONS
 from .util.timeout import _DEFAULT_TIMEOUT, _TYPE_TIMEOUT
 from .util.url import Url
 
@@ -38,6 +37,8 @@ class _ResponseOptions(typing.NamedTuple):
 
 if typing.TYPE_CHECKING:
     import ssl
+
+    from .util.connection import _TYPE_SOCKET_OPTIONS
     from typing import Protocol
 
     from .response import BaseHTTPResponse

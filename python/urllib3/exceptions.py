@@ -54,10 +54,10 @@ neighbours, its other bases in brackets; ``ConnectionError`` is another name for
 
 from __future__ import annotations
 
-import socket
 import typing
 import warnings
 if typing.TYPE_CHECKING:
+    import socket
     from email.errors import MessageDefect
 
     from ._read_errors import IncompleteRead as IncompleteRead

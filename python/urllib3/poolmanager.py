@@ -14,7 +14,6 @@ from ._base_connection import ProxyConfig, port_by_scheme
 from ._collections import RecentlyUsedContainer
 from ._request_methods import RequestMethods
 from .exceptions import LocationValueError, MaxRetryError, ProxySchemeUnknown, URLSchemeUnknown
-from .util.connection import _TYPE_SOCKET_OPTIONS
 from .util.proxy import connection_requires_http_tunnel
 from .util.retry import Retry
 from .util.timeout import Timeout
@@ -26,6 +25,7 @@ if typing.TYPE_CHECKING:
 
     from .connectionpool import HTTPConnectionPool
     from .response import BaseHTTPResponse
+    from .util.connection import _TYPE_SOCKET_OPTIONS
 
 __all__ = ["PoolManager", "ProxyManager", "proxy_from_url"]
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 import importlib
 import typing
 
-from .connection import is_connection_dropped
 from .request import SKIP_HEADER, SKIPPABLE_HEADERS, make_headers
 from .retry import Retry
 from .timeout import Timeout
 from .url import Url, parse_url
-from .wait import wait_for_read, wait_for_write
 
 if typing.TYPE_CHECKING:
-    from . import response, ssl_, ssltransport
+    from . import connection, response, ssl_, ssltransport, wait
+    from .connection import is_connection_dropped
     from .response import is_fp_closed
+    from .wait import wait_for_read, wait_for_write
     from .ssl_ import (
         ALPN_PROTOCOLS,
         IS_PYOPENSSL,
@@ -26,8 +26,12 @@ if typing.TYPE_CHECKING:
     )
 
 # What is loaded on first use, by the submodule it comes from: the TLS helpers import the
-# stdlib's ssl and hashlib, and is_fp_closed http.client, none of which a plain request needs.
+# stdlib's ssl and hashlib, is_fp_closed http.client, the socket helpers socket and select;
+# importing urllib3 needs none of them.
 _ON_FIRST_USE = {
+    "is_connection_dropped": "connection",
+    "wait_for_read": "wait",
+    "wait_for_write": "wait",
     "is_fp_closed": "response",
     "ALPN_PROTOCOLS": "ssl_",
     "IS_PYOPENSSL": "ssl_",
@@ -38,7 +42,9 @@ _ON_FIRST_USE = {
     "resolve_ssl_version": "ssl_",
     "ssl_wrap_socket": "ssl_",
 }
-_SUBMODULES = frozenset({"response", "ssl_", "ssltransport", "ssl_match_hostname", "proxy", "util"})
+_SUBMODULES = frozenset(
+    {"connection", "response", "ssl_", "ssltransport", "ssl_match_hostname", "proxy", "util", "wait"}
+)
 
 
 def __getattr__(name: str) -> typing.Any:

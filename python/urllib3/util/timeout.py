@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 import typing
 from enum import Enum
-from socket import getdefaulttimeout
+# The C module's own function, which socket re-exports: the socket module is not needed here.
+from _socket import getdefaulttimeout
 
 from ..exceptions import TimeoutStateError
 
