@@ -155,3 +155,25 @@ def test_a_real_refused_connection_carries_its_errno_and_host() -> None:
     assert type(reason) is exceptions.NewConnectionError
     assert "Failed to establish a new connection: [Errno 111] Connection refused" in str(reason)
     assert isinstance(reason.__cause__, ConnectionRefusedError)
+
+
+@pytest.mark.parametrize(
+    ("tls", "refused_certificate"),
+    [({}, True), ({"ca_certs": "/nonexistent/ca.pem"}, False)],
+    ids=["untrusted-certificate", "unreadable-ca-file"],
+)
+def test_a_refused_certificate_is_the_stdlibs_certificate_verification_error(
+    server: typing.Any, tls: dict[str, str], refused_certificate: bool
+) -> None:
+    # As with the ssl module: code tells a refused certificate from other TLS failures by
+    # ssl.SSLCertVerificationError, in the reason's first argument.
+    import ssl
+
+    import urllib3
+
+    port = urllib3.util.parse_url(server.https).port
+    with pytest.raises(exceptions.MaxRetryError) as info:
+        urllib3.HTTPSConnectionPool("localhost", port, retries=0, **tls).request("GET", "/get")
+    reason = info.value.reason
+    assert type(reason) is exceptions.SSLError
+    assert isinstance(reason.args[0], ssl.SSLCertVerificationError) is refused_certificate

@@ -54,10 +54,13 @@ def os_error(err: CoreError) -> OSError:
 
 
 _TLS_FAILURE_BASES: tuple[type[Exception], ...] = (exceptions.SSLError,)
+_CERTIFICATE_FAILURE_BASES: tuple[type[Exception], ...] = ()
 try:
+    from ssl import SSLCertVerificationError as _StdlibCertificateError
     from ssl import SSLError as _StdlibSSLError
 
     _TLS_FAILURE_BASES += (_StdlibSSLError,)
+    _CERTIFICATE_FAILURE_BASES += (_StdlibCertificateError,)
 except ImportError:  # a Python without ssl still imports urllib3 (TLS is the core's anyway)
     pass
 
@@ -69,6 +72,11 @@ class _TLSFailure(*_TLS_FAILURE_BASES):  # type: ignore[misc]
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class _CertificateFailure(_TLSFailure, *_CERTIFICATE_FAILURE_BASES):  # type: ignore[misc]
+    """The server's certificate was refused: also the stdlib's ``SSLCertVerificationError``,
+    which is what the ssl module raises there (callers tell it from other TLS failures)."""
 
 
 def _build(err: CoreError, context: _Context) -> Exception:
@@ -195,5 +203,5 @@ _BUILDERS: dict[str, typing.Callable[[CoreError, _Context], Exception]] = {
     "ProxySchemeUnknown": lambda err, context: exceptions.ProxySchemeUnknown(err.url),
     "URLSchemeUnknown": lambda err, context: exceptions.URLSchemeUnknown(err.url or ""),
     "LocationParseError": lambda err, context: exceptions.LocationParseError(err.url or ""),
-    "SSLError": lambda err, context: _TLSFailure(err.message),
+    "SSLError": lambda err, context: (_CertificateFailure if err.certificate_failure else _TLSFailure)(err.message),
 }

@@ -79,6 +79,8 @@ class CoreError(Exception):
     received: bytes | None
     #: For a ProxyError from a refused CONNECT: the proxy's status.
     status: int | None
+    #: For SSLError: the server's certificate was refused (Python's SSLCertVerificationError).
+    certificate_failure: bool
     #: The next core error of the chain.
     cause: CoreError | None
 

@@ -3,7 +3,8 @@
 //! The bridge raises one exception class, `urllib3._rs.CoreError`, whose attributes are the
 //! core error's data: `kind` (the urllib3 class name), `message`, `url`, `host`, `port`,
 //! `timeout`, `errno`, `detail` (the text of an underlying cause that is not a core error),
-//! `counts`, `received` (bytes as the server sent them), `status` and `cause` (the next core error of the chain, as a `CoreError`). The
+//! `counts`, `received` (bytes as the server sent them), `status`, `certificate_failure` (a
+//! TLS failure over the server's certificate) and `cause` (the next core error of the chain, as a `CoreError`). The
 //! Python layer (`urllib3._errors`) builds urllib3's exception and message from these fields
 //! and the pool or connection only it knows; nothing reads the message to decide anything.
 
@@ -95,6 +96,7 @@ fn core_error<'py>(py: Python<'py>, err: &urllib3::Error) -> PyResult<Bound<'py,
         err.received().map(|line| PyBytes::new(py, line)),
     )?;
     exc.setattr("status", err.status())?;
+    exc.setattr("certificate_failure", err.is_certificate_failure())?;
     exc.setattr("cause", cause)?;
     Ok(exc)
 }

@@ -245,6 +245,9 @@ struct Inner {
     endpoint: Option<(String, Option<u16>)>,
     /// The timeout that ran out, for the timeout kinds (None: no limit was set).
     timeout: Option<Option<Duration>>,
+    /// For `SSLError`: the server's certificate was refused (Python's
+    /// `ssl.SSLCertVerificationError`), not the handshake itself.
+    certificate_failure: bool,
     source: Option<BoxError>,
 }
 
@@ -260,6 +263,7 @@ impl Error {
             status: None,
             endpoint: None,
             timeout: None,
+            certificate_failure: false,
             source: None,
         }))
     }
@@ -402,6 +406,19 @@ impl Error {
     /// The cause when it is one of ours: `MaxRetryError.reason` in urllib3.
     pub fn reason(&self) -> Option<&Error> {
         self.0.source.as_deref()?.downcast_ref::<Error>()
+    }
+
+    /// Whether this is a TLS failure because the server's certificate was not accepted
+    /// (untrusted, expired, for another name, not the pinned one): what Python raises as
+    /// `ssl.SSLCertVerificationError` rather than a plain `ssl.SSLError`.
+    pub fn is_certificate_failure(&self) -> bool {
+        self.0.certificate_failure
+    }
+
+    /// Marks an `SSLError` as a refused certificate (see [`Error::is_certificate_failure`]).
+    pub(crate) fn with_certificate_failure(mut self) -> Self {
+        self.0.certificate_failure = true;
+        self
     }
 
     /// Puts `prefix: ` before the message (a pool naming itself, as urllib3's `PoolError` does).

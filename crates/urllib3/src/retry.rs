@@ -716,6 +716,9 @@ fn duplicate(err: &Error) -> Error {
         copy = copy.with_counts(partial, expected);
     }
     copy = copy.with_status(err.status());
+    if err.is_certificate_failure() {
+        copy = copy.with_certificate_failure();
+    }
     if let Some(cause) = err.reason() {
         copy = copy.with_source(duplicate(cause));
     } else if let Some(cause) = StdError::source(err) {

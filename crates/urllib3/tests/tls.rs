@@ -227,6 +227,21 @@ fn large_bodies_stream_both_ways_over_tls() {
 }
 
 #[test]
+fn certificate_failures_are_told_apart_from_other_tls_failures() {
+    let server = TestServer::start_tls();
+    let reason_of = |tls: TlsConfig| {
+        let err = get(&server, "localhost", tls).unwrap_err();
+        err.reason().map(urllib3::Error::is_certificate_failure)
+    };
+    // Python raises the first as ssl.SSLCertVerificationError, the second as a plain SSLError.
+    assert_eq!(reason_of(TlsConfig::new()), Some(true));
+    assert_eq!(
+        reason_of(TlsConfig::new().with_ca_certs("/nonexistent/ca.pem")),
+        Some(false)
+    );
+}
+
+#[test]
 fn the_system_store_is_the_default_and_does_not_know_the_test_ca() {
     let server = TestServer::start_tls();
     // The server sends its (self-signed) root along, which OpenSSL words this way.

@@ -498,7 +498,11 @@ fn handshake_error(e: io::Error, timeout: Option<Duration>) -> Error {
 /// corrupt record), if it is one.
 pub(crate) fn io_error(e: &io::Error) -> Option<Error> {
     let tls = e.get_ref()?.downcast_ref::<rustls::Error>()?;
-    Some(ssl_error(verify::describe(tls)))
+    let err = ssl_error(verify::describe(tls));
+    Some(match tls {
+        rustls::Error::InvalidCertificate(_) => err.with_certificate_failure(),
+        _ => err,
+    })
 }
 
 #[cfg(test)]
