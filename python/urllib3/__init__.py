@@ -6,14 +6,13 @@ HTTP parsing, body framing and content decoding happen in Rust (``urllib3._rs``)
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 import typing
 import warnings
 from logging import NullHandler
 
-from . import exceptions
+from . import _lazy, exceptions
 from ._base_connection import _TYPE_BODY
 from ._collections import HTTPHeaderDict
 from ._version import __version__
@@ -39,16 +38,7 @@ _ON_FIRST_USE = {
 }
 _SUBMODULES = frozenset({"connection", "connectionpool", "contrib", "http2", "response", "fields", "filepost"})
 
-
-def __getattr__(name: str) -> typing.Any:
-    if name in _SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    module = _ON_FIRST_USE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy.first_use(__name__, _ON_FIRST_USE, _SUBMODULES)
 
 __author__ = "urllib3-rs developers"
 __license__ = "MIT"

@@ -1,9 +1,9 @@
 # The names urllib3.util has always re-exported (older code imports them from here).
 from __future__ import annotations
 
-import importlib
 import typing
 
+from .. import _lazy
 from .request import SKIP_HEADER, SKIPPABLE_HEADERS, make_headers
 from .retry import Retry
 from .timeout import Timeout
@@ -46,16 +46,7 @@ _SUBMODULES = frozenset(
     {"connection", "response", "ssl_", "ssltransport", "ssl_match_hostname", "proxy", "util", "wait"}
 )
 
-
-def __getattr__(name: str) -> typing.Any:
-    if name in _SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    module = _ON_FIRST_USE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy.first_use(__name__, _ON_FIRST_USE, _SUBMODULES)
 
 __all__ = (
     "IS_PYOPENSSL",
