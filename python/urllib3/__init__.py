@@ -36,7 +36,8 @@ _ON_FIRST_USE = {
     "BaseHTTPResponse": "response",
     "HTTPResponse": "response",
 }
-_SUBMODULES = frozenset({"connection", "connectionpool", "contrib", "http2", "response", "fields", "filepost"})
+# Submodules importing urllib3 does not load (fields and filepost it does).
+_SUBMODULES = frozenset({"connection", "connectionpool", "contrib", "http2", "response"})
 
 __getattr__ = _lazy.first_use(__name__, _ON_FIRST_USE, _SUBMODULES)
 

@@ -42,9 +42,8 @@ _ON_FIRST_USE = {
     "resolve_ssl_version": "ssl_",
     "ssl_wrap_socket": "ssl_",
 }
-_SUBMODULES = frozenset(
-    {"connection", "response", "ssl_", "ssltransport", "ssl_match_hostname", "proxy", "util", "wait"}
-)
+# Submodules importing urllib3 does not load (util, proxy and the ones above it does).
+_SUBMODULES = frozenset({"connection", "response", "ssl_", "ssltransport", "ssl_match_hostname", "wait"})
 
 __getattr__ = _lazy.first_use(__name__, _ON_FIRST_USE, _SUBMODULES)
 
