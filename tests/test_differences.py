@@ -33,8 +33,16 @@ def _https_pool(server: typing.Any, **kw: typing.Any) -> urllib3.HTTPSConnection
 
 
 def http2(server: typing.Any) -> None:
-    with pytest.raises(NotImplementedError):
-        urllib3.http2.connection.HTTP2Connection("localhost")
+    conn = urllib3.http2.connection.HTTP2Connection("localhost", parse_url(server.https).port, ca_certs=server.ca_file)
+    assert not hasattr(conn, "_h2_conn")
+    conn.putrequest("POST", "/upload")
+    conn.endheaders()
+    conn.send(b"sent at getresponse()")
+    assert conn.sock is None  # nothing went out yet
+    response = conn.getresponse()
+    assert response.version == 20
+    assert response.json() == {"received": len(b"sent at getresponse()")}
+    conn.close()
 
 
 def tls_versions(server: typing.Any) -> None:

@@ -15,6 +15,8 @@ import os
 import re
 import socket
 import sys
+import threading
+import types
 import typing
 import warnings
 import weakref
@@ -678,7 +680,7 @@ class HTTPConnection(_HTTPConnection):
             headers=HTTPHeaderDict._from_pairs(core.headers),
             status=core.status,
             version=version,
-            version_string="HTTP/1.0" if version == 10 else "HTTP/1.1",
+            version_string=_response._version_string(version),
             reason=core.reason,
             preload_content=options.preload_content,
             decode_content=options.decode_content,
@@ -713,6 +715,10 @@ class HTTPSConnection(HTTPConnection):
     """One TLS connection to ``host:port``, verified as urllib3 verifies, opened on first use."""
 
     default_port = port_by_scheme["https"]  # type: ignore[misc]
+
+    # Told "before connect" and "after connect failure" with the thread and the HTTP/2 probe's
+    # answer: how urllib3's tests watch connections wait for an origin's probe.
+    _connect_callback: typing.Callable[..., None] | None = None
 
     cert_reqs: int | str | None = None
     ca_certs: str | None = None
@@ -797,7 +803,42 @@ class HTTPSConnection(HTTPConnection):
         self.assert_hostname, self.assert_fingerprint = assert_hostname, assert_fingerprint
 
     def connect(self) -> None:
-        """Connects and completes the TLS handshake in the core, within the connect timeout."""
+        """Connects and completes the TLS handshake in the core, within the connect timeout.
+
+        When HTTP/2 is offered (``"h2"`` in ``util.ssl_.ALPN_PROTOCOLS``), the first connection
+        to an origin records in ``http2.probe`` whether the server picked it; connections to
+        the same origin made meanwhile wait for that answer."""
+        from .util import ssl_
+
+        origin = (self._tunnel_host or self.host, self._tunnel_port or self.port)
+        probe: types.ModuleType | None = None
+        known: bool | None = False
+        if "h2" in ssl_.ALPN_PROTOCOLS:
+            from .http2 import probe as http2_probe
+
+            probe = http2_probe
+            known = http2_probe.acquire_and_get(*origin)
+        self._tell_connect_callback("before connect", known)
+        try:
+            self._connect_tls()
+        except BaseException:
+            self._tell_connect_callback("after connect failure", known)
+            if probe is not None and known is None:
+                probe.set_and_release(*origin, supports_http2=None)
+            raise
+        if probe is not None and known is None:
+            probe.set_and_release(*origin, supports_http2=self._speaks_http2())
+
+    def _tell_connect_callback(self, label: str, supports_http2: bool | None) -> None:
+        if self._connect_callback is not None:
+            self._connect_callback(label, thread_id=threading.get_ident(), target_supports_http2=supports_http2)
+
+    def _speaks_http2(self) -> bool:
+        sock = self.sock
+        selected = getattr(sock, "selected_alpn_protocol", None)
+        return selected is not None and selected() == "h2"
+
+    def _connect_tls(self) -> None:
         if datetime.date.today() < RECENT_DATE:
             warnings.warn(
                 (
@@ -869,7 +910,7 @@ class HTTPSConnection(HTTPConnection):
 
     def _tls_arguments(self) -> dict[str, typing.Any]:
         """urllib3's TLS settings (and an ``ssl_context``'s) as the core takes them."""
-        from .util.ssl_ import _hash_for_fingerprint, _keylog_filename, resolve_cert_reqs
+        from .util.ssl_ import ALPN_PROTOCOLS, _hash_for_fingerprint, _keylog_filename, resolve_cert_reqs
 
         if self.assert_fingerprint:
             # Refused before connecting when no hash of its length is available, as urllib3
@@ -893,6 +934,7 @@ class HTTPSConnection(HTTPConnection):
             "maximum_version": _tls_version(self.ssl_maximum_version),
             # The context's own, else $SSLKEYLOGFILE (expanded), as urllib3's contexts get it.
             "keylog_filename": _expand_user(os.fspath(getattr(context, "keylog_filename", None) or _keylog_filename() or "")) or None,
+            "alpn_protocols": [_str(p) for p in ALPN_PROTOCOLS],
         }
         if isinstance(self.ca_cert_data, str):
             args["ca_cert_pem"] = self.ca_cert_data

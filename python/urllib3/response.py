@@ -250,6 +250,11 @@ _NEW_CORE_RESPONSE = {
 }
 
 
+def _version_string(version: int) -> str:
+    """urllib3's ``version_string`` for the core's version number (10, 11 or 20)."""
+    return {10: "HTTP/1.0", 20: "HTTP/2"}.get(version, "HTTP/1.1")
+
+
 def _names_chunked(headers: HTTPHeaderDict) -> bool:
     """Whether Transfer-Encoding lists ``chunked``."""
     coding = headers.get("transfer-encoding")
@@ -563,7 +568,7 @@ class HTTPResponse(BaseHTTPResponse):
             headers=headers,
             status=core.status,
             version=version,
-            version_string="HTTP/1.0" if version == 10 else "HTTP/1.1",
+            version_string=_version_string(version),
             reason=core.reason,
             decode_content=options.decode_content,
             _request_url=options.request_url,

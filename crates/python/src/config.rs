@@ -175,6 +175,7 @@ pub(crate) fn tls_config(args: &Bound<'_, PyDict>) -> PyResult<TlsConfig> {
             Some(v) => v.is_truthy()?,
             None => false,
         },
+        alpn_protocols: optional::<Vec<String>>(args, "alpn_protocols")?,
     })
 }
 

@@ -1,9 +1,22 @@
-//! An httpbin-like HTTP/1.1 test server (plain and TLS) for urllib3-rs.
+//! An httpbin-like HTTP/1.1 test server (plain and TLS) for urllib3-rs, which
+//! also speaks HTTP/2 over TLS.
 //!
-//! It is written directly on tokio and httparse rather than on an HTTP
+//! HTTP/1.1 is written directly on tokio and httparse rather than on an HTTP
 //! library because tests need to see the raw request bytes (`/echo`,
 //! [`RawServer`]) and need a server that misbehaves on purpose
 //! (`/fault/<mode>`: wrong framing, resets, stalls).
+//!
+//! HTTPS servers offer ALPN `h2` and `http/1.1`, as hypercorn does; a client
+//! that picks `h2` is served by hyper's HTTP/2 server, through the same
+//! endpoints. Over HTTP/2 the JSON documents show header names as received
+//! (lower case), with the `:authority` as `Host` when the request has no
+//! `host` field; `/echo` shows the request rendered as an HTTP/1.1-style head
+//! (`GET /path HTTP/2`) and its body; the fault modes, which are HTTP/1.1 wire
+//! scripts, and `/status/1xx` reset the stream (RST_STREAM INTERNAL_ERROR);
+//! `Expect: 100-continue` gets no interim response. HTTP/2 only:
+//! `/http2/goaway` answers 200 `goaway` and then shuts the connection down
+//! gracefully (GOAWAY; streams in flight finish); `/http2/reset` resets its
+//! stream without any response. Over HTTP/1.1 both are 404.
 //!
 //! ```no_run
 //! let server = testserver::TestServer::start();
@@ -43,7 +56,8 @@
 //! `too-many-headers`, `conflicting-content-length`, `chunked-and-length`,
 //! `close-delimited`, `chunked-with-extensions-and-trailers`, `empty-reply`.
 //!
-//! TLS: `/certificate` answers with the subject of the client's certificate
+//! TLS: `/alpn_protocol` answers with the protocol ALPN picked as plain text
+//! (`h2`, `http/1.1`, or empty), `/certificate` answers with the subject of the client's certificate
 //! (`{}` without one), `/sni` with the server name the client sent
 //! (`{"sni": null}` without one). [`CertProfile`] picks the server certificate (valid,
 //! expired, wrong host, self-signed, IP-only, no SAN, behind an intermediate,
@@ -64,6 +78,7 @@
 mod elastic;
 mod encoding;
 mod faults;
+mod http2;
 mod httpbin;
 mod params;
 mod proxy;
@@ -106,6 +121,9 @@ pub struct Options {
     pub tls: Option<CertProfile>,
     /// The TLS versions an HTTPS server speaks (1.2 and 1.3 by default).
     pub tls_versions: ServerTlsVersions,
+    /// SETTINGS_MAX_CONCURRENT_STREAMS an HTTPS server announces on HTTP/2
+    /// connections; `None` keeps hyper's default (200).
+    pub http2_max_concurrent_streams: Option<u32>,
 }
 
 /// A hash for certificate fingerprints, as `assert_fingerprint` takes them.
@@ -141,7 +159,7 @@ pub struct Stats {
     pub open_connections: u64,
     /// The most connections that were open at the same time.
     pub max_open_connections: u64,
-    /// Request heads read since start.
+    /// Request heads read (HTTP/1.1) and streams opened (HTTP/2) since start.
     pub requests: u64,
 }
 
@@ -183,7 +201,11 @@ impl TestServer {
             None => (Scheme::Http, None),
             Some(profile) => (
                 Scheme::Https,
-                Some(tls::setup(profile, options.tls_versions)),
+                Some(tls::setup(
+                    profile,
+                    options.tls_versions,
+                    tls::ALPN_H2_HTTP1,
+                )),
             ),
         };
         let files = match &tls {
@@ -208,7 +230,12 @@ impl TestServer {
                     server::accept_loop(listener, ctx, acceptor).await;
                 }
             })?;
-        let ctx = Arc::new(Ctx::new(scheme, addr, client_names));
+        let ctx = Arc::new(Ctx::new(
+            scheme,
+            addr,
+            client_names,
+            options.http2_max_concurrent_streams,
+        ));
         // The receiver only disappears if the server thread died already.
         let _ = ctx_tx.send(Arc::clone(&ctx));
         Ok(TestServer {

@@ -1,6 +1,7 @@
 //! `testserver [--http-port N] [--https-port N] [--proxy-port N] [--socks-port N] [--ignore-stdin]`
 //!
-//! Starts a plain and a TLS test server, an HTTP proxy (forwarding and CONNECT; it refuses the
+//! Starts a plain and a TLS test server (the TLS one offers ALPN `h2` and `http/1.1`, so HTTP/2
+//! clients get HTTP/2), an HTTP proxy (forwarding and CONNECT; it refuses the
 //! host `forbidden.invalid` with 403) and a SOCKS proxy (SOCKS4/4a/5), plus a second SOCKS5
 //! proxy that wants the user `user` and password `pass`; prints one JSON line with their URLs
 //! and the CA file (`{"http": …, "https": …, "ca_file": …, "proxy": "http://127.0.0.1:P",

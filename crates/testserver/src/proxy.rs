@@ -142,9 +142,13 @@ impl HttpProxy {
 
     /// Starts a proxy as `options` say; fails if the port cannot be bound.
     pub fn start_with(options: ProxyOptions) -> io::Result<HttpProxy> {
-        let setup = options
-            .tls
-            .then(|| tls::setup(CertProfile::Default, ServerTlsVersions::Both));
+        let setup = options.tls.then(|| {
+            tls::setup(
+                CertProfile::Default,
+                ServerTlsVersions::Both,
+                tls::ALPN_HTTP1,
+            )
+        });
         let files = setup.as_ref().map(TlsFiles::write).transpose()?;
         let acceptor = setup.map(|s| s.acceptor);
         let expected_auth = options.auth.as_ref().map(|(user, pass)| {

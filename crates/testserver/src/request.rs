@@ -446,8 +446,95 @@ impl Reader {
             peer,
             client_cert: None,
             sni: None,
+            alpn: None,
         }
     }
+}
+
+/// A request assembled from parts instead of read off the wire: HTTP/2, where hyper has
+/// already parsed the frames. It is laid out as an HTTP/1.1-style head (`METHOD target
+/// HTTP/2`, one `name: value` line per field) followed by the body, so that [`Request`] can
+/// borrow it the way it borrows a `Reader`'s buffer, and `/echo` has bytes to show.
+pub(crate) struct OwnedRequest {
+    buf: Vec<u8>,
+    head: Head,
+    /// Body bytes that were only counted, not kept (`/upload`).
+    counted: u64,
+}
+
+impl OwnedRequest {
+    /// A request with this head and, for now, no body.
+    pub(crate) fn new<'h>(
+        method: &str,
+        target: &str,
+        headers: impl IntoIterator<Item = (&'h str, &'h [u8])>,
+    ) -> OwnedRequest {
+        let mut buf = Vec::with_capacity(READ_CHUNK);
+        let method = append(&mut buf, method.as_bytes());
+        buf.push(b' ');
+        let target = append(&mut buf, target.as_bytes());
+        buf.extend_from_slice(b" HTTP/2\r\n");
+        let mut fields = Vec::new();
+        for (name, value) in headers {
+            let name = append(&mut buf, name.as_bytes());
+            buf.extend_from_slice(b": ");
+            let value = append(&mut buf, value);
+            buf.extend_from_slice(b"\r\n");
+            fields.push((name, value));
+        }
+        buf.extend_from_slice(b"\r\n");
+        let head = Head {
+            method,
+            target,
+            // Nothing distinguishes HTTP/2 from 1.1 where this is read (persistence, Expect).
+            minor_version: 1,
+            headers: fields,
+            len: buf.len(),
+        };
+        OwnedRequest {
+            buf,
+            head,
+            counted: 0,
+        }
+    }
+
+    /// Appends body bytes, up to the same limit as HTTP/1.1 bodies kept in memory.
+    pub(crate) fn push_body(&mut self, data: &[u8]) -> Result<(), ReadError> {
+        let kept = (self.buf.len() - self.head.len + data.len()) as u64;
+        if kept > MAX_KEPT_BODY {
+            return Err(ReadError::BodyTooLarge);
+        }
+        self.buf.extend_from_slice(data);
+        Ok(())
+    }
+
+    /// Counts body bytes without keeping them.
+    pub(crate) fn count_body(&mut self, n: usize) {
+        self.counted += n as u64;
+    }
+
+    /// A view of the request, as `Reader::request` gives one.
+    pub(crate) fn request(&self, peer: SocketAddr) -> Request<'_> {
+        let body = &self.buf[self.head.len..];
+        Request {
+            buf: &self.buf,
+            head: &self.head,
+            body,
+            body_len: body.len() as u64 + self.counted,
+            raw: &self.buf,
+            peer,
+            client_cert: None,
+            sni: None,
+            alpn: None,
+        }
+    }
+}
+
+/// Appends `bytes` to `buf`; returns where they landed.
+fn append(buf: &mut Vec<u8>, bytes: &[u8]) -> Range<usize> {
+    let start = buf.len();
+    buf.extend_from_slice(bytes);
+    start..buf.len()
 }
 
 /// One complete request, borrowed from its connection's `Reader`.
@@ -463,6 +550,8 @@ pub(crate) struct Request<'a> {
     pub(crate) client_cert: Option<&'a [u8]>,
     /// The server name the client sent in its TLS hello (SNI), if any.
     pub(crate) sni: Option<&'a str>,
+    /// The protocol the connection negotiated with TLS ALPN, if any.
+    pub(crate) alpn: Option<&'a str>,
 }
 
 impl<'a> Request<'a> {
@@ -493,7 +582,7 @@ impl<'a> Request<'a> {
             .map_or("", |(_, q)| q)
     }
 
-    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1 (and HTTP/2).
     pub(crate) fn minor_version(&self) -> u8 {
         self.head.minor_version
     }

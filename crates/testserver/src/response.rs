@@ -33,7 +33,7 @@ pub(crate) enum ChunkSource {
 }
 
 impl ChunkSource {
-    fn next_chunk(&mut self) -> Option<Bytes> {
+    pub(crate) fn next_chunk(&mut self) -> Option<Bytes> {
         match self {
             ChunkSource::Random {
                 rng,

@@ -110,6 +110,7 @@ fn exact(req: &Request<'_>, ctx: &Ctx, path: &str) -> Option<Response> {
         "/redirect-to" => redirect_to(req),
         "/certificate" => certificate(req, ctx),
         "/sni" => Response::json(200, &json!({ "sni": req.sni })),
+        "/alpn_protocol" => Response::new(200, "text/plain", req.alpn.unwrap_or("").to_owned()),
         _ => return None,
     })
 }

@@ -14,6 +14,7 @@ use tokio::sync::oneshot;
 use tokio_rustls::TlsAcceptor;
 
 use crate::faults;
+use crate::http2;
 use crate::raw::Then;
 use crate::request::{BodyMode, ReadError, Reader, Request};
 use crate::response::{reason, write_response, Persistence};
@@ -33,6 +34,11 @@ pub(crate) trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {
 
     /// The server name the client sent (TLS SNI), if any.
     fn sni(&self) -> Option<String> {
+        None
+    }
+
+    /// The protocol negotiated with TLS ALPN, if any.
+    fn alpn(&self) -> Option<String> {
         None
     }
 }
@@ -55,6 +61,11 @@ impl Transport for tokio_rustls::server::TlsStream<TcpStream> {
 
     fn sni(&self) -> Option<String> {
         self.get_ref().1.server_name().map(str::to_owned)
+    }
+
+    fn alpn(&self) -> Option<String> {
+        let protocol = self.get_ref().1.alpn_protocol()?;
+        Some(String::from_utf8_lossy(protocol).into_owned())
     }
 }
 
@@ -154,6 +165,11 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
+    /// Counts one request (head read, or HTTP/2 stream opened).
+    pub(crate) fn count_request(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn snapshot(&self) -> Stats {
         Stats {
             connections_accepted: self.accepted.load(Ordering::Relaxed),
@@ -193,6 +209,8 @@ pub(crate) struct Ctx {
     /// The client certificates this server's CA issued (DER) and their
     /// common names, for `/certificate`.
     pub(crate) client_names: Vec<(Vec<u8>, &'static str)>,
+    /// SETTINGS_MAX_CONCURRENT_STREAMS for HTTP/2 connections (`None`: hyper's default).
+    pub(crate) http2_max_concurrent_streams: Option<u32>,
 }
 
 impl Ctx {
@@ -200,6 +218,7 @@ impl Ctx {
         scheme: Scheme,
         addr: SocketAddr,
         client_names: Vec<(Vec<u8>, &'static str)>,
+        http2_max_concurrent_streams: Option<u32>,
     ) -> Ctx {
         Ctx {
             scheme,
@@ -207,12 +226,14 @@ impl Ctx {
             counters: Counters::default(),
             routes: RouteState::default(),
             client_names,
+            http2_max_concurrent_streams,
         }
     }
 }
 
 /// Accepts connections forever, serving each on its own task. A panic while
-/// serving a connection ends only that task (tokio catches it).
+/// serving a connection ends only that task (tokio catches it). A TLS client
+/// that picked `h2` with ALPN gets HTTP/2 (hyper); every other gets HTTP/1.1.
 pub(crate) async fn accept_loop(listener: TcpListener, ctx: Arc<Ctx>, tls: Option<TlsAcceptor>) {
     loop {
         let (stream, peer) = accept(&listener).await;
@@ -222,11 +243,13 @@ pub(crate) async fn accept_loop(listener: TcpListener, ctx: Arc<Ctx>, tls: Optio
             let ctx = Arc::clone(&guard.0);
             match tls {
                 None => serve(stream, peer, &ctx).await,
-                Some(acceptor) => {
-                    if let Ok(stream) = acceptor.accept(stream).await {
-                        serve(stream, peer, &ctx).await;
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(stream) if stream.get_ref().1.alpn_protocol() == Some(b"h2") => {
+                        http2::serve(stream, peer, ctx).await;
                     }
-                }
+                    Ok(stream) => serve(stream, peer, &ctx).await,
+                    Err(_) => {}
+                },
             }
             drop(guard);
         });
@@ -250,11 +273,13 @@ async fn serve<S: Transport>(mut io: S, peer: SocketAddr, ctx: &Ctx) {
     let mut out = Vec::with_capacity(16 * 1024);
     let client_cert = io.peer_certificate();
     let sni = io.sni();
+    let alpn = io.alpn();
     loop {
         let conn = Conn {
             peer,
             client_cert: client_cert.as_deref(),
             sni: sni.as_deref(),
+            alpn: alpn.as_deref(),
         };
         match serve_one(&mut io, &mut reader, &mut out, conn, ctx).await {
             Next::Continue => {}
@@ -274,6 +299,7 @@ struct Conn<'a> {
     peer: SocketAddr,
     client_cert: Option<&'a [u8]>,
     sni: Option<&'a str>,
+    alpn: Option<&'a str>,
 }
 
 /// Reads one request and answers it.
@@ -289,7 +315,7 @@ async fn serve_one<S: Transport>(
         Ok(false) => return Next::Drop,
         Err(e) => return reject(io, e).await,
     }
-    ctx.counters.requests.fetch_add(1, Ordering::Relaxed);
+    ctx.counters.count_request();
     if reader.expects_continue() {
         // As S3 refuses an upload it will not take: a final answer instead of `100 Continue`,
         // the body never read, the connection closed.
@@ -313,6 +339,7 @@ async fn serve_one<S: Transport>(
     let mut req = reader.request(conn.peer);
     req.client_cert = conn.client_cert;
     req.sni = conn.sni;
+    req.alpn = conn.alpn;
     let persistence = persistence(&req);
     let head_only = req.method() == "HEAD";
     match routes::handle(&req, ctx).await {

@@ -300,8 +300,14 @@ pub(crate) struct TlsSetup {
     pub(crate) client_rsa: IssuedClient,
 }
 
-/// Makes a CA, a server certificate per `profile`, and client certificates.
-pub(crate) fn setup(profile: CertProfile, versions: ServerTlsVersions) -> TlsSetup {
+/// ALPN protocols for servers that speak HTTP/1.1 only (the proxies).
+pub(crate) const ALPN_HTTP1: &[&[u8]] = &[b"http/1.1"];
+/// ALPN protocols for test servers, as hypercorn offers them: HTTP/2 preferred.
+pub(crate) const ALPN_H2_HTTP1: &[&[u8]] = &[b"h2", b"http/1.1"];
+
+/// Makes a CA, a server certificate per `profile`, and client certificates; the server
+/// offers the `alpn` protocols.
+pub(crate) fn setup(profile: CertProfile, versions: ServerTlsVersions, alpn: &[&[u8]]) -> TlsSetup {
     let ca = TestCa::new();
     let spec = leaf_spec(profile);
     let chain = if profile == CertProfile::Intermediate {
@@ -318,7 +324,8 @@ pub(crate) fn setup(profile: CertProfile, versions: ServerTlsVersions) -> TlsSet
     };
     let leaf_der = chain.0[0].to_vec();
     let client_auth = (profile == CertProfile::ClientCertRequired).then(|| ca.cert.der().clone());
-    let config = server_config(chain.0, chain.1, versions, client_auth);
+    let mut config = server_config(chain.0, chain.1, versions, client_auth);
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     let client = |key_pem: &str, name: &'static str| {
         let cert = ca.issue_client(key_pem, name);
         IssuedClient {
@@ -365,11 +372,9 @@ fn server_config(
             builder.with_client_cert_verifier(verifier)
         }
     };
-    let mut config = builder
+    builder
         .with_single_cert(chain, key)
-        .expect("server certificate");
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    config
+        .expect("server certificate")
 }
 
 /// A client configuration that accepts any server certificate, for the test proxy's upstream

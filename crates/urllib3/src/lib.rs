@@ -234,6 +234,7 @@ pub mod fields;
 mod headers;
 mod manager;
 pub mod pool;
+mod proto;
 pub mod raw;
 pub mod request;
 pub mod response;

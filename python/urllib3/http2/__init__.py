@@ -1,5 +1,6 @@
 """Opt-in HTTP/2 (``inject_into_urllib3()``): HTTPS pools then use HTTP2Connection and
-offer only "h2" in ALPN, as urllib3's experimental support does."""
+offer only "h2" in ALPN, as urllib3's experimental support does; a server that does not pick
+it is spoken to in HTTP/1.1."""
 
 from __future__ import annotations
 
@@ -34,8 +35,13 @@ def extract_from_urllib3() -> None:
 
 
 def _require_h2_4() -> None:
-    # h2's API changed between majors; only 4.x is supported.
-    installed = version("h2")
+    # The core speaks HTTP/2 itself, so the h2 package is not needed; but an installed h2 of
+    # another major than urllib3 supports is refused as urllib3 refuses it, so that code
+    # moving between the two sees the same error.
+    try:
+        installed = version("h2")
+    except ImportError:  # importlib.metadata.PackageNotFoundError: h2 is not installed
+        return
     if not installed.startswith("4."):
         raise ImportError(
             "urllib3 v2 supports h2 version 4.x.x, currently "

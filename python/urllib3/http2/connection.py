@@ -1,10 +1,7 @@
-"""HTTP/2 connection: placeholder.
+"""HTTP/2 connections: ``HTTP2Connection`` and RFC 9113's field rules.
 
-The header validation helpers are real (RFC 9113 8.2.1); ``HTTP2Connection`` itself
-belongs with the connection layer over the Rust core and is not provided yet: creating one
-raises NotImplementedError.  The module imports without h2 so that ``urllib3.http2`` and
-this module stay importable everywhere.
-"""
+HTTP/2 itself (framing, HPACK, flow control) is the core's, on the h2 crate; this module
+needs no Python HTTP/2 package."""
 
 from __future__ import annotations
 
@@ -12,6 +9,12 @@ import re
 import threading
 import types
 import typing
+
+from .._base_connection import _TYPE_BODY
+from .._collections import HTTPHeaderDict
+from ..connection import HTTPSConnection, _stock_classes
+from ..exceptions import ConnectionError
+from ..response import HTTPResponse
 
 T = typing.TypeVar("T")
 
@@ -57,8 +60,121 @@ class _LockedObject(typing.Generic[T]):
         self.lock.release()
 
 
-class HTTP2Connection:
-    """Placeholder for the HTTP/2 connection class (not implemented yet)."""
+class HTTP2Connection(HTTPSConnection):
+    """An HTTPS connection that offers HTTP/2 through ALPN and speaks it when the server picks
+    it (the core does the framing; a server that picks HTTP/1.1 gets HTTP/1.1).
 
-    def __init__(self, *args: typing.Any, **kwargs: typing.Any) -> None:
-        raise NotImplementedError("HTTP/2 connections are not available in this build yet")
+    ``request()`` goes straight to the core. Driven by hand, ``putrequest``, ``putheader``,
+    ``endheaders`` and ``send`` collect the request, checked against RFC 9113's rules as it
+    comes, and ``getresponse()`` sends it whole: HTTP/2 sends a header block at once, and
+    knowing the body's end before the headers go lets a body-less request end with them."""
+
+    def __init__(self, host: str, port: int | None = None, **kwargs: typing.Any) -> None:
+        super().__init__(host, port, **kwargs)
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._h2_request: tuple[str, str] | None = None
+        self._h2_body: list[bytes] = []
+
+    def _tls_arguments(self) -> dict[str, typing.Any]:
+        # Offered even when not injected (ALPN_PROTOCOLS left as it was): this class is asked
+        # for by name.
+        args = super()._tls_arguments()
+        if "h2" not in args["alpn_protocols"]:
+            args["alpn_protocols"] = ["h2", *args["alpn_protocols"]]
+        return args
+
+    def set_tunnel(
+        self,
+        host: str,
+        port: int | None = None,
+        headers: typing.Mapping[str, str] | None = None,
+        scheme: str = "http",
+    ) -> None:
+        raise NotImplementedError("HTTP/2 does not support setting up a tunnel through a proxy")
+
+    def request(  # type: ignore[override]
+        self,
+        method: str,
+        url: str,
+        body: _TYPE_BODY | None = None,
+        headers: typing.Mapping[str, str] | None = None,
+        **kwargs: typing.Any,
+    ) -> None:
+        for name, value in (headers or {}).items():
+            _checked_field(name, value)
+        super().request(method, url, body, headers, **kwargs)
+
+    def putrequest(
+        self,
+        method: str,
+        url: str,
+        skip_host: bool = False,
+        skip_accept_encoding: bool = False,
+    ) -> None:
+        self._h2_request = (method, url)
+        self._headers = []
+        self._h2_body = []
+
+    def putheader(self, header: str | bytes, *values: str | bytes | int) -> None:  # type: ignore[override]
+        for value in values:
+            self._headers.append(_checked_field(header, value))
+
+    def endheaders(self, message_body: typing.Any = None, *, encode_chunked: bool = False) -> None:
+        self._require_request()
+        if message_body is not None:
+            self.send(message_body)
+
+    def send(self, data: typing.Any) -> None:
+        self._require_request()
+        if isinstance(data, str):
+            self._h2_body.append(data.encode("utf-8"))
+        elif isinstance(data, (bytes, bytearray, memoryview)):
+            self._h2_body.append(bytes(data))
+        elif hasattr(data, "read"):
+            while block := data.read(self.blocksize):
+                self._h2_body.append(block.encode("utf-8") if isinstance(block, str) else bytes(block))
+        else:
+            try:
+                chunks = iter(data)
+            except TypeError:
+                raise TypeError(f"`data` should be str, bytes, iterable, or file. got {type(data)!r}") from None
+            for chunk in chunks:
+                self.send(chunk)
+
+    def getresponse(self) -> HTTPResponse:  # type: ignore[override]
+        if self._h2_request is not None:
+            (method, url), self._h2_request = self._h2_request, None
+            headers = HTTPHeaderDict()
+            for name, value in self._headers:
+                headers.add(name.decode("latin-1"), value.decode("latin-1"))
+            body = b"".join(self._h2_body) if self._h2_body else None
+            self._headers, self._h2_body = [], []
+            HTTPSConnection.request(self, method, url, body, headers)
+        return super().getresponse()
+
+    def close(self) -> None:
+        self._h2_request, self._headers, self._h2_body = None, [], []
+        super().close()
+
+    def _require_request(self) -> None:
+        if self._h2_request is None:
+            raise ConnectionError("Must call `putrequest` first.")
+
+
+def _checked_field(name: str | bytes, value: str | bytes | int) -> tuple[bytes, bytes]:
+    """A header as HTTP/2 sends it (lower-case name, bytes), or ValueError when RFC 9113
+    forbids it."""
+    raw_name = (name.encode("latin-1") if isinstance(name, str) else bytes(name)).lower()
+    if isinstance(value, int):
+        value = str(value)
+    raw_value = value.encode("latin-1") if isinstance(value, str) else bytes(value)
+    if not _is_legal_header_name(raw_name):
+        raise ValueError(f"Illegal header name {raw_name!r}")
+    if _is_illegal_header_value(raw_value):
+        raise ValueError(f"Illegal header value {raw_value!r}")
+    return raw_name, raw_value
+
+
+# Its request-writing methods feed the core rather than http.client, so its request() may take
+# the core's path; a subclass that overrides them is checked as any other.
+_stock_classes[HTTP2Connection] = True

@@ -39,11 +39,15 @@ class _HTTP2ProbeCache:
         # Unknown: wait for any probe in progress, then take the probe over.
         key_lock.acquire()
         try:
-            # The probe we waited for may have found the answer.
-            return self._cache_values[key]
+            value = self._cache_values[key]
         except BaseException:  # e.g. KeyboardInterrupt, or _reset() in the meantime
             key_lock.release()
             raise
+        if value is not None:
+            # The probe we waited for found the answer: nothing for this caller to report,
+            # so the lock goes back now (kept, every later prober would wait forever).
+            key_lock.release()
+        return value
 
     def set_and_release(self, host: str, port: int, supports_http2: bool | None) -> None:
         key = (host, port)

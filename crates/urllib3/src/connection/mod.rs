@@ -38,6 +38,7 @@ pub(crate) use tcp::os_error_text;
 use crate::body::Body;
 use crate::error::{Error, ErrorKind, Result};
 use crate::headers::HeaderMap;
+use crate::proto::http2::{RecvBody, Session};
 use crate::response::{head, Response, ResponseOptions};
 use crate::timeout::Timeout;
 use stream::Transport;
@@ -77,6 +78,8 @@ pub struct Connection {
     /// Through an HTTP proxy: whether the proxy's certificate was verified
     /// (`proxy_is_verified`); `None` without such a proxy.
     proxy_verified: Option<bool>,
+    /// The HTTP/2 session, when TLS negotiated `h2`; HTTP/1.1 otherwise.
+    http2: Option<Box<Session>>,
 }
 
 /// The proxy a connection goes through.
@@ -337,6 +340,12 @@ impl Connection {
         let mut conn = Connection::over(Transport::Tls(stream), host, port);
         conn.tls = Some(built);
         conn.verified = tls.is_verified();
+        if conn.alpn_protocol() == Some("h2") {
+            conn.stream
+                .set_write_timeout(connect_timeout)
+                .map_err(Error::connection_aborted)?;
+            conn.http2 = Some(Box::new(Session::start(&mut conn.stream, connect_timeout)?));
+        }
         Ok(conn)
     }
 
@@ -349,6 +358,16 @@ impl Connection {
             tls: None,
             verified: false,
             proxy_verified: None,
+            http2: None,
+        }
+    }
+
+    /// The HTTP version requests on this connection use: HTTP/2 when TLS negotiated it.
+    pub fn version(&self) -> crate::Version {
+        if self.http2.is_some() {
+            crate::Version::Http2
+        } else {
+            crate::Version::Http11
         }
     }
 
@@ -519,6 +538,9 @@ impl Connection {
     ) -> Result<()> {
         self.requests += 1;
         self.set_write_timeout(write_timeout)?;
+        if let Some(session) = self.http2.as_mut() {
+            return session.send(&mut self.stream, request, body, write_timeout);
+        }
         let head = RequestHead {
             method: request.method,
             target: request.target,
@@ -621,6 +643,10 @@ impl Connection {
         self.stream
             .set_read_timeout(read_timeout)
             .map_err(Error::connection_aborted)?;
+        if let Some(session) = self.http2.as_mut() {
+            let (head, body) = session.receive(&mut self.stream, read_timeout)?;
+            return Response::over_http2(head, self, body, method, options);
+        }
         loop {
             let head = self.read_head(read_timeout)?;
             if (100..200).contains(&head.status) && head.status != 101 {
@@ -675,6 +701,13 @@ impl Connection {
     /// or sent bytes nobody asked for. Checked before reusing an idle connection, because a
     /// request written to a connection the server already closed fails half-way.
     pub fn is_dropped(&self) -> bool {
+        if self
+            .http2
+            .as_ref()
+            .is_some_and(|session| session.has_ended())
+        {
+            return true;
+        }
         if !self.stream.buffered().is_empty() {
             return true;
         }
@@ -761,6 +794,18 @@ impl Connection {
 
     pub(crate) fn stream_mut(&mut self) -> &mut BufStream {
         &mut self.stream
+    }
+
+    /// Reads HTTP/2 body bytes of `body` (a response received on this connection).
+    pub(crate) fn read_http2_body(
+        &mut self,
+        body: &mut RecvBody,
+        out: &mut [u8],
+    ) -> io::Result<usize> {
+        match self.http2.as_mut() {
+            Some(session) => session.read_body(&mut self.stream, body, out),
+            None => Ok(0),
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::connection::Connection;
 use crate::error::{Error, ErrorKind, Result};
+use crate::proto::http2::RecvBody;
 
 /// Which line a chunked body is at, for the message when it is too long.
 const SIZE_LINE: &str = "size";
@@ -30,6 +31,8 @@ pub(crate) enum Framing {
     Chunked(Chunk),
     /// Read until the server closes the connection.
     Close,
+    /// HTTP/2 DATA frames up to the end of the stream; the connection stays open.
+    Frames,
 }
 
 /// Where a chunked body reader stands.
@@ -85,6 +88,8 @@ pub(crate) struct BodyReader {
     /// Whether the server allows the connection to carry another request.
     keep_alive: bool,
     release: Option<ReleaseHook>,
+    /// The HTTP/2 stream the body arrives on, read through `conn`'s session.
+    http2: Option<RecvBody>,
 }
 
 impl BodyReader {
@@ -94,21 +99,36 @@ impl BodyReader {
         keep_alive: bool,
         enforce_content_length: bool,
     ) -> Self {
-        let mut reader = BodyReader {
-            conn: Some(conn),
-            reader: None,
+        Self::over(
+            Some(conn),
+            None,
+            None,
             framing,
-            sized: matches!(framing, Framing::Empty | Framing::Length(_)),
-            done: false,
-            read: 0,
-            enforce_content_length,
             keep_alive,
-            release: None,
+            enforce_content_length,
+        )
+    }
+
+    /// A body arriving on an HTTP/2 stream of `conn`: framed by its `Content-Length` when it
+    /// has one, else by the end of the stream.
+    pub(crate) fn http2(
+        conn: Connection,
+        body: RecvBody,
+        framing: Framing,
+        enforce_content_length: bool,
+    ) -> Self {
+        let framing = match framing {
+            Framing::Close | Framing::Chunked(_) => Framing::Frames,
+            other => other,
         };
-        if framing == Framing::Empty || framing == Framing::Length(0) {
-            reader.finish(true);
-        }
-        reader
+        Self::over(
+            Some(conn),
+            None,
+            Some(body),
+            framing,
+            true,
+            enforce_content_length,
+        )
     }
 
     /// A body read straight from `reader`, framed by a length or by its end (chunk framing
@@ -118,16 +138,35 @@ impl BodyReader {
         framing: Framing,
         enforce_content_length: bool,
     ) -> Self {
+        Self::over(
+            None,
+            Some(reader),
+            None,
+            framing,
+            false,
+            enforce_content_length,
+        )
+    }
+
+    fn over(
+        conn: Option<Connection>,
+        reader: Option<Box<dyn Read + Send>>,
+        http2: Option<RecvBody>,
+        framing: Framing,
+        keep_alive: bool,
+        enforce_content_length: bool,
+    ) -> Self {
         let mut body = BodyReader {
-            conn: None,
-            reader: Some(reader),
+            conn,
+            reader,
             framing,
             sized: matches!(framing, Framing::Empty | Framing::Length(_)),
             done: false,
             read: 0,
             enforce_content_length,
-            keep_alive: false,
+            keep_alive,
             release: None,
+            http2,
         };
         if framing == Framing::Empty || framing == Framing::Length(0) {
             body.finish(true);
@@ -200,6 +239,7 @@ impl BodyReader {
             Framing::Empty => 0,
             Framing::Length(remaining) => self.read_length(out, remaining)?,
             Framing::Close => self.read_close(out)?,
+            Framing::Frames => self.read_frames(out)?,
             Framing::Chunked(_) => self.read_chunked(out, usize::MAX)?,
         };
         self.read += n as u64;
@@ -257,6 +297,15 @@ impl BodyReader {
         if n == 0 {
             // The server ended the body by closing: nothing more can be sent on this connection.
             self.finish(false);
+        }
+        Ok(n)
+    }
+
+    fn read_frames(&mut self, out: &mut [u8]) -> Result<usize> {
+        let n = self.transport_read(out)?;
+        if n == 0 {
+            // END_STREAM: the body is complete and the connection carries on.
+            self.finish(true);
         }
         Ok(n)
     }
@@ -370,6 +419,8 @@ impl BodyReader {
     fn transport_read(&mut self, out: &mut [u8]) -> Result<usize> {
         let read = if let Some(reader) = self.reader.as_mut() {
             reader.read(out)
+        } else if let (Some(conn), Some(body)) = (self.conn.as_mut(), self.http2.as_mut()) {
+            conn.read_http2_body(body, out)
         } else if let Some(conn) = self.conn.as_mut() {
             conn.stream_mut().read_into(out)
         } else {
@@ -430,8 +481,10 @@ impl BodyReader {
     fn finish(&mut self, clean: bool) {
         self.done = true;
         self.framing = Framing::Empty;
-        // The caller's file is theirs to close; dropping our handle only lets it go.
+        // The caller's file is theirs to close; dropping our handle only lets it go. An
+        // HTTP/2 stream dropped before its end is reset, and its connection goes on.
         self.reader = None;
+        self.http2 = None;
         if !(clean && self.keep_alive) {
             self.conn = None;
         }

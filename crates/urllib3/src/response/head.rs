@@ -31,22 +31,26 @@ pub enum Version {
     Http10,
     /// HTTP/1.1
     Http11,
+    /// HTTP/2, negotiated through ALPN.
+    Http2,
 }
 
 impl Version {
-    /// urllib3's `response.version`: 10 or 11.
+    /// urllib3's `response.version`: 10, 11 or 20.
     pub fn as_int(self) -> u8 {
         match self {
             Version::Http10 => 10,
             Version::Http11 => 11,
+            Version::Http2 => 20,
         }
     }
 
-    /// urllib3 2.x's `response.version_string`: `"HTTP/1.0"` or `"HTTP/1.1"`.
+    /// urllib3 2.x's `response.version_string`: `"HTTP/1.0"`, `"HTTP/1.1"` or `"HTTP/2"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Version::Http10 => "HTTP/1.0",
             Version::Http11 => "HTTP/1.1",
+            Version::Http2 => "HTTP/2",
         }
     }
 }

@@ -112,12 +112,26 @@ impl Response {
         let keep_alive = match head.version {
             Version::Http11 => !head.headers.has_token("connection", "close"),
             Version::Http10 => head.headers.has_token("connection", "keep-alive"),
+            Version::Http2 => true,
         };
         let will_close = !keep_alive || framing == Framing::Close;
         let body = BodyReader::new(conn, framing, keep_alive, options.enforce_content_length);
         let mut response = Self::with_body(head, body, options);
         response.will_close = will_close;
         Ok(response)
+    }
+
+    /// A response received on an HTTP/2 stream of `conn`.
+    pub(crate) fn over_http2(
+        head: head::ResponseHead,
+        conn: Connection,
+        body: crate::proto::http2::RecvBody,
+        method: &str,
+        options: ResponseOptions,
+    ) -> Result<Response> {
+        let framing = framing(&head, method)?;
+        let body = BodyReader::http2(conn, body, framing, options.enforce_content_length);
+        Ok(Self::with_body(head, body, options))
     }
 
     fn with_body(head: head::ResponseHead, body: BodyReader, options: ResponseOptions) -> Response {

@@ -313,6 +313,10 @@ pub struct TlsConfig {
     /// `SSLContext.keylog_filename`; a new file starts with OpenSSL's header line. When unset,
     /// the `SSLKEYLOGFILE` environment variable is honoured as OpenSSL does.
     pub keylog_file: Option<PathBuf>,
+    /// The protocols offered through ALPN, most wanted first (urllib3's `ALPN_PROTOCOLS`);
+    /// `None` offers `http/1.1` alone. Offer `h2` to speak HTTP/2 with servers that pick it:
+    /// a server that picks `http/1.1`, or nothing, gets HTTP/1.1.
+    pub alpn_protocols: Option<Vec<String>>,
 }
 
 impl fmt::Debug for TlsConfig {
@@ -336,6 +340,7 @@ impl fmt::Debug for TlsConfig {
             .field("ssl_maximum_version", &self.ssl_maximum_version)
             .field("ciphers", &self.ciphers)
             .field("keylog_file", &self.keylog_file)
+            .field("alpn_protocols", &self.alpn_protocols)
             .field(
                 "hostname_checks_common_name",
                 &self.hostname_checks_common_name,
@@ -416,6 +421,27 @@ impl TlsConfig {
     /// Sets `ciphers`.
     pub fn with_ciphers(mut self, ciphers: impl Into<String>) -> Self {
         self.ciphers = Some(ciphers.into());
+        self
+    }
+
+    /// Sets `alpn_protocols`: `["h2", "http/1.1"]` speaks HTTP/2 where the server can.
+    ///
+    /// ```
+    /// # let server = testserver::TestServer::start_tls();
+    /// use urllib3::{Body, Connection, HeaderMap, Timeout, TlsConfig, Version};
+    ///
+    /// let tls = TlsConfig::new().with_ca_certs(server.ca_file().unwrap()).with_alpn_protocols(["h2", "http/1.1"]);
+    /// let conn = Connection::open_tls("localhost", server.port(), &Timeout::new(), &Default::default(), &tls)?;
+    /// assert_eq!(conn.alpn_protocol(), Some("h2"));
+    /// let response = conn.request("GET", "/get", "localhost", &HeaderMap::new(), Body::Empty, &Timeout::new())?;
+    /// assert_eq!(response.version(), Version::Http2);
+    /// # Ok::<(), urllib3::Error>(())
+    /// ```
+    pub fn with_alpn_protocols<S: Into<String>>(
+        mut self,
+        protocols: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.alpn_protocols = Some(protocols.into_iter().map(Into::into).collect());
         self
     }
 

@@ -130,7 +130,10 @@ fn build(tls: &TlsConfig) -> Result<Built> {
         }
         None => builder.with_no_client_auth(),
     };
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = match &tls.alpn_protocols {
+        Some(offered) => offered.iter().map(|p| p.as_bytes().to_vec()).collect(),
+        None => vec![b"http/1.1".to_vec()],
+    };
     if let Some(path) = &tls.keylog_file {
         config.key_log = Arc::new(keylog::KeyLogTo::new(expand_user(path)));
     } else if keylog_path().is_some() {

@@ -1,0 +1,296 @@
+//! HTTP/2 on the h2 crate: a session per connection, one request at a time on it.
+//!
+//! A connection whose TLS handshake picked `h2` through ALPN carries a [`Session`]. The
+//! connection's methods send and receive through it instead of writing HTTP/1.1, so pools,
+//! retries, redirects and the Python layer above work unchanged. h2 does the framing, HPACK,
+//! flow control and stream state; [`drive`] runs it on the caller's thread.
+//!
+//! Errors map to urllib3's classes as HTTP/1.1's do: a stream the server reset or a connection
+//! that went away before the response head is `ProtocolError("Connection aborted.")` (which
+//! Retry retries for idempotent methods, as it does a dropped keep-alive connection); a body
+//! cut short is `ProtocolError("Connection broken: …")`; socket timeouts are
+//! `ReadTimeoutError`.
+
+mod drive;
+pub(crate) mod request;
+
+use std::future::Future;
+use std::io::{self, Read};
+use std::time::Duration;
+
+use bytes::Bytes;
+use h2::client::{ResponseFuture, SendRequest};
+use h2::{RecvStream, SendStream};
+
+use crate::body::Body;
+use crate::connection::{BufStream, Request};
+use crate::error::{Error, ErrorKind, Result};
+use crate::headers::{latin1, HeaderMap};
+use crate::response::head::{ResponseHead, Version};
+use drive::{Driver, Stop};
+
+/// Receive windows: large enough that a fast download is not throttled by window updates,
+/// small enough to bound what one connection buffers.
+const STREAM_WINDOW: u32 = 4 << 20;
+const CONNECTION_WINDOW: u32 = 8 << 20;
+/// Body bytes handed to h2 per DATA-sending step.
+const SEND_CHUNK: usize = 64 * 1024;
+
+/// An HTTP/2 connection's state: h2's request handle and driver, and the exchange in flight.
+pub(crate) struct Session {
+    requests: SendRequest<Bytes>,
+    driver: Driver,
+    /// The response of the request sent last, until its head is read.
+    awaiting: Option<ResponseFuture>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("ended", &self.driver.has_ended())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The body of one HTTP/2 response, as DATA frames arrive.
+pub(crate) struct RecvBody {
+    stream: RecvStream,
+    /// Bytes of the last DATA frame not read yet.
+    leftover: Bytes,
+}
+
+impl Session {
+    /// Starts HTTP/2 on a stream that just negotiated it: sends the preface and settings.
+    pub(crate) fn start(stream: &mut BufStream, timeout: Option<Duration>) -> Result<Session> {
+        let pipe = Driver::pipe();
+        let mut handshake = Box::pin(
+            h2::client::Builder::new()
+                .initial_window_size(STREAM_WINDOW)
+                .initial_connection_window_size(CONNECTION_WINDOW)
+                .enable_push(false)
+                .handshake::<_, Bytes>(pipe.clone()),
+        );
+        let mut waker_cx = std::task::Context::from_waker(std::task::Waker::noop());
+        // The handshake only queues the preface: it is ready at once with the in-memory pipe.
+        let (requests, connection) = match handshake.as_mut().poll(&mut waker_cx) {
+            std::task::Poll::Ready(Ok(started)) => started,
+            std::task::Poll::Ready(Err(e)) => return Err(aborted(Stop::H2(e), timeout)),
+            std::task::Poll::Pending => {
+                return Err(Error::new(
+                    ErrorKind::Protocol,
+                    "the HTTP/2 handshake did not start",
+                ))
+            }
+        };
+        let mut driver = Driver::new(connection, pipe);
+        driver
+            .poll_idle(stream)
+            .map_err(|e| aborted(Stop::Io(e), timeout))?;
+        Ok(Session {
+            requests,
+            driver,
+            awaiting: None,
+        })
+    }
+
+    /// Whether the connection can carry no more requests: the server sent GOAWAY, closed it,
+    /// or broke the protocol.
+    pub(crate) fn has_ended(&self) -> bool {
+        self.driver.has_ended()
+    }
+
+    /// Sends a request and its body. The stream's write timeout bounds each socket write, and
+    /// also each wait for the server to open its flow-control window.
+    pub(crate) fn send(
+        &mut self,
+        stream: &mut BufStream,
+        request: &Request<'_>,
+        body: &mut Body,
+        write_timeout: Option<Duration>,
+    ) -> Result<()> {
+        let head = request::build(request, body)?;
+        let fail = |stop| aborted(stop, write_timeout);
+        let requests = &mut self.requests;
+        self.driver
+            .drive(stream, |cx| requests.poll_ready(cx))
+            .map_err(fail)?;
+        let end_now = body.content_length() == Some(0) && !request.chunked;
+        let (response, mut sending) = self
+            .requests
+            .send_request(head, end_now)
+            .map_err(|e| fail(Stop::H2(e)))?;
+        self.awaiting = Some(response);
+        if !end_now {
+            self.send_body(stream, &mut sending, body).map_err(fail)?;
+        }
+        Ok(())
+    }
+
+    fn send_body(
+        &mut self,
+        stream: &mut BufStream,
+        sending: &mut SendStream<Bytes>,
+        body: &mut Body,
+    ) -> std::result::Result<(), Stop> {
+        match body {
+            Body::Empty => sending.send_data(Bytes::new(), true).map_err(Stop::H2),
+            Body::Bytes(bytes) => {
+                let mut rest: &[u8] = bytes;
+                while !rest.is_empty() {
+                    let n = self.capacity(stream, sending, rest.len())?;
+                    let last = n == rest.len();
+                    sending
+                        .send_data(Bytes::copy_from_slice(&rest[..n]), last)
+                        .map_err(Stop::H2)?;
+                    rest = &rest[n..];
+                }
+                Ok(())
+            }
+            Body::Reader { reader, .. } => {
+                let mut block = vec![0u8; SEND_CHUNK];
+                loop {
+                    let read = match reader.read(&mut block) {
+                        Ok(n) => n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(Stop::Io(e)),
+                    };
+                    if read == 0 {
+                        return sending.send_data(Bytes::new(), true).map_err(Stop::H2);
+                    }
+                    let mut rest = &block[..read];
+                    while !rest.is_empty() {
+                        let n = self.capacity(stream, sending, rest.len())?;
+                        sending
+                            .send_data(Bytes::copy_from_slice(&rest[..n]), false)
+                            .map_err(Stop::H2)?;
+                        rest = &rest[n..];
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits until the server's flow-control windows let at least one byte of `wanted` go, and
+    /// says how many may.
+    fn capacity(
+        &mut self,
+        stream: &mut BufStream,
+        sending: &mut SendStream<Bytes>,
+        wanted: usize,
+    ) -> std::result::Result<usize, Stop> {
+        sending.reserve_capacity(wanted.min(SEND_CHUNK));
+        self.driver
+            .drive(stream, |cx| match sending.poll_capacity(cx) {
+                std::task::Poll::Ready(Some(Ok(0))) | std::task::Poll::Pending => {
+                    std::task::Poll::Pending
+                }
+                std::task::Poll::Ready(Some(result)) => std::task::Poll::Ready(result),
+                // The stream closed (the server reset it): sending more is an error h2 reports.
+                std::task::Poll::Ready(None) => std::task::Poll::Ready(Ok(0)),
+            })
+            .and_then(|n| {
+                if n == 0 {
+                    Err(Stop::Ended)
+                } else {
+                    Ok(n.min(wanted))
+                }
+            })
+    }
+
+    /// Reads the head of the response to the request sent last.
+    pub(crate) fn receive(
+        &mut self,
+        stream: &mut BufStream,
+        read_timeout: Option<Duration>,
+    ) -> Result<(ResponseHead, RecvBody)> {
+        let mut awaiting = self.awaiting.take().ok_or_else(|| {
+            Error::new(
+                ErrorKind::Protocol,
+                "no HTTP/2 request is waiting for a response",
+            )
+        })?;
+        let response = self
+            .driver
+            .drive(stream, |cx| std::pin::Pin::new(&mut awaiting).poll(cx))
+            .map_err(|stop| aborted(stop, read_timeout))?;
+        let (parts, body) = response.into_parts();
+        let mut headers = HeaderMap::with_capacity(parts.headers.len());
+        for (name, value) in &parts.headers {
+            headers.append(name.as_str(), latin1(value.as_bytes()));
+        }
+        let head = ResponseHead {
+            status: parts.status.as_u16(),
+            reason: parts.status.canonical_reason().unwrap_or("").to_owned(),
+            version: Version::Http2,
+            headers,
+            unparsed: None,
+        };
+        Ok((
+            head,
+            RecvBody {
+                stream: body,
+                leftover: Bytes::new(),
+            },
+        ))
+    }
+
+    /// Reads body bytes into `out`; 0 at the end of the body. The bytes read are given back to
+    /// the server's send window at once, so it keeps sending while the caller consumes.
+    pub(crate) fn read_body(
+        &mut self,
+        stream: &mut BufStream,
+        body: &mut RecvBody,
+        out: &mut [u8],
+    ) -> io::Result<usize> {
+        if body.leftover.is_empty() {
+            let frame = self
+                .driver
+                .drive(stream, |cx| match body.stream.poll_data(cx) {
+                    std::task::Poll::Ready(Some(result)) => {
+                        std::task::Poll::Ready(result.map(Some))
+                    }
+                    std::task::Poll::Ready(None) => std::task::Poll::Ready(Ok(None)),
+                    std::task::Poll::Pending => std::task::Poll::Pending,
+                });
+            match frame {
+                Ok(Some(data)) => {
+                    let _ = body.stream.flow_control().release_capacity(data.len());
+                    body.leftover = data;
+                }
+                Ok(None) => return Ok(0),
+                Err(Stop::Io(e)) => return Err(e),
+                Err(Stop::H2(e)) => return Err(io::Error::other(e)),
+                Err(Stop::Ended) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the HTTP/2 connection closed before the end of the body",
+                    ))
+                }
+            }
+        }
+        let n = out.len().min(body.leftover.len());
+        out[..n].copy_from_slice(&body.leftover[..n]);
+        body.leftover = body.leftover.slice(n..);
+        Ok(n)
+    }
+}
+
+/// A failure before the response head: urllib3's classes for the same failure on HTTP/1.1.
+fn aborted(stop: Stop, timeout: Option<Duration>) -> Error {
+    match stop {
+        Stop::Io(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) =>
+        {
+            Error::read_timeout(timeout).with_source(e)
+        }
+        Stop::Io(e) => Error::connection_aborted(e),
+        Stop::H2(e) => Error::connection_aborted(e),
+        Stop::Ended => Error::connection_aborted(io::Error::new(
+            io::ErrorKind::ConnectionAborted,
+            "the HTTP/2 connection ended",
+        )),
+    }
+}

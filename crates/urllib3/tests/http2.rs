@@ -1,0 +1,272 @@
+//! HTTP/2 against the test server (hyper's HTTP/2 server behind ALPN): negotiation and
+//! fallback, pooled reuse, large bodies both ways under flow control, resets and GOAWAY, header
+//! rules, and HTTP/2 inside a CONNECT tunnel.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use testserver::{HttpProxy, Options, TestServer};
+use urllib3::{
+    Body, Connection, ErrorKind, HeaderMap, PoolConfig, PoolManager, ProxyConfig, RequestOptions,
+    Response, Retry, Timeout, TlsConfig, Version,
+};
+
+const SAFETY: Duration = Duration::from_secs(10);
+
+fn offering_h2(server: &TestServer) -> TlsConfig {
+    TlsConfig::new()
+        .with_ca_certs(server.ca_file().expect("a TLS server"))
+        .with_alpn_protocols(["h2", "http/1.1"])
+}
+
+fn manager(server: &TestServer) -> PoolManager {
+    let config = PoolConfig {
+        maxsize: 8,
+        tls: offering_h2(server),
+        retries: Retry::from_total(0),
+        timeout: Timeout::new().with_connect(SAFETY).with_read(SAFETY),
+        ..PoolConfig::default()
+    };
+    PoolManager::with_config(10, config)
+}
+
+fn url(server: &TestServer, path: &str) -> String {
+    format!("https://localhost:{}{path}", server.port())
+}
+
+fn json(mut response: Response) -> Value {
+    serde_json::from_slice(&response.read_all().expect("a body")).expect("JSON")
+}
+
+#[test]
+fn alpn_picks_h2_when_offered_and_http1_otherwise() {
+    let server = TestServer::start_tls();
+    let response = manager(&server)
+        .urlopen(
+            "GET",
+            &url(&server, "/alpn_protocol"),
+            RequestOptions::new(),
+        )
+        .unwrap();
+    assert_eq!(response.version(), Version::Http2);
+    assert_eq!(response.version().as_int(), 20);
+    assert_eq!(response.status(), 200);
+    let mut response = response;
+    assert_eq!(response.read_all().unwrap(), b"h2");
+
+    let tls = TlsConfig::new().with_ca_certs(server.ca_file().unwrap());
+    let conn = Connection::open_tls(
+        "localhost",
+        server.port(),
+        &Timeout::new(),
+        &Default::default(),
+        &tls,
+    )
+    .unwrap();
+    assert_eq!(conn.version(), Version::Http11);
+    let mut response = conn
+        .request(
+            "GET",
+            "/alpn_protocol",
+            "localhost",
+            &HeaderMap::new(),
+            Body::Empty,
+            &Timeout::new(),
+        )
+        .unwrap();
+    assert_eq!(response.version(), Version::Http11);
+    assert_eq!(response.read_all().unwrap(), b"http/1.1");
+}
+
+#[test]
+fn requests_reuse_one_connection_and_carry_headers_and_bodies() {
+    let server = TestServer::start_tls();
+    let http = manager(&server);
+    for i in 0..20 {
+        let options = RequestOptions::new()
+            .header("X-Request", i.to_string())
+            .body(format!("body {i}"));
+        let echoed = json(
+            http.urlopen("POST", &url(&server, "/post"), options)
+                .unwrap(),
+        );
+        // HTTP/2 sends names in lower case, and the echo shows them as they came.
+        assert_eq!(echoed["headers"]["x-request"], i.to_string(), "{echoed}");
+        assert_eq!(echoed["data"], format!("body {i}"));
+    }
+    assert_eq!(server.stats().connections_accepted, 1);
+    assert_eq!(server.stats().requests, 20);
+}
+
+#[test]
+fn sixty_four_mebibytes_go_each_way_under_flow_control() {
+    const SIZE: usize = 64 << 20;
+    let server = TestServer::start_tls();
+    let http = manager(&server);
+    let mut response = http
+        .urlopen(
+            "GET",
+            &url(&server, &format!("/bytes/{SIZE}")),
+            RequestOptions::new().preload_content(false),
+        )
+        .unwrap();
+    let mut received = 0;
+    for chunk in response.stream(1 << 20) {
+        received += chunk.unwrap().len();
+    }
+    assert_eq!(received, SIZE);
+
+    let upload = vec![b'x'; SIZE];
+    let options = RequestOptions::new().body(upload);
+    let answer = json(
+        http.urlopen("POST", &url(&server, "/upload"), options)
+            .unwrap(),
+    );
+    assert_eq!(answer["received"], SIZE);
+    // A body of unknown length goes out as DATA frames up to END_STREAM.
+    let streamed = Body::reader(std::io::repeat(b'y').take_bytes(3 << 20));
+    let answer = json(
+        http.urlopen(
+            "PUT",
+            &url(&server, "/upload"),
+            RequestOptions::new().body(streamed),
+        )
+        .unwrap(),
+    );
+    assert_eq!(answer["received"], 3 << 20);
+    assert_eq!(server.stats().connections_accepted, 1);
+}
+
+/// `io::Read::take` under a name that does not clash with the prelude's in a chained call.
+trait TakeBytes: std::io::Read + Sized {
+    fn take_bytes(self, n: u64) -> std::io::Take<Self> {
+        std::io::Read::take(self, n)
+    }
+}
+impl<R: std::io::Read> TakeBytes for R {}
+
+#[test]
+fn threads_share_the_pool_and_every_body_is_their_own() {
+    let server = TestServer::start_tls();
+    let http = Arc::new(manager(&server));
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let (http, base) = (http.clone(), url(&server, "/post"));
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    let body = format!("thread {t} request {i}");
+                    let echoed = json(
+                        http.urlopen("POST", &base, RequestOptions::new().body(body.clone()))
+                            .unwrap(),
+                    );
+                    assert_eq!(echoed["data"], body);
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("no thread failed");
+    }
+    assert_eq!(server.stats().requests, 200);
+    assert!(server.stats().connections_accepted <= 8);
+}
+
+#[test]
+fn a_reset_stream_fails_its_request_and_the_next_one_works() {
+    let server = TestServer::start_tls();
+    let http = manager(&server);
+    let err = http
+        .urlopen("GET", &url(&server, "/http2/reset"), RequestOptions::new())
+        .unwrap_err();
+    let reason = err.reason().unwrap_or(&err);
+    assert_eq!(reason.kind(), ErrorKind::Protocol, "{err}");
+    let response = http
+        .urlopen("GET", &url(&server, "/get"), RequestOptions::new())
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[test]
+fn after_goaway_the_next_request_opens_a_new_connection() {
+    let server = TestServer::start_tls();
+    let http = manager(&server);
+    let mut first = http
+        .urlopen("GET", &url(&server, "/http2/goaway"), RequestOptions::new())
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    first.read_all().unwrap();
+    // The GOAWAY may still be on its way when the next request starts: a request the server
+    // refused is retried on a new connection, as one on a dropped keep-alive connection is.
+    let retrying = || RequestOptions::new().retries(Retry::from_total(1));
+    for _ in 0..3 {
+        let response = http
+            .urlopen("GET", &url(&server, "/get"), retrying())
+            .unwrap();
+        assert_eq!(response.version(), Version::Http2);
+    }
+    assert_eq!(server.stats().connections_accepted, 2);
+}
+
+#[test]
+fn a_server_stream_limit_is_respected() {
+    let options = Options {
+        tls: Some(Default::default()),
+        http2_max_concurrent_streams: Some(2),
+        ..Options::default()
+    };
+    let server = TestServer::start_with(options).unwrap();
+    let http = manager(&server);
+    for _ in 0..5 {
+        let response = http
+            .urlopen("GET", &url(&server, "/get"), RequestOptions::new())
+            .unwrap();
+        assert_eq!(response.version(), Version::Http2);
+    }
+}
+
+#[test]
+fn illegal_fields_are_refused_before_anything_is_sent() {
+    let server = TestServer::start_tls();
+    let http = manager(&server);
+    for (name, value) in [("x foo", "v"), ("x-foo", " padded"), ("x-foo", "a\0b")] {
+        let options = RequestOptions::new().header(name, value);
+        let err = http
+            .urlopen("GET", &url(&server, "/get"), options)
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::InvalidArgument,
+            "{name:?}: {value:?}: {err}"
+        );
+    }
+    assert_eq!(server.stats().requests, 0);
+}
+
+#[test]
+fn http2_runs_inside_a_connect_tunnel() {
+    let server = TestServer::start_tls();
+    let proxy = HttpProxy::start();
+    let config = ProxyConfig::new(&proxy.url()).unwrap();
+    let conn = Connection::open_tunnel(
+        &config,
+        "localhost",
+        server.port(),
+        &Timeout::new(),
+        &Default::default(),
+        Some(&offering_h2(&server)),
+    )
+    .unwrap();
+    assert_eq!(conn.version(), Version::Http2);
+    let mut response = conn
+        .request(
+            "GET",
+            "/alpn_protocol",
+            "localhost",
+            &HeaderMap::new(),
+            Body::Empty,
+            &Timeout::new(),
+        )
+        .unwrap();
+    assert_eq!(response.read_all().unwrap(), b"h2");
+}

@@ -1,0 +1,123 @@
+"""HTTP/2 from Python: ``urllib3.http2.inject_into_urllib3()`` against the test server (hyper's
+HTTP/2 behind ALPN), the probe cache, ``HTTP2Connection`` driven by hand, and requests on top."""
+
+from __future__ import annotations
+
+import threading
+import typing
+
+import pytest
+import requests
+
+import urllib3
+import urllib3.http2
+import urllib3.http2.probe
+from urllib3.http2.connection import HTTP2Connection
+from urllib3.util import parse_url
+
+
+@pytest.fixture
+def injected() -> typing.Iterator[None]:
+    urllib3.http2.inject_into_urllib3()
+    try:
+        yield
+    finally:
+        urllib3.http2.extract_from_urllib3()
+        urllib3.http2.probe._reset()
+
+
+def _port(server: typing.Any) -> int:
+    return typing.cast(int, parse_url(server.https).port)
+
+
+def test_injected_pools_speak_http2_and_the_probe_remembers(server: typing.Any, injected: None) -> None:
+    with urllib3.PoolManager(ca_certs=server.ca_file) as http:
+        for _ in range(3):
+            r = http.request("GET", f"https://localhost:{_port(server)}/alpn_protocol")
+            assert (r.status, r.data, r.version, r.version_string) == (200, b"h2", 20, "HTTP/2")
+        posted = http.request("POST", f"https://localhost:{_port(server)}/post", body=b"abc", headers={"X-Thing": "1"})
+        assert posted.json()["data"] == "abc"
+        assert posted.json()["headers"]["x-thing"] == "1"
+        # One connection carried all four requests.
+        assert http.connection_from_host("localhost", _port(server), "https").num_connections == 1
+    assert urllib3.http2.probe._values() == {("localhost", _port(server)): True}
+
+
+def test_extracting_restores_http1(server: typing.Any) -> None:
+    urllib3.http2.inject_into_urllib3()
+    urllib3.http2.extract_from_urllib3()
+    with urllib3.PoolManager(ca_certs=server.ca_file) as http:
+        r = http.request("GET", f"https://localhost:{_port(server)}/alpn_protocol")
+    assert (r.data, r.version) == (b"http/1.1", 11)
+    assert urllib3.connection.HTTPSConnection is not HTTP2Connection
+
+
+def test_threads_wait_for_one_probe_per_origin(server: typing.Any, injected: None) -> None:
+    seen: list[tuple[str, bool | None]] = []
+    lock = threading.Lock()
+
+    def record(label: str, thread_id: int, target_supports_http2: bool | None) -> None:
+        with lock:
+            seen.append((label, target_supports_http2))
+
+    def fetch() -> None:
+        pool = urllib3.HTTPSConnectionPool("localhost", _port(server), ca_certs=server.ca_file)
+        conn = pool._get_conn()
+        conn._connect_callback = record
+        conn.connect()
+        conn.close()
+
+    threads = [threading.Thread(target=fetch) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Exactly one connection probed (it did not know); the others waited and were told True.
+    assert sorted(seen, key=str) == [("before connect", None)] + [("before connect", True)] * 3
+
+
+def test_http2connection_driven_by_hand(server: typing.Any) -> None:
+    conn = HTTP2Connection("localhost", _port(server), ca_certs=server.ca_file)
+    conn.putrequest("PUT", "/put")
+    conn.putheader("X-Parts", "2")
+    conn.endheaders(b"first ")
+    conn.send(b"second")
+    r = conn.getresponse()
+    assert r.version == 20
+    assert r.json()["data"] == "first second"
+    assert r.json()["headers"]["x-parts"] == "2"
+    # The connection carries the next request too.
+    conn.request("GET", "/get", headers={"X-Again": "yes"})
+    assert conn.getresponse().json()["headers"]["x-again"] == "yes"
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("x foo", "v"), ("x-foo", "a\r\nb"), ("x-foo", " padded"), (":path", "/")]
+)
+def test_fields_http2_forbids_are_refused(server: typing.Any, name: str, value: str) -> None:
+    conn = HTTP2Connection("localhost", _port(server), ca_certs=server.ca_file)
+    conn.putrequest("GET", "/get")
+    with pytest.raises(ValueError):
+        conn.putheader(name, value)
+    with pytest.raises(ValueError):
+        conn.request("GET", "/get", headers={name: value})
+    assert conn.sock is None  # refused before connecting
+
+
+def test_no_tunnel_and_no_send_before_putrequest() -> None:
+    conn = HTTP2Connection("localhost")
+    with pytest.raises(NotImplementedError, match="does not support setting up a tunnel"):
+        conn.set_tunnel("example.com")
+    with pytest.raises(urllib3.exceptions.ProtocolError):
+        conn.send(b"x")
+
+
+def test_requests_over_http2(server: typing.Any, injected: None) -> None:
+    with requests.Session() as session:
+        r = session.get(f"https://localhost:{_port(server)}/get", verify=server.ca_file, params={"q": "1"})
+        assert r.status_code == 200
+        assert r.raw.version == 20
+        assert r.json()["args"] == {"q": "1"}
+        big = session.post(f"https://localhost:{_port(server)}/upload", data=b"z" * (3 << 20), verify=server.ca_file)
+        assert big.json() == {"received": 3 << 20}
