@@ -12,6 +12,7 @@ import requests
 import urllib3
 import urllib3.http2
 import urllib3.http2.probe
+from urllib3.connection import HTTPSConnection
 from urllib3.http2.connection import HTTP2Connection
 from urllib3.util import parse_url
 
@@ -121,3 +122,32 @@ def test_requests_over_http2(server: typing.Any, injected: None) -> None:
         assert r.json()["args"] == {"q": "1"}
         big = session.post(f"https://localhost:{_port(server)}/upload", data=b"z" * (3 << 20), verify=server.ca_file)
         assert big.json() == {"received": 3 << 20}
+
+
+def test_a_connection_http_client_writes_for_stays_on_http1(server: typing.Any, injected: None) -> None:
+    sent: list[str] = []
+
+    class Logged(HTTPSConnection):
+        """Overrides a seam, as botocore's connections do: http.client writes its requests."""
+
+        def putheader(self, header: str, *values: str) -> None:  # type: ignore[override]
+            sent.append(header)
+            super().putheader(header, *values)
+
+    class LoggedHTTP2(HTTP2Connection):
+        def putheader(self, header: str | bytes, *values: str | bytes | int) -> None:
+            sent.append(str(header))
+            super().putheader(header, *values)
+
+    pool = urllib3.HTTPSConnectionPool("localhost", _port(server), ca_certs=server.ca_file)
+    pool.ConnectionCls = Logged
+    r = pool.request("GET", "/alpn_protocol")
+    assert (r.data, r.version) == (b"http/1.1", 11)
+    assert "User-Agent" in sent
+    # A subclass of HTTP2Connection keeps HTTP/2: its seams collect the request for the core.
+    sent.clear()
+    pool = urllib3.HTTPSConnectionPool("localhost", _port(server), ca_certs=server.ca_file)
+    pool.ConnectionCls = LoggedHTTP2
+    r = pool.request("GET", "/alpn_protocol", preload_content=False)
+    assert (r.read(), r.version) == (b"h2", 20)
+    assert "User-Agent" in sent

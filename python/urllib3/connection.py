@@ -515,11 +515,24 @@ class HTTPConnection(_HTTPConnection):
                 self.sock.settimeout(self.timeout)
             self._request_step_by_step(method, url, body, headers, chunked)
             return
+        self._request_on_core(method, url, body, headers, chunked)
+
+    def _request_on_core(
+        self,
+        method: str,
+        url: str,
+        body: _TYPE_BODY | None,
+        headers: typing.Mapping[str, str],
+        chunked: bool,
+    ) -> None:
+        """Has the core write the request (HTTP/1.1 or HTTP/2, as the connection speaks)."""
+        if self.sock is None:
+            self.connect()
         items = list(headers.items())
         for name, value in items:
             _skipped(name, (value,))
         try:
-            # The core's connection: checked by ``_uses_core()`` above.
+            # The core's connection: callers check ``_uses_core()``.
             typing.cast(_rs.Connection, self.sock).request(
                 method,
                 url,
@@ -934,7 +947,7 @@ class HTTPSConnection(HTTPConnection):
             "maximum_version": _tls_version(self.ssl_maximum_version),
             # The context's own, else $SSLKEYLOGFILE (expanded), as urllib3's contexts get it.
             "keylog_filename": _expand_user(os.fspath(getattr(context, "keylog_filename", None) or _keylog_filename() or "")) or None,
-            "alpn_protocols": [_str(p) for p in ALPN_PROTOCOLS],
+            "alpn_protocols": self._offered_protocols(ALPN_PROTOCOLS),
         }
         if isinstance(self.ca_cert_data, str):
             args["ca_cert_pem"] = self.ca_cert_data
@@ -949,6 +962,15 @@ class HTTPSConnection(HTTPConnection):
         if context is not None:
             _apply_context(context, args)
         return args
+
+    def _offered_protocols(self, protocols: typing.Iterable[str | bytes]) -> list[str]:
+        """What ALPN offers: ``protocols``, without ``h2`` when http.client writes this
+        connection's requests (a subclass with its own ``putheader``, say), since only the
+        core speaks HTTP/2."""
+        offered = [_str(p) for p in protocols]
+        if "h2" in offered and not self._writes_stock_requests():
+            offered = [p for p in offered if p != "h2"] or ["http/1.1"]
+        return offered
 
     def _apply_ssl_version(self, args: dict[str, typing.Any]) -> None:
         """The deprecated ``ssl_version``, turned into versions by urllib3's own rules (which

@@ -10,7 +10,7 @@ import threading
 import types
 import typing
 
-from .._base_connection import _TYPE_BODY
+from .._base_connection import _TYPE_BODY, _ResponseOptions
 from .._collections import HTTPHeaderDict
 from ..connection import HTTPSConnection, _stock_classes
 from ..exceptions import ConnectionError
@@ -149,7 +149,15 @@ class HTTP2Connection(HTTPSConnection):
                 headers.add(name.decode("latin-1"), value.decode("latin-1"))
             body = b"".join(self._h2_body) if self._h2_body else None
             self._headers, self._h2_body = [], []
-            HTTPSConnection.request(self, method, url, body, headers)
+            if self._response_options is None:  # driven by hand, not through request()
+                self._response_options = _ResponseOptions(
+                    request_method=method,
+                    request_url=url,
+                    preload_content=True,
+                    decode_content=True,
+                    enforce_content_length=True,
+                )
+            self._request_on_core(method, url, body, headers, chunked=False)
         return super().getresponse()
 
     def close(self) -> None:
