@@ -151,3 +151,47 @@ def test_a_connection_http_client_writes_for_stays_on_http1(server: typing.Any, 
     r = pool.request("GET", "/alpn_protocol", preload_content=False)
     assert (r.read(), r.version) == (b"h2", 20)
     assert "User-Agent" in sent
+
+
+def test_a_request_is_on_the_wire_when_request_returns(server: typing.Any) -> None:
+    from urllib3.util.wait import wait_for_read
+
+    conn = HTTP2Connection("localhost", _port(server), ca_certs=server.ca_file, timeout=10)
+    conn.request("GET", "/get")
+    # The answer can only come if the request went out: before, h2 held it until getresponse().
+    assert wait_for_read(conn.sock, timeout=10)
+    assert conn.getresponse().status == 200
+    conn.close()
+
+
+def test_a_seam_overriding_http2_subclass_sends_the_body_unframed(server: typing.Any, injected: None) -> None:
+    class Traced(HTTP2Connection):
+        def send(self, data: typing.Any) -> None:
+            super().send(data)
+
+    pool = urllib3.HTTPSConnectionPool("localhost", _port(server), ca_certs=server.ca_file)
+    pool.ConnectionCls = Traced
+    r = pool.request("POST", "/post", body=iter([b"ab", b"cd"]))
+    assert (r.version, r.json()["data"]) == (20, "abcd")
+
+
+def test_a_failing_connect_callback_gives_the_probe_lock_back(server: typing.Any, injected: None) -> None:
+    def explode(label: str, **kwargs: typing.Any) -> None:
+        raise RuntimeError(label)
+
+    pool = urllib3.HTTPSConnectionPool("localhost", _port(server), ca_certs=server.ca_file)
+    conn = pool._get_conn()
+    conn._connect_callback = explode
+    with pytest.raises(RuntimeError, match="after connect failure"):
+        conn.connect()
+    # Another thread can still probe the origin (before, it waited forever).
+    done: list[bool | None] = []
+
+    def probe_again() -> None:
+        done.append(urllib3.http2.probe.acquire_and_get("localhost", _port(server)))
+        urllib3.http2.probe.set_and_release("localhost", _port(server), supports_http2=None)
+
+    t = threading.Thread(target=probe_again)
+    t.start()
+    t.join(10)
+    assert done == [None]

@@ -831,13 +831,16 @@ class HTTPSConnection(HTTPConnection):
 
             probe = http2_probe
             known = http2_probe.acquire_and_get(*origin)
-        self._tell_connect_callback("before connect", known)
         try:
+            self._tell_connect_callback("before connect", known)
             self._connect_tls()
         except BaseException:
-            self._tell_connect_callback("after connect failure", known)
-            if probe is not None and known is None:
-                probe.set_and_release(*origin, supports_http2=None)
+            try:
+                self._tell_connect_callback("after connect failure", known)
+            finally:
+                # Whatever the callback does, the origin's probe lock goes back.
+                if probe is not None and known is None:
+                    probe.set_and_release(*origin, supports_http2=None)
             raise
         if probe is not None and known is None:
             probe.set_and_release(*origin, supports_http2=self._speaks_http2())

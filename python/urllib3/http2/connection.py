@@ -12,9 +12,10 @@ import typing
 
 from .._base_connection import _TYPE_BODY, _ResponseOptions
 from .._collections import HTTPHeaderDict
-from ..connection import HTTPSConnection, _stock_classes
+from ..connection import HTTPSConnection, _get_default_user_agent, _stock_classes, _str
 from ..exceptions import ConnectionError
 from ..response import HTTPResponse
+from ..util.request import body_to_chunks
 
 T = typing.TypeVar("T")
 
@@ -103,6 +104,26 @@ class HTTP2Connection(HTTPSConnection):
         for name, value in (headers or {}).items():
             _checked_field(name, value)
         super().request(method, url, body, headers, **kwargs)
+
+    def _request_step_by_step(
+        self,
+        method: str,
+        url: str,
+        body: _TYPE_BODY | None,
+        headers: typing.Mapping[str, str],
+        chunked: bool,
+    ) -> None:
+        # For a subclass that overrides a seam: the seams get the headers and the body's bytes
+        # as they are, since HTTP/2 frames the body itself (no chunk framing, no lengths).
+        self.putrequest(method, url)
+        if not any(_str(name).lower() == "user-agent" for name in headers):
+            self.putheader("User-Agent", _get_default_user_agent())
+        for name, value in headers.items():
+            self.putheader(name, value)
+        self.endheaders()
+        chunks, _ = body_to_chunks(body, method=method, blocksize=self.blocksize)
+        for chunk in chunks or ():
+            self.send(chunk)
 
     def putrequest(
         self,

@@ -41,7 +41,7 @@ pub(crate) struct RequestHead<'a> {
 }
 
 /// Methods that get `Content-Length: 0` when sent without a body.
-fn expects_body(method: &str) -> bool {
+pub(crate) fn expects_body(method: &str) -> bool {
     !["GET", "HEAD", "DELETE", "TRACE", "OPTIONS", "CONNECT"]
         .iter()
         .any(|m| m.eq_ignore_ascii_case(method))

@@ -31,7 +31,7 @@ pub use tls::{AltName, DistinguishedName, PeerCertificate};
 pub use tls::{AssertHostname, CaCertData, CertReqs, TlsConfig, TlsVersion};
 pub use wait::{set_interrupt_check, InterruptCheck};
 
-pub(crate) use encode::{BodyFraming, RequestHead};
+pub(crate) use encode::{expects_body, BodyFraming, RequestHead};
 pub(crate) use stream::BufStream;
 pub(crate) use tcp::os_error_text;
 
@@ -701,12 +701,11 @@ impl Connection {
     /// or sent bytes nobody asked for. Checked before reusing an idle connection, because a
     /// request written to a connection the server already closed fails half-way.
     pub fn is_dropped(&self) -> bool {
-        if self
-            .http2
-            .as_ref()
-            .is_some_and(|session| session.has_ended())
-        {
-            return true;
+        if let Some(session) = &self.http2 {
+            // An idle HTTP/2 connection may be sent frames (PING, SETTINGS, a window update):
+            // they are read with the next request. Only an ended session or a closed socket
+            // rules it out.
+            return session.has_ended() || self.peer_closed();
         }
         if !self.stream.buffered().is_empty() {
             return true;
@@ -716,15 +715,28 @@ impl Connection {
         if self.stream.transport().tls_has_unread() {
             return true;
         }
-        let Some(tcp) = self.stream.transport().tcp() else {
-            // A reader-backed connection carries one response and nothing after it.
-            return true;
-        };
-        // One syscall: a non-blocking peek, without switching the socket's mode back and forth.
+        !matches!(self.peek(), Some(Err(e)) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+
+    /// Whether the socket reached its end or failed (bytes waiting do not count).
+    fn peer_closed(&self) -> bool {
+        match self.peek() {
+            Some(Ok(n)) => n == 0,
+            Some(Err(e)) => e.kind() != io::ErrorKind::WouldBlock,
+            None => true,
+        }
+    }
+
+    /// A non-blocking one-byte peek at the socket; `None` without one (a reader-backed
+    /// connection carries one response and nothing after it). One syscall, without switching
+    /// the socket's mode back and forth.
+    fn peek(&self) -> Option<io::Result<usize>> {
+        let tcp = self.stream.transport().tcp()?;
         let mut probe = [std::mem::MaybeUninit::<u8>::uninit(); 1];
-        let peeked = socket2::SockRef::from(tcp)
-            .recv_with_flags(&mut probe, libc::MSG_PEEK | libc::MSG_DONTWAIT);
-        !matches!(peeked, Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+        Some(
+            socket2::SockRef::from(tcp)
+                .recv_with_flags(&mut probe, libc::MSG_PEEK | libc::MSG_DONTWAIT),
+        )
     }
 
     /// Writes bytes as they are: for callers that build the request themselves (http.client's

@@ -16,6 +16,7 @@ pub(crate) mod request;
 
 use std::future::Future;
 use std::io::{self, Read};
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -110,6 +111,10 @@ impl Session {
     ) -> Result<()> {
         let head = request::build(request, body)?;
         let fail = |stop| aborted(stop, write_timeout);
+        // Waiting for the server to open its window is reading: bound it as a write is.
+        stream
+            .set_read_timeout(write_timeout)
+            .map_err(Error::connection_aborted)?;
         let requests = &mut self.requests;
         self.driver
             .drive(stream, |cx| requests.poll_ready(cx))
@@ -123,9 +128,14 @@ impl Session {
         if !end_now {
             self.send_body(stream, &mut sending, body).map_err(fail)?;
         }
-        Ok(())
+        // h2 only queued the frames: they go out now, so the request is on the wire when this
+        // returns (a caller may wait for the socket to be readable before reading the head).
+        self.driver.poll_idle(stream).map_err(|e| fail(Stop::Io(e)))
     }
 
+    /// Sends the body as the server's flow-control windows allow. A server that answers early
+    /// and closes the stream (a 413 to a large upload) ends the sending, not the request: its
+    /// response is read next, as over HTTP/1.1.
     fn send_body(
         &mut self,
         stream: &mut BufStream,
@@ -134,18 +144,10 @@ impl Session {
     ) -> std::result::Result<(), Stop> {
         match body {
             Body::Empty => sending.send_data(Bytes::new(), true).map_err(Stop::H2),
-            Body::Bytes(bytes) => {
-                let mut rest: &[u8] = bytes;
-                while !rest.is_empty() {
-                    let n = self.capacity(stream, sending, rest.len())?;
-                    let last = n == rest.len();
-                    sending
-                        .send_data(Bytes::copy_from_slice(&rest[..n]), last)
-                        .map_err(Stop::H2)?;
-                    rest = &rest[n..];
-                }
-                Ok(())
+            Body::Bytes(bytes) if bytes.is_empty() => {
+                sending.send_data(Bytes::new(), true).map_err(Stop::H2)
             }
+            Body::Bytes(bytes) => self.send_piece(stream, sending, bytes, true).map(drop),
             Body::Reader { reader, .. } => {
                 let mut block = vec![0u8; SEND_CHUNK];
                 loop {
@@ -157,44 +159,43 @@ impl Session {
                     if read == 0 {
                         return sending.send_data(Bytes::new(), true).map_err(Stop::H2);
                     }
-                    let mut rest = &block[..read];
-                    while !rest.is_empty() {
-                        let n = self.capacity(stream, sending, rest.len())?;
-                        sending
-                            .send_data(Bytes::copy_from_slice(&rest[..n]), false)
-                            .map_err(Stop::H2)?;
-                        rest = &rest[n..];
+                    if !self.send_piece(stream, sending, &block[..read], false)? {
+                        return Ok(());
                     }
                 }
             }
         }
     }
 
-    /// Waits until the server's flow-control windows let at least one byte of `wanted` go, and
-    /// says how many may.
-    fn capacity(
+    /// Sends `piece` (ending the stream after it when `last`); false when the server closed
+    /// the stream first.
+    fn send_piece(
         &mut self,
         stream: &mut BufStream,
         sending: &mut SendStream<Bytes>,
-        wanted: usize,
-    ) -> std::result::Result<usize, Stop> {
-        sending.reserve_capacity(wanted.min(SEND_CHUNK));
-        self.driver
-            .drive(stream, |cx| match sending.poll_capacity(cx) {
-                std::task::Poll::Ready(Some(Ok(0))) | std::task::Poll::Pending => {
-                    std::task::Poll::Pending
-                }
-                std::task::Poll::Ready(Some(result)) => std::task::Poll::Ready(result),
-                // The stream closed (the server reset it): sending more is an error h2 reports.
-                std::task::Poll::Ready(None) => std::task::Poll::Ready(Ok(0)),
-            })
-            .and_then(|n| {
-                if n == 0 {
-                    Err(Stop::Ended)
-                } else {
-                    Ok(n.min(wanted))
-                }
-            })
+        mut piece: &[u8],
+        last: bool,
+    ) -> std::result::Result<bool, Stop> {
+        while !piece.is_empty() {
+            sending.reserve_capacity(piece.len().min(SEND_CHUNK));
+            let granted = self
+                .driver
+                .drive(stream, |cx| match sending.poll_capacity(cx) {
+                    Poll::Ready(Some(Ok(0))) | Poll::Pending => Poll::Pending,
+                    Poll::Ready(Some(result)) => Poll::Ready(result.map(Some)),
+                    Poll::Ready(None) => Poll::Ready(Ok(None)),
+                })?;
+            let Some(n) = granted else {
+                return Ok(false);
+            };
+            let n = n.min(piece.len());
+            let end = last && n == piece.len();
+            sending
+                .send_data(Bytes::copy_from_slice(&piece[..n]), end)
+                .map_err(Stop::H2)?;
+            piece = &piece[n..];
+        }
+        Ok(true)
     }
 
     /// Reads the head of the response to the request sent last.

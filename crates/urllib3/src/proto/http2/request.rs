@@ -2,7 +2,7 @@
 //! rules checked before anything is sent.
 
 use crate::body::Body;
-use crate::connection::{Request, SKIP_HEADER};
+use crate::connection::{expects_body, Request, SKIP_HEADER};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Headers that belong to an HTTP/1.1 connection and that HTTP/2 forbids (RFC 9113 §8.2.2):
@@ -78,12 +78,7 @@ fn sent_length(request: &Request<'_>, body: &Body) -> Option<u64> {
         return None;
     }
     match body {
-        Body::Empty => {
-            let expects_body = !["GET", "HEAD", "DELETE", "TRACE", "OPTIONS", "CONNECT"]
-                .iter()
-                .any(|m| m.eq_ignore_ascii_case(request.method));
-            expects_body.then_some(0)
-        }
+        Body::Empty => expects_body(request.method).then_some(0),
         _ => body.content_length().or_else(|| {
             request
                 .headers
