@@ -209,7 +209,7 @@ fn after_goaway_the_next_request_opens_a_new_connection() {
 }
 
 #[test]
-fn a_server_stream_limit_is_respected() {
+fn a_server_with_a_stream_limit_of_two_serves_every_request() {
     let options = Options {
         tls: Some(Default::default()),
         http2_max_concurrent_streams: Some(2),

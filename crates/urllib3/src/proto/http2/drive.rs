@@ -133,10 +133,6 @@ impl Driver {
         }
     }
 
-    pub(super) fn pipe() -> Pipe {
-        Pipe::default()
-    }
-
     /// Whether the connection can no longer carry requests.
     pub(super) fn has_ended(&self) -> bool {
         self.ended

@@ -28,7 +28,7 @@ use crate::connection::{BufStream, Request};
 use crate::error::{Error, ErrorKind, Result};
 use crate::headers::{latin1, HeaderMap};
 use crate::response::head::{ResponseHead, Version};
-use drive::{Driver, Stop};
+use drive::{Driver, Pipe, Stop};
 
 /// Receive windows: large enough that a fast download is not throttled by window updates,
 /// small enough to bound what one connection buffers.
@@ -63,7 +63,7 @@ pub(crate) struct RecvBody {
 impl Session {
     /// Starts HTTP/2 on a stream that just negotiated it: sends the preface and settings.
     pub(crate) fn start(stream: &mut BufStream, timeout: Option<Duration>) -> Result<Session> {
-        let pipe = Driver::pipe();
+        let pipe = Pipe::default();
         let mut handshake = Box::pin(
             h2::client::Builder::new()
                 .initial_window_size(STREAM_WINDOW)
@@ -74,9 +74,9 @@ impl Session {
         let mut waker_cx = std::task::Context::from_waker(std::task::Waker::noop());
         // The handshake only queues the preface: it is ready at once with the in-memory pipe.
         let (requests, connection) = match handshake.as_mut().poll(&mut waker_cx) {
-            std::task::Poll::Ready(Ok(started)) => started,
-            std::task::Poll::Ready(Err(e)) => return Err(aborted(Stop::H2(e), timeout)),
-            std::task::Poll::Pending => {
+            Poll::Ready(Ok(started)) => started,
+            Poll::Ready(Err(e)) => return Err(aborted(Stop::H2(e), timeout)),
+            Poll::Pending => {
                 return Err(Error::new(
                     ErrorKind::Protocol,
                     "the HTTP/2 handshake did not start",
@@ -244,15 +244,9 @@ impl Session {
         out: &mut [u8],
     ) -> io::Result<usize> {
         if body.leftover.is_empty() {
-            let frame = self
-                .driver
-                .drive(stream, |cx| match body.stream.poll_data(cx) {
-                    std::task::Poll::Ready(Some(result)) => {
-                        std::task::Poll::Ready(result.map(Some))
-                    }
-                    std::task::Poll::Ready(None) => std::task::Poll::Ready(Ok(None)),
-                    std::task::Poll::Pending => std::task::Poll::Pending,
-                });
+            let frame = self.driver.drive(stream, |cx| {
+                body.stream.poll_data(cx).map(Option::transpose)
+            });
             match frame {
                 Ok(Some(data)) => {
                     let _ = body.stream.flow_control().release_capacity(data.len());
