@@ -195,3 +195,35 @@ def test_a_failing_connect_callback_gives_the_probe_lock_back(server: typing.Any
     t.start()
     t.join(10)
     assert done == [None]
+
+
+def test_threads_share_one_http2_connection_as_streams(server: typing.Any, injected: None) -> None:
+    url = f"https://localhost:{_port(server)}/get"
+    local_ports: set[int] = set()
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+    with urllib3.PoolManager(ca_certs=server.ca_file, maxsize=8) as http:
+        # The first request opens the connection; the threads' requests all find it.
+        assert http.request("GET", url).version == 20
+
+        def run(t: int) -> None:
+            try:
+                for i in range(12):
+                    r = http.request("GET", url, fields={"mark": f"{t}-{i}"}, preload_content=False)
+                    assert r.connection is not None and r.connection.sock is not None
+                    port = r.connection.sock.local_address[1]
+                    assert r.json()["args"] == {"mark": f"{t}-{i}"}
+                    r.release_conn()
+                    with lock:
+                        local_ports.add(port)
+            except BaseException as e:
+                failures.append(e)
+
+        threads = [threading.Thread(target=run, args=(t,)) for t in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert failures == []
+        # Every request went out from the same local port: one TCP connection carried them.
+        assert len(local_ports) == 1

@@ -85,6 +85,11 @@ class CoreError(Exception):
     cause: CoreError | None
 
 @final
+class Http2Connections:
+    """A pool's HTTP/2 connections, shared by its connection objects."""
+
+    def clear(self) -> None: ...
+
 class Connection:
     """An open connection to one host and port; also its own ``sock``."""
 
@@ -102,6 +107,7 @@ class Connection:
         tls: _Settings | None = None,
         proxy: _Settings | None = None,
         socks: _Settings | None = None,
+        http2: Http2Connections | None = None,
     ) -> Connection: ...
     def start_tls(self, host: str, port: int, tls: _Settings, timeout: float | None = None) -> Connection: ...
     @property

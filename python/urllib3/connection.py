@@ -306,6 +306,9 @@ class HTTPConnection(_HTTPConnection):
         socks = getattr(self, "_socks_options", None)
         if socks:
             route["socks"] = _socks_arguments(socks)
+        if tls is not None and "h2" in tls["alpn_protocols"]:
+            # The pool's HTTP/2 connections: one with room for a stream serves this one too.
+            route["http2"] = getattr(self, "_http2_connections", None)
         try:
             return _rs.Connection.open(
                 host,
@@ -732,6 +735,8 @@ class HTTPSConnection(HTTPConnection):
     # Told "before connect" and "after connect failure" with the thread and the HTTP/2 probe's
     # answer: how urllib3's tests watch connections wait for an origin's probe.
     _connect_callback: typing.Callable[..., None] | None = None
+    # Set by the pool that made the connection: its HTTP/2 connections, to share.
+    _http2_connections: _rs.Http2Connections | None = None
 
     cert_reqs: int | str | None = None
     ca_certs: str | None = None

@@ -725,6 +725,13 @@ class HTTPSConnectionPool(HTTPConnectionPool):
         self.ssl_version = ssl_version
         self.ssl_minimum_version, self.ssl_maximum_version = ssl_minimum_version, ssl_maximum_version
         self.assert_hostname, self.assert_fingerprint = assert_hostname, assert_fingerprint
+        # Concurrent requests over HTTP/2 are streams of one connection (while it has room):
+        # every connection this pool makes shares these.
+        self._http2_connections = _rs.Http2Connections()
+
+    def close(self) -> None:
+        super().close()
+        self._http2_connections.clear()
 
     def _prepare_proxy(self, conn: HTTPSConnection) -> None:  # type: ignore[override]
         """Sets up the CONNECT tunnel to this pool's host through the proxy, and connects."""
@@ -743,7 +750,9 @@ class HTTPSConnectionPool(HTTPConnectionPool):
         if connection_cls in (None, DummyConnection):
             raise ImportError("Can't connect to HTTPS URL because the SSL module is not available.")
         # Made by ConnectionCls, an HTTPSConnection class.
-        return typing.cast(HTTPSConnection, super()._new_conn())
+        conn = typing.cast(HTTPSConnection, super()._new_conn())
+        conn._http2_connections = self._http2_connections
+        return conn
 
     def _connection_address(self) -> tuple[str, int | None]:
         # Through a proxy, the connection goes to the proxy and tunnels from there.

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
 use urllib3::connection::Request;
+use urllib3::pool::Http2Connections;
 use urllib3::{Body, Connection, Error, ErrorKind, HeaderMap, ResponseOptions, Timeout};
 
 use crate::body::PyIterBody;
@@ -21,6 +22,24 @@ use crate::config::{proxy_config, seconds, socket_config, socks_config, tls_conf
 use crate::errors::guard;
 use crate::response::PyResponse;
 use crate::socket::{self, SocketState};
+
+/// `urllib3._rs.Http2Connections`: a pool's HTTP/2 connections, shared by its connection
+/// objects so that concurrent requests are streams of one connection.
+#[pyclass(module = "urllib3._rs", name = "Http2Connections", frozen)]
+pub(crate) struct PyHttp2Connections(Arc<Http2Connections>);
+
+#[pymethods]
+impl PyHttp2Connections {
+    #[new]
+    fn new() -> Self {
+        PyHttp2Connections(Arc::default())
+    }
+
+    /// Forgets every connection: each closes when its last user is done with it.
+    fn clear(&self) {
+        self.0.clear();
+    }
+}
 
 /// Where the core connection is between requests.
 pub(crate) enum Slot {
@@ -66,8 +85,12 @@ impl PyConnection {
     /// makes it HTTPS; `proxy` (`url`, `headers`, `tls`, `forwarding`) goes through an HTTP(S)
     /// proxy, by a CONNECT tunnel or, with `forwarding`, to the proxy itself; `socks` (`url`,
     /// `username`, `password`) goes through a SOCKS proxy.
+    ///
+    /// With `http2` (the pool's [`PyHttp2Connections`]), an HTTP/2 connection kept there with
+    /// room for another stream is shared instead of opening one, and a new connection that
+    /// speaks HTTP/2 is kept there.
     #[staticmethod]
-    #[pyo3(signature = (host, port, timeout=None, source_address=None, nodelay=true, keepalive=false, family=0, happy_eyeballs_delay=None, configure_socket=None, tls=None, proxy=None, socks=None))]
+    #[pyo3(signature = (host, port, timeout=None, source_address=None, nodelay=true, keepalive=false, family=0, happy_eyeballs_delay=None, configure_socket=None, tls=None, proxy=None, socks=None, http2=None))]
     #[allow(clippy::too_many_arguments)]
     fn open(
         py: Python<'_>,
@@ -83,8 +106,13 @@ impl PyConnection {
         tls: Option<Bound<'_, PyDict>>,
         proxy: Option<Bound<'_, PyDict>>,
         socks: Option<Bound<'_, PyDict>>,
+        http2: Option<Bound<'_, PyHttp2Connections>>,
     ) -> PyResult<Self> {
         crate::reread_log_levels();
+        let http2 = http2.map(|kept| Arc::clone(&kept.get().0));
+        if let Some(shared) = http2.as_ref().and_then(|kept| kept.share()) {
+            return Ok(PyConnection::idle(shared));
+        }
         let timeout = timeout.map(seconds).transpose()?;
         let (socket, hook_failure) = socket_config(
             source_address,
@@ -122,6 +150,9 @@ impl PyConnection {
         });
         // A Python exception from configure_socket wins over the core error it caused.
         let conn = opened.map_err(|err| hook_failure.take().unwrap_or(err))?;
+        if let Some(kept) = http2 {
+            kept.keep(&conn);
+        }
         Ok(PyConnection::idle(conn))
     }
 

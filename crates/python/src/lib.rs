@@ -50,6 +50,7 @@ fn _rs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("CoreError", m.py().get_type::<errors::CoreError>())?;
     m.add_class::<connection::PyConnection>()?;
+    m.add_class::<connection::PyHttp2Connections>()?;
     m.add_class::<response::PyResponse>()?;
     m.add_class::<response::PyDecoder>()?;
     m.add_class::<store::PyConnectionStore>()?;

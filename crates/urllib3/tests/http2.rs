@@ -172,6 +172,110 @@ fn threads_share_the_pool_and_every_body_is_their_own() {
     assert!(server.stats().connections_accepted <= 8);
 }
 
+/// Sends `requests` requests from 8 threads at once, each asking for its own answer, and
+/// checks every one: POSTs to `/post` echo their body, GETs of `/get` their query.
+fn from_eight_threads(
+    http: &Arc<PoolManager>,
+    server: &TestServer,
+    method: &'static str,
+    requests: usize,
+) {
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let (http, port) = (http.clone(), server.port());
+            std::thread::spawn(move || {
+                for i in (t..requests).step_by(8) {
+                    let mark = format!("thread-{t}-request-{i}");
+                    let echoed = if method == "POST" {
+                        let options = RequestOptions::new().body(mark.clone());
+                        let url = format!("https://localhost:{port}/post");
+                        json(http.urlopen("POST", &url, options).unwrap())["data"].clone()
+                    } else {
+                        let url = format!("https://localhost:{port}/get?mark={mark}");
+                        json(http.urlopen("GET", &url, RequestOptions::new()).unwrap())["args"]
+                            ["mark"]
+                            .clone()
+                    };
+                    assert_eq!(echoed, mark);
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("no thread failed");
+    }
+}
+
+#[test]
+fn a_hundred_requests_from_eight_threads_are_streams_of_one_connection() {
+    let server = TestServer::start_tls();
+    let http = Arc::new(manager(&server));
+    // The first request opens the connection; every later one finds it and shares it.
+    let warm = http.urlopen("GET", &url(&server, "/get"), RequestOptions::new());
+    assert_eq!(warm.unwrap().version(), Version::Http2);
+    from_eight_threads(&http, &server, "POST", 100);
+    assert_eq!(server.stats().requests, 101);
+    assert_eq!(server.stats().connections_accepted, 1);
+}
+
+#[test]
+fn a_full_connection_makes_the_pool_open_a_second_one() {
+    let options = Options {
+        tls: Some(Default::default()),
+        http2_max_concurrent_streams: Some(2),
+        ..Options::default()
+    };
+    let server = TestServer::start_with(options).unwrap();
+    let http = manager(&server);
+    let get = |path: &str| {
+        let options = RequestOptions::new().preload_content(false);
+        http.urlopen("GET", &url(&server, path), options).unwrap()
+    };
+    // The server's limit arrives with its settings, read with the first response.
+    get("/get").read_all().unwrap();
+    // Two responses whose bodies are not read yet hold both of the connection's streams.
+    let held = [get("/bytes/100"), get("/bytes/200")];
+    assert_eq!(server.stats().connections_accepted, 1);
+    let mut third = get("/bytes/300");
+    assert_eq!(server.stats().connections_accepted, 2);
+    assert_eq!(third.read_all().unwrap().len(), 300);
+    for (mut response, size) in held.into_iter().zip([100, 200]) {
+        assert_eq!(response.read_all().unwrap().len(), size);
+    }
+    // With their streams finished, both connections take requests again: no third one.
+    for _ in 0..4 {
+        get("/get").read_all().unwrap();
+    }
+    assert_eq!(server.stats().connections_accepted, 2);
+}
+
+#[test]
+fn goaway_in_the_middle_of_concurrent_requests_loses_none_of_them() {
+    let server = TestServer::start_tls();
+    let config = PoolConfig {
+        maxsize: 8,
+        tls: offering_h2(&server),
+        // A request the server refused after its GOAWAY is retried on a new connection, when
+        // its method is idempotent (as after a dropped HTTP/1.1 keep-alive connection).
+        retries: Retry::from_total(3),
+        timeout: Timeout::new().with_connect(SAFETY).with_read(SAFETY),
+        ..PoolConfig::default()
+    };
+    let http = Arc::new(PoolManager::with_config(10, config));
+    http.urlopen("GET", &url(&server, "/get"), RequestOptions::new())
+        .unwrap();
+    let stopper = {
+        let (http, goaway) = (http.clone(), url(&server, "/http2/goaway"));
+        std::thread::spawn(move || {
+            let mut response = http.urlopen("GET", &goaway, RequestOptions::new()).unwrap();
+            assert_eq!(response.read_all().unwrap(), b"goaway\n");
+        })
+    };
+    from_eight_threads(&http, &server, "GET", 200);
+    stopper.join().expect("the GOAWAY request succeeded");
+    assert!(server.stats().connections_accepted >= 2);
+}
+
 #[test]
 fn a_reset_stream_fails_its_request_and_the_next_one_works() {
     let server = TestServer::start_tls();

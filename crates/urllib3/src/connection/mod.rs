@@ -16,7 +16,7 @@ mod socks;
 mod stream;
 mod tcp;
 mod tls;
-mod wait;
+pub(crate) mod wait;
 
 use std::io;
 use std::net::SocketAddr;
@@ -78,8 +78,36 @@ pub struct Connection {
     /// Through an HTTP proxy: whether the proxy's certificate was verified
     /// (`proxy_is_verified`); `None` without such a proxy.
     proxy_verified: Option<bool>,
-    /// The HTTP/2 session, when TLS negotiated `h2`; HTTP/1.1 otherwise.
-    http2: Option<Box<Session>>,
+    /// When TLS negotiated `h2`: this handle on the HTTP/2 connection, which then owns the
+    /// transport (`stream` is left empty); HTTP/1.1 otherwise.
+    http2: Option<Box<Http2>>,
+}
+
+/// A connection's HTTP/2 side: its session handle, and what its TLS handshake settled, read
+/// once because the transport is behind the session's lock from then on.
+#[derive(Debug)]
+struct Http2 {
+    session: Session,
+    tls: Arc<TlsFacts>,
+}
+
+#[derive(Debug)]
+struct TlsFacts {
+    version: Option<&'static str>,
+    cipher: Option<&'static str>,
+    certificates: Option<Vec<rustls::pki_types::CertificateDer<'static>>>,
+}
+
+impl TlsFacts {
+    fn of(tls: &rustls::ClientConnection) -> Self {
+        TlsFacts {
+            version: version_name(tls),
+            cipher: cipher_name(tls),
+            certificates: tls
+                .peer_certificates()
+                .map(|certs| certs.iter().map(|c| c.clone().into_owned()).collect()),
+        }
+    }
 }
 
 /// The proxy a connection goes through.
@@ -341,10 +369,14 @@ impl Connection {
         conn.tls = Some(built);
         conn.verified = tls.is_verified();
         if conn.alpn_protocol() == Some("h2") {
-            conn.stream
-                .set_write_timeout(connect_timeout)
-                .map_err(Error::connection_aborted)?;
-            conn.http2 = Some(Box::new(Session::start(&mut conn.stream, connect_timeout)?));
+            let tls = conn.stream.transport().tls().map(TlsFacts::of);
+            let stream = std::mem::replace(&mut conn.stream, BufStream::detached());
+            conn.http2 = Some(Box::new(Http2 {
+                session: Session::start(stream, connect_timeout)?,
+                tls: Arc::new(tls.ok_or_else(|| {
+                    Error::new(ErrorKind::Protocol, "HTTP/2 was negotiated without TLS")
+                })?),
+            }));
         }
         Ok(conn)
     }
@@ -362,6 +394,28 @@ impl Connection {
         }
     }
 
+    /// Another handle on this connection's HTTP/2 connection, for a request at the same time
+    /// as this one's; `None` over HTTP/1.1, or when the HTTP/2 connection is full or gone.
+    pub(crate) fn share(&self) -> Option<Connection> {
+        let http2 = self.http2.as_ref()?;
+        if !http2.session.has_room() || http2.session.is_dropped() {
+            return None;
+        }
+        Some(Connection {
+            stream: BufStream::detached(),
+            host: self.host.clone(),
+            port: self.port,
+            requests: 0,
+            tls: self.tls.clone(),
+            verified: self.verified,
+            proxy_verified: self.proxy_verified,
+            http2: Some(Box::new(Http2 {
+                session: http2.session.share(),
+                tls: Arc::clone(&http2.tls),
+            })),
+        })
+    }
+
     /// The HTTP version requests on this connection use: HTTP/2 when TLS negotiated it.
     pub fn version(&self) -> crate::Version {
         if self.http2.is_some() {
@@ -373,7 +427,7 @@ impl Connection {
 
     /// Whether the connection is over TLS.
     pub fn is_tls(&self) -> bool {
-        self.stream.transport().tls().is_some()
+        self.http2.is_some() || self.stream.transport().tls().is_some()
     }
 
     /// Whether urllib3 would call this connection verified: TLS with `CERT_REQUIRED` or a
@@ -391,31 +445,38 @@ impl Connection {
 
     /// The negotiated TLS version as Python's `SSLSocket.version()` names it (`"TLSv1.3"`).
     pub fn tls_version(&self) -> Option<&'static str> {
-        let version = self.stream.transport().tls()?.protocol_version()?;
-        Some(match version {
-            rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3",
-            rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2",
-            _ => "unknown",
-        })
+        match &self.http2 {
+            Some(http2) => http2.tls.version,
+            None => version_name(self.stream.transport().tls()?),
+        }
     }
 
     /// The negotiated cipher suite's OpenSSL name (`"ECDHE-RSA-AES128-GCM-SHA256"`), as the
     /// first item of Python's `SSLSocket.cipher()`.
     pub fn cipher(&self) -> Option<&'static str> {
-        let suite = self.stream.transport().tls()?.negotiated_cipher_suite()?;
-        tls::openssl_name(suite.suite())
+        match &self.http2 {
+            Some(http2) => http2.tls.cipher,
+            None => cipher_name(self.stream.transport().tls()?),
+        }
     }
 
     /// The ALPN protocol the server picked (`"http/1.1"`), if any.
     pub fn alpn_protocol(&self) -> Option<&str> {
+        if self.http2.is_some() {
+            return Some("h2");
+        }
         let protocol = self.stream.transport().tls()?.alpn_protocol()?;
         std::str::from_utf8(protocol).ok()
     }
 
     /// The server's certificate (DER), as Python's `getpeercert(binary_form=True)`.
     pub fn peer_certificate(&self) -> Option<&[u8]> {
-        let certs = self.stream.transport().tls()?.peer_certificates()?;
-        certs.first().map(|c| c.as_ref())
+        match &self.http2 {
+            Some(http2) => http2.tls.certificates.as_deref(),
+            None => self.stream.transport().tls()?.peer_certificates(),
+        }?
+        .first()
+        .map(|c| c.as_ref())
     }
 
     /// The server's certificate decoded as Python's `getpeercert()` presents it (subject,
@@ -435,8 +496,12 @@ impl Connection {
     /// root; without verification (`CERT_NONE`), the certificates the server sent. `None` for
     /// plain TCP. Python's `SSLSocket.get_verified_chain()`.
     pub fn verified_chain(&self) -> Option<Vec<Vec<u8>>> {
-        let presented = self.stream.transport().tls()?.peer_certificates()?;
-        let chain = tls::verified_chain(self.tls.as_ref()?, presented);
+        let built = self.tls.as_ref()?;
+        let presented = match &self.http2 {
+            Some(http2) => http2.tls.certificates.as_deref(),
+            None => self.stream.transport().tls()?.peer_certificates(),
+        }?;
+        let chain = tls::verified_chain(built, presented);
         Some(chain.into_iter().map(|c| c.to_vec()).collect())
     }
 
@@ -476,7 +541,7 @@ impl Connection {
     #[cfg(unix)]
     pub fn raw_fd(&self) -> Option<std::os::fd::RawFd> {
         use std::os::fd::AsRawFd;
-        self.stream.transport().tcp().map(AsRawFd::as_raw_fd)
+        self.socket().ok().map(AsRawFd::as_raw_fd)
     }
 
     /// Sends a request and reads the response head; the returned [`Response`] owns the
@@ -538,8 +603,8 @@ impl Connection {
     ) -> Result<()> {
         self.requests += 1;
         self.set_write_timeout(write_timeout)?;
-        if let Some(session) = self.http2.as_mut() {
-            return session.send(&mut self.stream, request, body, write_timeout);
+        if let Some(http2) = self.http2.as_mut() {
+            return http2.session.send(request, body, write_timeout);
         }
         let head = RequestHead {
             method: request.method,
@@ -643,8 +708,8 @@ impl Connection {
         self.stream
             .set_read_timeout(read_timeout)
             .map_err(Error::connection_aborted)?;
-        if let Some(session) = self.http2.as_mut() {
-            let (head, body) = session.receive(&mut self.stream, read_timeout)?;
+        if let Some(http2) = self.http2.as_mut() {
+            let (head, body) = http2.session.receive(read_timeout)?;
             return Response::over_http2(head, self, body, method, options);
         }
         loop {
@@ -701,11 +766,11 @@ impl Connection {
     /// or sent bytes nobody asked for. Checked before reusing an idle connection, because a
     /// request written to a connection the server already closed fails half-way.
     pub fn is_dropped(&self) -> bool {
-        if let Some(session) = &self.http2 {
+        if let Some(http2) = &self.http2 {
             // An idle HTTP/2 connection may be sent frames (PING, SETTINGS, a window update):
             // they are read with the next request. Only an ended session or a closed socket
             // rules it out.
-            return session.has_ended() || self.peer_closed();
+            return http2.session.is_dropped();
         }
         if !self.stream.buffered().is_empty() {
             return true;
@@ -718,25 +783,10 @@ impl Connection {
         !matches!(self.peek(), Some(Err(e)) if e.kind() == io::ErrorKind::WouldBlock)
     }
 
-    /// Whether the socket reached its end or failed (bytes waiting do not count).
-    fn peer_closed(&self) -> bool {
-        match self.peek() {
-            Some(Ok(n)) => n == 0,
-            Some(Err(e)) => e.kind() != io::ErrorKind::WouldBlock,
-            None => true,
-        }
-    }
-
     /// A non-blocking one-byte peek at the socket; `None` without one (a reader-backed
-    /// connection carries one response and nothing after it). One syscall, without switching
-    /// the socket's mode back and forth.
+    /// connection carries one response and nothing after it).
     fn peek(&self) -> Option<io::Result<usize>> {
-        let tcp = self.stream.transport().tcp()?;
-        let mut probe = [std::mem::MaybeUninit::<u8>::uninit(); 1];
-        Some(
-            socket2::SockRef::from(tcp)
-                .recv_with_flags(&mut probe, libc::MSG_PEEK | libc::MSG_DONTWAIT),
-        )
+        self.stream.transport().tcp().map(peek_now)
     }
 
     /// Writes bytes as they are: for callers that build the request themselves (http.client's
@@ -777,7 +827,7 @@ impl Connection {
     /// TLS), so that a read returns without waiting: a readiness poll on the socket cannot
     /// see them. Public as [`crate::raw::has_pending`].
     pub(crate) fn has_pending(&self) -> bool {
-        !self.stream.buffered().is_empty() || self.stream.transport().tls_has_unread()
+        self.stream.has_unread()
     }
 
     /// A connection that reads a response from `reader` instead of a socket: for responses
@@ -788,10 +838,11 @@ impl Connection {
     }
 
     fn socket(&self) -> io::Result<&std::net::TcpStream> {
-        self.stream
-            .transport()
-            .tcp()
-            .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))
+        match &self.http2 {
+            Some(http2) => http2.session.socket(),
+            None => self.stream.transport().tcp(),
+        }
+        .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))
     }
 
     fn set_write_timeout(&mut self, timeout: Option<Duration>) -> Result<()> {
@@ -814,11 +865,32 @@ impl Connection {
         body: &mut RecvBody,
         out: &mut [u8],
     ) -> io::Result<usize> {
-        match self.http2.as_mut() {
-            Some(session) => session.read_body(&mut self.stream, body, out),
+        match &self.http2 {
+            Some(http2) => http2
+                .session
+                .read_body(body, out, self.stream.read_timeout()),
             None => Ok(0),
         }
     }
+}
+
+/// A non-blocking one-byte peek at `socket`: 0 at its end, `WouldBlock` when nothing waits.
+/// One syscall, without switching the socket's mode back and forth.
+pub(crate) fn peek_now(socket: &std::net::TcpStream) -> io::Result<usize> {
+    let mut probe = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+    socket2::SockRef::from(socket).recv_with_flags(&mut probe, libc::MSG_PEEK | libc::MSG_DONTWAIT)
+}
+
+fn version_name(tls: &rustls::ClientConnection) -> Option<&'static str> {
+    Some(match tls.protocol_version()? {
+        rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3",
+        rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2",
+        _ => "unknown",
+    })
+}
+
+fn cipher_name(tls: &rustls::ClientConnection) -> Option<&'static str> {
+    tls::openssl_name(tls.negotiated_cipher_suite()?.suite())
 }
 
 fn is_timeout(e: &io::Error) -> bool {

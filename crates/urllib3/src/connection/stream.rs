@@ -153,6 +153,12 @@ impl BufStream {
         }
     }
 
+    /// A stream with nothing under it, left in a connection whose transport moved on (to an
+    /// HTTP/2 session): reads end at once, writes fail.
+    pub(crate) fn detached() -> Self {
+        BufStream::new(Transport::Reader(Box::new(io::empty())))
+    }
+
     pub(crate) fn transport(&self) -> &Transport {
         &self.transport
     }
@@ -166,6 +172,11 @@ impl BufStream {
     /// Bytes read from the transport and not consumed yet.
     pub(crate) fn buffered(&self) -> &[u8] {
         &self.buf[self.start..self.end]
+    }
+
+    /// Whether bytes were received and not read yet: in this buffer, or decrypted inside TLS.
+    pub(crate) fn has_unread(&self) -> bool {
+        self.start != self.end || self.transport.tls_has_unread()
     }
 
     pub(crate) fn consume(&mut self, n: usize) {

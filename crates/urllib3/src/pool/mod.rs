@@ -13,6 +13,7 @@
 
 mod attempt;
 mod options;
+mod shared;
 mod store;
 
 use std::fmt;
@@ -29,6 +30,7 @@ use crate::url::parse_url;
 
 pub(crate) use attempt::{redirect_location, Attempt, FollowUp};
 pub use options::{PoolConfig, RequestOptions, Scheme};
+pub use shared::Http2Connections;
 pub use store::{Rejected, Store, StoreError};
 
 use attempt::is_retryable;
@@ -61,6 +63,8 @@ struct Inner {
     port: u16,
     config: Arc<PoolConfig>,
     store: Store<Connection>,
+    /// Concurrent requests share an HTTP/2 connection, as streams, while it has room.
+    http2: Http2Connections,
     num_connections: AtomicU64,
     num_requests: AtomicU64,
 }
@@ -125,6 +129,7 @@ impl ConnectionPool {
                 port,
                 config,
                 store,
+                http2: Http2Connections::default(),
                 num_connections: AtomicU64::new(0),
                 num_requests: AtomicU64::new(0),
             }),
@@ -180,6 +185,7 @@ impl ConnectionPool {
     /// connections still lent out are closed when they come back.
     pub fn close(&self) {
         drop(self.inner.store.close());
+        self.inner.http2.clear();
     }
 
     /// Whether `url` (absolute, or a path) is served by this pool: same scheme, host and port.
@@ -204,19 +210,31 @@ impl ConnectionPool {
     ///
     /// Every connection taken must go back through [`ConnectionPool::put_conn`] (with `None`
     /// if it was closed), so that the pool knows its slot is free again.
+    ///
+    /// Where a new connection would be opened (an empty slot, or none left), a handle on an
+    /// HTTP/2 connection of this pool with room for another stream is returned instead; a
+    /// blocking pool waits only when there is none.
     pub fn get_conn(&self, pool_timeout: Option<Duration>) -> Result<Option<Connection>> {
         let block = self.inner.config.block;
-        match self.inner.store.get(block, pool_timeout) {
+        let entry = match self.inner.store.get(false, None) {
+            Err(StoreError::Empty) if block => match self.inner.http2.share() {
+                Some(handle) => return Ok(Some(handle)),
+                None => self.inner.store.get(true, pool_timeout),
+            },
+            entry => entry,
+        };
+        match entry {
             Ok(Some(conn)) if conn.is_dropped() => {
                 log::debug!(target: "urllib3.connectionpool", "Resetting dropped connection: {}", self.host());
-                Ok(None)
+                Ok(self.inner.http2.share())
             }
-            Ok(conn) => Ok(conn),
+            Ok(Some(conn)) => Ok(Some(conn)),
+            Ok(None) => Ok(self.inner.http2.share()),
             Err(StoreError::Closed) => {
                 Err(self.pool_error(ErrorKind::ClosedPool, "Pool is closed."))
             }
             // Without blocking, an empty pool opens one connection more than it keeps.
-            Err(StoreError::Empty) if !block => Ok(None),
+            Err(StoreError::Empty) if !block => Ok(self.inner.http2.share()),
             Err(StoreError::Empty) => Err(self.pool_error(
                 ErrorKind::EmptyPool,
                 "Pool is empty and a new connection can't be opened due to blocking mode.",
@@ -228,6 +246,11 @@ impl ConnectionPool {
     /// back to a full or closed pool is closed.
     pub fn put_conn(&self, conn: Option<Connection>) {
         if let Err(Rejected::Full(Some(conn))) = self.inner.store.put(conn) {
+            if conn.version() == crate::Version::Http2 {
+                // One of many handles on a connection that stays open for the others: nothing
+                // is closed, so there is nothing to warn about.
+                return;
+            }
             log::warn!(
                 target: "urllib3.connectionpool",
                 "Connection pool is full, discarding connection: {}. Connection pool size: {}",
@@ -239,8 +262,14 @@ impl ConnectionPool {
     }
 
     /// Opens a new connection to the pool's host (with a TLS handshake for HTTPS), through the
-    /// pool's proxy if it has one.
+    /// pool's proxy if it has one. An HTTP/2 connection is kept for sharing too.
     pub fn new_conn(&self, timeout: &Timeout) -> Result<Connection> {
+        let conn = self.open_conn(timeout)?;
+        self.inner.http2.keep(&conn);
+        Ok(conn)
+    }
+
+    fn open_conn(&self, timeout: &Timeout) -> Result<Connection> {
         let n = self.inner.num_connections.fetch_add(1, Ordering::Relaxed) + 1;
         let config = &self.inner.config;
         let (host, port) = (self.host(), self.port());

@@ -1,22 +1,31 @@
-//! Running the h2 crate without an async runtime.
+//! Running the h2 crate without an async runtime, for any number of threads at once.
 //!
 //! h2 is written against `AsyncRead + AsyncWrite`. Here its I/O object is a [`Pipe`]: two
-//! in-memory queues that never block. The caller's thread moves bytes between the pipe and the
-//! real transport (with the connection's timeouts, TLS and interrupt checks), and polls h2's
-//! futures in between, so HTTP/2 runs on the thread that asked for it, with the GIL released
-//! and no thread or runtime of its own. A request blocks only in a socket read or write, as an
-//! HTTP/1.1 request does.
+//! in-memory queues that never block. The threads using the connection move bytes between the
+//! pipe and the real transport (with the connection's timeouts, TLS and interrupt checks), and
+//! poll h2's futures in between, so HTTP/2 runs on the threads that asked for it, with the GIL
+//! released and no thread or runtime of its own.
+//!
+//! Many threads share one connection: h2 and the transport sit behind one lock, which a thread
+//! holds only to poll h2 and to move bytes that are there to move. When every thread's step is
+//! waiting for the server, one of them (the reader) waits for the socket to become readable
+//! *without* the lock, so the others can still send; it then reads what arrived for everyone,
+//! and h2 wakes the threads whose streams moved.
 
 use std::future::Future;
 use std::io;
+use std::net::TcpStream;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use h2::client::SendRequest;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use crate::connection::wait::blocking_until;
 use crate::connection::BufStream;
 
 /// Largest read buffered for h2 at once: a few frames of the default 16 KiB size.
@@ -89,17 +98,22 @@ impl AsyncWrite for Pipe {
     }
 }
 
-/// Records that some future asked to be polled again.
-#[derive(Debug, Default)]
-struct Flag(AtomicBool);
+/// Wakes the thread whose future h2 said can move on: it sets that thread's flag and rouses
+/// the threads waiting for news, which each check their own flag.
+#[derive(Debug)]
+struct Wakeup {
+    woken: AtomicBool,
+    news: Arc<Condvar>,
+}
 
-impl Wake for Flag {
+impl Wake for Wakeup {
     fn wake(self: Arc<Self>) {
-        self.0.store(true, Ordering::Release);
+        self.wake_by_ref();
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        self.0.store(true, Ordering::Release);
+        self.woken.store(true, Ordering::Release);
+        self.news.notify_all();
     }
 }
 
@@ -114,100 +128,292 @@ pub(super) enum Stop {
     Ended,
 }
 
-/// The h2 connection state machine with its pipe: the part of a session that moves bytes.
-pub(super) struct Driver {
-    connection: h2::client::Connection<Pipe, Bytes>,
-    pipe: Pipe,
-    flag: Arc<Flag>,
-    /// The h2 connection finished (GOAWAY handled, error, or the server closed).
-    ended: bool,
+/// One HTTP/2 connection, shared by every [`super::Session`] on it.
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    /// Signalled when h2 wakes a waiting future, and when the reader's turn is free.
+    news: Arc<Condvar>,
+    /// The socket under every layer, to wait on without holding the lock. `None` for a
+    /// transport without one (then the reader waits in the read itself).
+    socket: Option<TcpStream>,
+    /// Streams sent and not finished, against the server's concurrency limit.
+    open_streams: AtomicUsize,
+    /// The server's limit on concurrent streams, as of the last poll.
+    max_streams: AtomicUsize,
+    /// A stream failed because of the server's GOAWAY: the connection takes no new streams,
+    /// though those it still serves go on until they end.
+    going_away: AtomicBool,
 }
 
-impl Driver {
-    pub(super) fn new(connection: h2::client::Connection<Pipe, Bytes>, pipe: Pipe) -> Self {
-        Driver {
-            connection,
-            pipe,
-            flag: Arc::default(),
-            ended: false,
-        }
+/// What the lock guards: h2's connection state, its pipe, and the transport.
+struct State {
+    connection: h2::client::Connection<Pipe, Bytes>,
+    pipe: Pipe,
+    stream: BufStream,
+    /// A handle to read the server's settings with.
+    requests: SendRequest<Bytes>,
+    /// The h2 connection finished (GOAWAY handled, error, or the server closed).
+    ended: bool,
+    /// A thread is waiting for the socket on everyone's behalf.
+    reading: bool,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("open_streams", &self.open_streams.load(Ordering::Relaxed))
+            .field("ended", &self.has_ended())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    pub(super) fn new(
+        connection: h2::client::Connection<Pipe, Bytes>,
+        pipe: Pipe,
+        stream: BufStream,
+        requests: SendRequest<Bytes>,
+    ) -> io::Result<Self> {
+        let socket = stream
+            .transport()
+            .tcp()
+            .map(TcpStream::try_clone)
+            .transpose()?;
+        let max_streams = requests.current_max_send_streams();
+        Ok(Shared {
+            state: Mutex::new(State {
+                connection,
+                pipe,
+                stream,
+                requests,
+                ended: false,
+                reading: false,
+            }),
+            news: Arc::default(),
+            socket,
+            open_streams: AtomicUsize::new(0),
+            max_streams: AtomicUsize::new(max_streams),
+            going_away: AtomicBool::new(false),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every update under the lock is a poll of h2 or a whole read or write: a panic in
+        // one leaves nothing half-done that the next holder could trip on.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Whether the connection can no longer carry requests.
     pub(super) fn has_ended(&self) -> bool {
-        self.ended
+        self.going_away.load(Ordering::Acquire) || self.lock().ended
+    }
+
+    /// Whether the server would take one more stream now.
+    pub(super) fn has_room(&self) -> bool {
+        self.open_streams.load(Ordering::Acquire) < self.max_streams.load(Ordering::Acquire)
+    }
+
+    /// Counts a stream as open until the returned guard is dropped.
+    pub(super) fn open_stream(self: &Arc<Self>) -> StreamSlot {
+        self.open_streams.fetch_add(1, Ordering::AcqRel);
+        StreamSlot(Arc::clone(self))
+    }
+
+    /// The socket under the connection, for its address and descriptor.
+    pub(super) fn socket(&self) -> Option<&TcpStream> {
+        self.socket.as_ref()
+    }
+
+    /// Whether the server closed the socket or it failed (bytes waiting do not count).
+    pub(super) fn peer_closed(&self) -> bool {
+        let Some(socket) = &self.socket else {
+            return true;
+        };
+        match crate::connection::peek_now(socket) {
+            Ok(n) => n == 0,
+            Err(e) => e.kind() != io::ErrorKind::WouldBlock,
+        }
     }
 
     /// Polls `step` until it is ready, running the connection and the transport meanwhile.
-    /// Reads and writes use the stream's timeouts as they are set.
+    /// `timeout` bounds each write, and the whole wait for the server.
     pub(super) fn drive<T>(
-        &mut self,
-        stream: &mut BufStream,
+        &self,
+        timeout: Option<Duration>,
         mut step: impl FnMut(&mut Context<'_>) -> Poll<Result<T, h2::Error>>,
     ) -> Result<T, Stop> {
-        let waker = Waker::from(self.flag.clone());
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let wakeup = Arc::new(Wakeup {
+            woken: AtomicBool::new(false),
+            news: Arc::clone(&self.news),
+        });
+        let waker = Waker::from(Arc::clone(&wakeup));
         let mut cx = Context::from_waker(&waker);
+        let mut state = self.lock();
         loop {
-            self.flag.0.store(false, Ordering::Release);
+            wakeup.woken.store(false, Ordering::Release);
             let polled = step(&mut cx);
-            // Whatever the step queued (headers, data, a window update) is framed now.
-            self.poll_connection(&mut cx);
-            self.flush(stream).map_err(Stop::Io)?;
+            // Whatever the step queued (headers, data, a window update) is framed and sent now.
+            self.poll_connection(&mut state, &mut cx);
+            state.flush(timeout).map_err(Stop::Io)?;
             match polled {
-                Poll::Ready(result) => return result.map_err(Stop::H2),
+                Poll::Ready(result) => return result.map_err(|e| self.failed(e)),
                 // Something changed that the step may be waiting on: poll again before
                 // waiting for the server.
-                Poll::Pending if self.flag.0.load(Ordering::Acquire) => continue,
-                Poll::Pending if self.ended => return Err(Stop::Ended),
-                Poll::Pending => self.fill(stream).map_err(Stop::Io)?,
+                Poll::Pending if wakeup.woken.load(Ordering::Acquire) => continue,
+                Poll::Pending if state.ended => return Err(Stop::Ended),
+                Poll::Pending if state.reading => {
+                    state = self.wait_for_news(state, &wakeup, deadline)?;
+                }
+                Poll::Pending => state = self.read_for_all(state, deadline)?,
             }
         }
+    }
+
+    /// An error h2 gave a step. h2 has no getter for a GOAWAY received: the first stream it
+    /// fails because of one tells, and the connection is then not offered for new ones.
+    pub(super) fn failed(&self, e: h2::Error) -> Stop {
+        if e.is_go_away() {
+            self.going_away.store(true, Ordering::Release);
+        }
+        Stop::H2(e)
     }
 
     /// Runs the connection without waiting: takes in what already arrived (a settings
     /// acknowledgement, a window update, a GOAWAY) and sends what h2 has to say.
-    pub(super) fn poll_idle(&mut self, stream: &mut BufStream) -> io::Result<()> {
-        let waker = Waker::from(self.flag.clone());
-        self.poll_connection(&mut Context::from_waker(&waker));
-        self.flush(stream)
+    pub(super) fn poll_idle(&self, timeout: Option<Duration>) -> io::Result<()> {
+        let waker = Waker::from(Arc::new(Wakeup {
+            woken: AtomicBool::new(false),
+            news: Arc::clone(&self.news),
+        }));
+        let mut state = self.lock();
+        self.poll_connection(&mut state, &mut Context::from_waker(&waker));
+        state.flush(timeout)
     }
 
-    fn poll_connection(&mut self, cx: &mut Context<'_>) {
-        if self.ended {
+    fn poll_connection(&self, state: &mut State, cx: &mut Context<'_>) {
+        if state.ended {
             return;
         }
-        if let Poll::Ready(result) = Pin::new(&mut self.connection).poll(cx) {
+        if let Poll::Ready(result) = Pin::new(&mut state.connection).poll(cx) {
             if let Err(e) = result {
                 log::debug!("HTTP/2 connection ended: {e}");
             }
-            self.ended = true;
+            state.ended = true;
+            // Nobody will read for a connection that is over: wake every waiter to see it.
+            self.news.notify_all();
         }
+        self.max_streams
+            .store(state.requests.current_max_send_streams(), Ordering::Release);
     }
 
+    /// Waits while another thread reads, until h2 wakes this thread's future, the reader's
+    /// turn is free, or the deadline passes.
+    fn wait_for_news<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, State>,
+        wakeup: &Wakeup,
+        deadline: Option<Instant>,
+    ) -> Result<MutexGuard<'a, State>, Stop> {
+        while state.reading && !state.ended && !wakeup.woken.load(Ordering::Acquire) {
+            state = match deadline {
+                None => self.news.wait(state).unwrap_or_else(|p| p.into_inner()),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(Stop::Io(io::ErrorKind::TimedOut.into()));
+                    }
+                    self.news
+                        .wait_timeout(state, left)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
+                }
+            };
+        }
+        Ok(state)
+    }
+
+    /// Takes the reader's turn: waits for the socket to be readable with the lock released,
+    /// then reads what arrived and hands it to h2.
+    fn read_for_all<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, State>,
+        deadline: Option<Instant>,
+    ) -> Result<MutexGuard<'a, State>, Stop> {
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        if left == Some(Duration::ZERO) {
+            return Err(Stop::Io(io::ErrorKind::TimedOut.into()));
+        }
+        state.stream.set_read_timeout(left).map_err(Stop::Io)?;
+        if let (Some(socket), false) = (&self.socket, state.stream.has_unread()) {
+            state.reading = true;
+            drop(state);
+            let readable = wait_readable(socket, deadline);
+            state = self.lock();
+            state.reading = false;
+            // The turn is free again, whatever came of this wait.
+            self.news.notify_all();
+            readable.map_err(Stop::Io)?;
+        }
+        state.fill().map_err(Stop::Io)?;
+        Ok(state)
+    }
+}
+
+/// A stream counted as open on its connection until dropped.
+#[derive(Debug)]
+pub(super) struct StreamSlot(Arc<Shared>);
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        self.0.open_streams.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl State {
     /// Writes what h2 queued.
-    fn flush(&mut self, stream: &mut BufStream) -> io::Result<()> {
+    fn flush(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         let out = std::mem::take(&mut self.pipe.queues().outbox);
         if out.is_empty() {
             return Ok(());
         }
-        stream.write_all(&out)?;
-        stream.flush()
+        self.stream.set_write_timeout(timeout)?;
+        self.stream.write_all(&out)?;
+        self.stream.flush()
     }
 
-    /// Waits for bytes from the server and hands them to h2.
-    fn fill(&mut self, stream: &mut BufStream) -> io::Result<()> {
-        let n = stream.fill_more(READ_AHEAD)?;
+    /// Reads bytes from the server (waiting, when none arrived yet) and hands them to h2. A
+    /// transport that failed ends the connection for every stream, not only the reader's.
+    fn fill(&mut self) -> io::Result<()> {
+        let read = self.stream.fill_more(READ_AHEAD);
         let mut q = self.pipe.queues();
-        if n == 0 {
-            q.eof = true;
+        match &read {
+            Ok(0) => q.eof = true,
+            Err(e) if !is_timeout(e) => q.eof = true,
+            _ => {}
         }
         if q.taken == q.inbox.len() {
             q.inbox.clear();
             q.taken = 0;
         }
-        q.inbox.extend_from_slice(stream.buffered());
-        let buffered = stream.buffered().len();
-        stream.consume(buffered);
-        Ok(())
+        q.inbox.extend_from_slice(self.stream.buffered());
+        let buffered = self.stream.buffered().len();
+        self.stream.consume(buffered);
+        read.map(drop)
     }
+}
+
+/// Waits until `socket` has bytes (or its end) to read, without taking them.
+fn wait_readable(socket: &TcpStream, deadline: Option<Instant>) -> io::Result<()> {
+    let mut probe = [0u8; 1];
+    blocking_until(deadline, || socket.peek(&mut probe)).map(drop)
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }

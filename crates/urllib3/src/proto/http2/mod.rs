@@ -1,9 +1,13 @@
-//! HTTP/2 on the h2 crate: a session per connection, one request at a time on it.
+//! HTTP/2 on the h2 crate: one connection, many streams, shared by many threads.
 //!
 //! A connection whose TLS handshake picked `h2` through ALPN carries a [`Session`]. The
 //! connection's methods send and receive through it instead of writing HTTP/1.1, so pools,
 //! retries, redirects and the Python layer above work unchanged. h2 does the framing, HPACK,
-//! flow control and stream state; [`drive`] runs it on the caller's thread.
+//! flow control and stream state; [`drive`] runs it on the callers' threads.
+//!
+//! A session is a handle: [`Session::share`] makes another one on the same connection, and a
+//! pool hands those out so that concurrent requests to one origin are streams of one
+//! connection, up to the server's `MAX_CONCURRENT_STREAMS`.
 //!
 //! Errors map to urllib3's classes as HTTP/1.1's do: a stream the server reset or a connection
 //! that went away before the response head is `ProtocolError("Connection aborted.")` (which
@@ -16,6 +20,7 @@ pub(crate) mod request;
 
 use std::future::Future;
 use std::io::{self, Read};
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
@@ -28,7 +33,7 @@ use crate::connection::{BufStream, Request};
 use crate::error::{Error, ErrorKind, Result};
 use crate::headers::{latin1, HeaderMap};
 use crate::response::head::{ResponseHead, Version};
-use drive::{Driver, Pipe, Stop};
+use drive::{Pipe, Shared, Stop, StreamSlot};
 
 /// Receive windows: large enough that a fast download is not throttled by window updates,
 /// small enough to bound what one connection buffers.
@@ -37,18 +42,19 @@ const CONNECTION_WINDOW: u32 = 8 << 20;
 /// Body bytes handed to h2 per DATA-sending step.
 const SEND_CHUNK: usize = 64 * 1024;
 
-/// An HTTP/2 connection's state: h2's request handle and driver, and the exchange in flight.
+/// One user's handle on an HTTP/2 connection: h2's request handle, and the exchange in flight.
 pub(crate) struct Session {
+    shared: Arc<Shared>,
     requests: SendRequest<Bytes>,
-    driver: Driver,
-    /// The response of the request sent last, until its head is read.
-    awaiting: Option<ResponseFuture>,
+    /// The response of the request sent last, until its head is read, and its stream's place
+    /// against the server's limit.
+    awaiting: Option<(ResponseFuture, StreamSlot)>,
 }
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
-            .field("ended", &self.driver.has_ended())
+            .field("shared", &self.shared)
             .finish_non_exhaustive()
     }
 }
@@ -58,11 +64,14 @@ pub(crate) struct RecvBody {
     stream: RecvStream,
     /// Bytes of the last DATA frame not read yet.
     leftover: Bytes,
+    /// Counts the stream as open until the body is done with.
+    _slot: StreamSlot,
 }
 
 impl Session {
-    /// Starts HTTP/2 on a stream that just negotiated it: sends the preface and settings.
-    pub(crate) fn start(stream: &mut BufStream, timeout: Option<Duration>) -> Result<Session> {
+    /// Starts HTTP/2 on a stream that just negotiated it: sends the preface and settings. The
+    /// session owns the stream from then on.
+    pub(crate) fn start(stream: BufStream, timeout: Option<Duration>) -> Result<Session> {
         let pipe = Pipe::default();
         let mut handshake = Box::pin(
             h2::client::Builder::new()
@@ -83,71 +92,90 @@ impl Session {
                 ))
             }
         };
-        let mut driver = Driver::new(connection, pipe);
-        driver
-            .poll_idle(stream)
+        let shared = Shared::new(connection, pipe, stream, requests.clone())
+            .map_err(Error::connection_aborted)?;
+        shared
+            .poll_idle(timeout)
             .map_err(|e| aborted(Stop::Io(e), timeout))?;
         Ok(Session {
+            shared: Arc::new(shared),
             requests,
-            driver,
             awaiting: None,
         })
+    }
+
+    /// Another handle on the same connection, for another request at the same time.
+    pub(crate) fn share(&self) -> Session {
+        Session {
+            shared: Arc::clone(&self.shared),
+            requests: self.requests.clone(),
+            awaiting: None,
+        }
     }
 
     /// Whether the connection can carry no more requests: the server sent GOAWAY, closed it,
     /// or broke the protocol.
     pub(crate) fn has_ended(&self) -> bool {
-        self.driver.has_ended()
+        self.shared.has_ended()
     }
 
-    /// Sends a request and its body. The stream's write timeout bounds each socket write, and
-    /// also each wait for the server to open its flow-control window.
+    /// Whether the connection is gone: ended, or its socket closed.
+    pub(crate) fn is_dropped(&self) -> bool {
+        self.has_ended() || self.shared.peer_closed()
+    }
+
+    /// The socket under the connection (shared by every handle).
+    pub(crate) fn socket(&self) -> Option<&std::net::TcpStream> {
+        self.shared.socket()
+    }
+
+    /// Sends a request and its body. `write_timeout` bounds each socket write, and also each
+    /// wait for the server (to open a stream slot or its flow-control window).
     pub(crate) fn send(
         &mut self,
-        stream: &mut BufStream,
         request: &Request<'_>,
         body: &mut Body,
         write_timeout: Option<Duration>,
     ) -> Result<()> {
         let head = request::build(request, body)?;
         let fail = |stop| aborted(stop, write_timeout);
-        // Waiting for the server to open its window is reading: bound it as a write is.
-        stream
-            .set_read_timeout(write_timeout)
-            .map_err(Error::connection_aborted)?;
         let requests = &mut self.requests;
-        self.driver
-            .drive(stream, |cx| requests.poll_ready(cx))
+        self.shared
+            .drive(write_timeout, |cx| requests.poll_ready(cx))
             .map_err(fail)?;
         let end_now = body.content_length() == Some(0) && !request.chunked;
+        let slot = self.shared.open_stream();
         let (response, mut sending) = self
             .requests
             .send_request(head, end_now)
-            .map_err(|e| fail(Stop::H2(e)))?;
-        self.awaiting = Some(response);
+            .map_err(|e| fail(self.shared.failed(e)))?;
+        self.awaiting = Some((response, slot));
         if !end_now {
-            self.send_body(stream, &mut sending, body).map_err(fail)?;
+            self.send_body(&mut sending, body, write_timeout)
+                .map_err(fail)?;
         }
         // h2 only queued the frames: they go out now, so the request is on the wire when this
         // returns (a caller may wait for the socket to be readable before reading the head).
-        self.driver.poll_idle(stream).map_err(|e| fail(Stop::Io(e)))
+        self.shared
+            .poll_idle(write_timeout)
+            .map_err(|e| fail(Stop::Io(e)))
     }
 
     /// Sends the body as the server's flow-control windows allow. A server that answers early
     /// and closes the stream (a 413 to a large upload) ends the sending, not the request: its
     /// response is read next, as over HTTP/1.1.
     fn send_body(
-        &mut self,
-        stream: &mut BufStream,
+        &self,
         sending: &mut SendStream<Bytes>,
         body: &mut Body,
+        timeout: Option<Duration>,
     ) -> std::result::Result<(), Stop> {
         match body {
             Body::Empty => sending.send_data(Bytes::new(), true).map_err(Stop::H2),
             Body::Bytes(bytes) if bytes.is_empty() => {
                 sending.send_data(Bytes::new(), true).map_err(Stop::H2)
             }
-            Body::Bytes(bytes) => self.send_piece(stream, sending, bytes, true).map(drop),
+            Body::Bytes(bytes) => self.send_piece(sending, bytes, true, timeout).map(drop),
             Body::Reader { reader, .. } => {
                 let mut block = vec![0u8; SEND_CHUNK];
                 loop {
@@ -159,7 +187,7 @@ impl Session {
                     if read == 0 {
                         return sending.send_data(Bytes::new(), true).map_err(Stop::H2);
                     }
-                    if !self.send_piece(stream, sending, &block[..read], false)? {
+                    if !self.send_piece(sending, &block[..read], false, timeout)? {
                         return Ok(());
                     }
                 }
@@ -170,17 +198,17 @@ impl Session {
     /// Sends `piece` (ending the stream after it when `last`); false when the server closed
     /// the stream first.
     fn send_piece(
-        &mut self,
-        stream: &mut BufStream,
+        &self,
         sending: &mut SendStream<Bytes>,
         mut piece: &[u8],
         last: bool,
+        timeout: Option<Duration>,
     ) -> std::result::Result<bool, Stop> {
         while !piece.is_empty() {
             sending.reserve_capacity(piece.len().min(SEND_CHUNK));
             let granted = self
-                .driver
-                .drive(stream, |cx| match sending.poll_capacity(cx) {
+                .shared
+                .drive(timeout, |cx| match sending.poll_capacity(cx) {
                     Poll::Ready(Some(Ok(0))) | Poll::Pending => Poll::Pending,
                     Poll::Ready(Some(result)) => Poll::Ready(result.map(Some)),
                     Poll::Ready(None) => Poll::Ready(Ok(None)),
@@ -201,18 +229,19 @@ impl Session {
     /// Reads the head of the response to the request sent last.
     pub(crate) fn receive(
         &mut self,
-        stream: &mut BufStream,
         read_timeout: Option<Duration>,
     ) -> Result<(ResponseHead, RecvBody)> {
-        let mut awaiting = self.awaiting.take().ok_or_else(|| {
+        let (mut awaiting, slot) = self.awaiting.take().ok_or_else(|| {
             Error::new(
                 ErrorKind::Protocol,
                 "no HTTP/2 request is waiting for a response",
             )
         })?;
         let response = self
-            .driver
-            .drive(stream, |cx| std::pin::Pin::new(&mut awaiting).poll(cx))
+            .shared
+            .drive(read_timeout, |cx| {
+                std::pin::Pin::new(&mut awaiting).poll(cx)
+            })
             .map_err(|stop| aborted(stop, read_timeout))?;
         let (parts, body) = response.into_parts();
         let mut headers = HeaderMap::with_capacity(parts.headers.len());
@@ -231,20 +260,22 @@ impl Session {
             RecvBody {
                 stream: body,
                 leftover: Bytes::new(),
+                _slot: slot,
             },
         ))
     }
 
-    /// Reads body bytes into `out`; 0 at the end of the body. The bytes read are given back to
-    /// the server's send window at once, so it keeps sending while the caller consumes.
+    /// Reads body bytes into `out`, waiting at most `read_timeout` for the server; 0 at the
+    /// end of the body. The bytes read are given back to the server's send window at once, so
+    /// it keeps sending while the caller consumes.
     pub(crate) fn read_body(
-        &mut self,
-        stream: &mut BufStream,
+        &self,
         body: &mut RecvBody,
         out: &mut [u8],
+        read_timeout: Option<Duration>,
     ) -> io::Result<usize> {
         if body.leftover.is_empty() {
-            let frame = self.driver.drive(stream, |cx| {
+            let frame = self.shared.drive(read_timeout, |cx| {
                 body.stream.poll_data(cx).map(Option::transpose)
             });
             match frame {
@@ -267,6 +298,11 @@ impl Session {
         out[..n].copy_from_slice(&body.leftover[..n]);
         body.leftover = body.leftover.slice(n..);
         Ok(n)
+    }
+
+    /// Whether a new stream would fit under the server's limit now.
+    pub(crate) fn has_room(&self) -> bool {
+        self.shared.has_room()
     }
 }
 
