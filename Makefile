@@ -23,8 +23,8 @@ demo: venv
 	$(VENV)/bin/maturin develop -q --release
 	$(PY) examples/demo.py
 
-## test: build everything and run every test suite: Rust, proxy interop (squid and dante from
-## Debian), pytest, the wheel on each CPython 3.10-3.13 found, and urllib3's own suite.
+## test: build everything and run every test suite: Rust, interop (squid, dante and nginx with
+## HTTP/2 from Debian), pytest, the wheel on each CPython 3.10-3.13 found, and urllib3's own suite.
 test: test-rust test-interop test-python test-wheel suite
 
 test-rust:

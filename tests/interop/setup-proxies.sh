@@ -16,67 +16,18 @@ set -euo pipefail
 SQUID_USER=urllib3 SQUID_PASSWORD=squid-secret
 DANTE_USER=urllib3interop DANTE_PASSWORD=dante-secret
 
-log() { printf 'setup-proxies: %s\n' "$*" >&2; }
-fail() { log "FAILED: $*"; exit 1; }
-
-# apt-get, a system user for dante and the daemons need root: re-run under sudo when it can
-# be had without a password, else stop here.
-need_root() {
-    [ "$(id -u)" = 0 ] && return
-    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-        exec sudo -n -- "$0" "$@"
-    fi
-    fail "must run as root, or with password-less sudo (apt-get, useradd, daemons)"
-}
+LOG_NAME=setup-proxies
+# shellcheck source=tests/interop/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 install_packages() {
     # Installed already (a CI image, a second run): no network needed.
     if command -v squid >/dev/null && command -v danted >/dev/null; then
         return
     fi
-    log "installing squid and dante-server from Debian's packages"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q >&2 || fail "apt-get update"
-    # policy-rc.d keeps the packages' own services from starting: ours run on their own ports.
-    local policy=/usr/sbin/policy-rc.d created=0 installed=0
-    if [ ! -e "$policy" ]; then
-        printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && created=1
-    fi
-    apt-get install -y -q --no-install-recommends squid dante-server >&2 && installed=1
-    if [ "$created" = 1 ]; then rm -f "$policy"; fi
-    [ "$installed" = 1 ] || fail "apt-get install squid dante-server"
+    apt_install squid dante-server
     command -v squid >/dev/null || fail "squid is not on PATH after installing it"
     command -v danted >/dev/null || fail "danted is not on PATH after installing dante-server"
-}
-
-# A port nothing listens on: random, checked by trying to connect to it. Below the kernel's
-# ephemeral range (32768 and up on Linux), where the local ends of the tests' own connections
-# live: a port taken by one of those made squid fail to bind its second port.
-free_port() {
-    local port tries=0
-    while [ $tries -lt 200 ]; do
-        port=$(( 20000 + RANDOM % 12000 ))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return
-        fi
-        tries=$((tries + 1))
-    done
-    fail "no free port found"
-}
-
-# Waits until 127.0.0.1:PORT accepts connections; shows LOG and fails otherwise.
-wait_for_port() {
-    local port=$1 name=$2 logfile=$3 i
-    for i in $(seq 1 100); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            return
-        fi
-        sleep 0.1
-    done
-    log "$name did not open port $port; its log:"
-    cat "$logfile" >&2 2>/dev/null || true
-    fail "$name did not start"
 }
 
 password_hash() {
@@ -166,12 +117,12 @@ start() {
     chmod 755 "$dir"
     # A daemon that started before another failed is stopped again: nothing is left running.
     started_dir=$dir
-    trap 'status=$?; [ "$status" = 0 ] || stop "$started_dir"; exit "$status"' EXIT
+    trap 'stop_on_failure "$started_dir"' EXIT
     local squid_port squid_auth_port dante_port dante_auth_port
     squid_port=$(free_port)
-    squid_auth_port=$(free_port)
-    dante_port=$(free_port)
-    dante_auth_port=$(free_port)
+    squid_auth_port=$(free_port "$squid_port")
+    dante_port=$(free_port "$squid_port" "$squid_auth_port")
+    dante_auth_port=$(free_port "$squid_port" "$squid_auth_port" "$dante_port")
     start_squid "$dir" "$squid_port" "$squid_auth_port"
     start_dante "$dir" "$dante_port" none dante
     start_dante "$dir" "$dante_auth_port" username dante-auth
@@ -188,27 +139,7 @@ EOF
 }
 
 stop() {
-    local dir=${1:?usage: setup-proxies.sh stop DIR}
-    local pidfile pid
-    for pidfile in "$dir"/*.pid; do
-        [ -e "$pidfile" ] || continue
-        pid=$(tr -dc '0-9' < "$pidfile")
-        # Only the processes this script started: the pids it recorded.
-        [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-    done
-    # Squid takes shutdown_lifetime to finish; wait for every recorded pid to be gone.
-    local i
-    for i in $(seq 1 50); do
-        local alive=0
-        for pidfile in "$dir"/*.pid; do
-            [ -e "$pidfile" ] || continue
-            pid=$(tr -dc '0-9' < "$pidfile")
-            [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && alive=1
-        done
-        [ $alive = 0 ] && break
-        sleep 0.1
-    done
-    rm -rf "$dir"
+    stop_daemons "${1:?usage: setup-proxies.sh stop DIR}"
 }
 
 need_root "$@"

@@ -11,31 +11,12 @@
 
 mod common;
 
-use common::{json, Targets};
+use common::{interop_url, json, Targets};
 
 use urllib3::{
     ErrorKind, ProxyConfig, ProxyManager, RequestMethods, RequestOptions, SocksConfig,
     SocksProxyManager,
 };
-
-/// The URL in `var` when interop tests are on; `None` when they are off.
-///
-/// # Panics
-/// When `URLLIB3_INTEROP` is set and `var` is not: the proxies were meant to be there.
-fn interop_url(var: &str) -> Option<String> {
-    let enabled = std::env::var("URLLIB3_INTEROP").is_ok_and(|v| !v.is_empty() && v != "0");
-    if !enabled {
-        eprintln!("URLLIB3_INTEROP is not set: interop test not run");
-        return None;
-    }
-    match std::env::var(var) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => panic!(
-            "URLLIB3_INTEROP is set but {var} is not: start the proxies with \
-             tests/interop/setup-proxies.sh (or run tests/interop/run-interop.sh)"
-        ),
-    }
-}
 
 impl common::Targets {
     /// The https target by name, so the certificate's `localhost` is checked.

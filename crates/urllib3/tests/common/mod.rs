@@ -111,3 +111,25 @@ pub fn chain_text(err: &urllib3::Error) -> String {
     }
     text
 }
+
+/// The value of `var` (a URL or a path) when interop tests are on (`URLLIB3_INTEROP` set, as
+/// `tests/interop/run-interop.sh` does); `None` when they are off: a dev machine's plain
+/// `cargo test`.
+///
+/// # Panics
+/// When `URLLIB3_INTEROP` is set and `var` is not: the daemons were meant to be there, and
+/// their absence fails instead of skipping.
+pub fn interop_url(var: &str) -> Option<String> {
+    let enabled = std::env::var("URLLIB3_INTEROP").is_ok_and(|v| !v.is_empty() && v != "0");
+    if !enabled {
+        eprintln!("URLLIB3_INTEROP is not set: interop test not run");
+        return None;
+    }
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => panic!(
+            "URLLIB3_INTEROP is set but {var} is not: start the daemons with \
+             tests/interop/run-interop.sh (or setup-proxies.sh and setup-nginx.sh)"
+        ),
+    }
+}
