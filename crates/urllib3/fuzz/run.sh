@@ -16,7 +16,7 @@ set -euo pipefail
 
 fuzz_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 seconds="${FUZZ_SECONDS:-60}"
-all_targets=(parse_url response_head chunked decoders multipart_roundtrip)
+all_targets=(parse_url response_head chunked decoders multipart_roundtrip http2_client)
 if [ "$#" -gt 0 ]; then
     targets=("$@")
 else

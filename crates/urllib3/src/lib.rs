@@ -236,6 +236,10 @@ mod manager;
 pub mod pool;
 mod proto;
 pub mod raw;
+/// Entry points for the fuzz targets (`crates/urllib3/fuzz`), built only by cargo-fuzz.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub use proto::http2::fuzzing as http2_fuzzing;
 pub mod request;
 pub mod response;
 mod retry;

@@ -32,7 +32,7 @@ pub use tls::{AssertHostname, CaCertData, CertReqs, TlsConfig, TlsVersion};
 pub use wait::{set_interrupt_check, InterruptCheck};
 
 pub(crate) use encode::{expects_body, BodyFraming, RequestHead};
-pub(crate) use stream::BufStream;
+pub(crate) use stream::{BufStream, Transport};
 pub(crate) use tcp::os_error_text;
 
 use crate::body::Body;
@@ -41,7 +41,6 @@ use crate::headers::HeaderMap;
 use crate::proto::http2::{RecvBody, Session};
 use crate::response::{head, Response, ResponseOptions};
 use crate::timeout::Timeout;
-use stream::Transport;
 
 /// The `User-Agent` the Rust API sends unless the caller gives one.
 pub const DEFAULT_USER_AGENT: &str = concat!("urllib3-rs/", env!("CARGO_PKG_VERSION"));

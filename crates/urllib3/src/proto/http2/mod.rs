@@ -16,6 +16,8 @@
 //! `ReadTimeoutError`.
 
 mod drive;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 pub(crate) mod request;
 
 use std::future::Future;
