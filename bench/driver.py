@@ -1,11 +1,16 @@
 """One Python client, one workload, one fresh process: `driver.py CLIENT WORKLOAD HTTP_BASE
-HTTPS_BASE CA_FILE N MIN_SECONDS`. Prints one JSON line (see run.py). The twin of
+HTTPS_BASE H2_BASE CA_FILE N MIN_SECONDS`. Prints one JSON line (see run.py). The twin of
 bench/rust/src/bin/driver.rs; the adapters below are the only client-specific code.
 
 Every adapter has four calls, each returning a body length (or the body for the POST's answer):
 get(url) reads the whole, decoded body; stream(url) reads it in 64 KiB pieces; post(url, body)
 sends bytes; get_close(url) asks for `Connection: close`, so the next request needs a new
 connection. The client's module is imported inside make(), which is what "import" times.
+
+The HTTP/2 workloads (h2threads8, h2_1m) build the adapter with h2=True, talk to H2_BASE (a TLS
+port that offers only "h2" in ALPN), and first call version(url): the HTTP version the response
+came in (11, 20), which must be 20, so that a row never measures HTTP/1.1 unnoticed. A client
+without HTTP/2 is not run on them (run.py's H2_CLIENTS).
 """
 
 import json
@@ -20,10 +25,18 @@ CLOSE = {"Connection": "close"}
 
 
 class Urllib3:  # ours and the real one: the same code, run by different venvs
-    def __init__(self, ca):
+    def __init__(self, ca, h2=False):
         import urllib3
 
+        if h2:  # HTTPS pools offer "h2" in ALPN from here on
+            import urllib3.http2
+
+            urllib3.http2.inject_into_urllib3()
         self.http = urllib3.PoolManager(maxsize=8, ca_certs=ca)
+
+    def version(self, url):
+        r = self.http.request("GET", url)
+        return r.version, len(r.data)
 
     def get(self, url):
         return len(self.http.request("GET", url).data)
@@ -42,7 +55,7 @@ class Urllib3:  # ours and the real one: the same code, run by different venvs
 
 
 class Requests:
-    def __init__(self, ca):
+    def __init__(self, ca, h2=False):
         import requests
 
         self.s, self.ca = requests.Session(), ca
@@ -66,12 +79,16 @@ class Requests:
 
 
 class Httpx:
-    def __init__(self, ca):
+    def __init__(self, ca, h2=False):
         import ssl
 
         import httpx
 
-        self.c = httpx.Client(verify=ssl.create_default_context(cafile=ca))
+        self.c = httpx.Client(verify=ssl.create_default_context(cafile=ca), http2=h2)
+
+    def version(self, url):
+        r = self.c.get(url)
+        return {"HTTP/1.1": 11, "HTTP/2": 20}.get(r.http_version, r.http_version), len(r.content)
 
     def get(self, url):
         return len(self.c.get(url).content)
@@ -90,12 +107,15 @@ class Httpx:
 class Pycurl:
     """A Curl handle per thread (handles are not thread-safe), each with its own connection,
     sharing DNS through one CurlShare. Sharing the connection cache too (LOCK_DATA_CONNECT)
-    segfaults pycurl 7.49.0 now and then with 8 threads."""
+    segfaults pycurl 7.49.0 now and then with 8 threads. So with HTTP/2 too, each thread has
+    its own connection (8 threads: 8 HTTP/2 connections, one stream at a time on each)."""
 
-    def __init__(self, ca):
+    def __init__(self, ca, h2=False):
         import pycurl
 
-        self.pycurl, self.ca, self.local = pycurl, ca, threading.local()
+        self.pycurl, self.ca, self.local, self.h2 = pycurl, ca, threading.local(), h2
+        if h2 and not pycurl.version_info()[4] & pycurl.VERSION_HTTP2:
+            raise SystemExit(f"pycurl: this libcurl has no HTTP/2 ({pycurl.version})")
         self.share = pycurl.CurlShare()
         self.share.setopt(pycurl.SH_SHARE, pycurl.LOCK_DATA_DNS)
 
@@ -108,7 +128,18 @@ class Pycurl:
             c.setopt(p.CAINFO, self.ca)
             c.setopt(p.ACCEPT_ENCODING, "")  # decode gzip
             c.setopt(p.BUFFERSIZE, CHUNK)
+            # libcurl's own default for https:// is already 2TLS (h2 if ALPN picks it); the
+            # HTTP/1.1 rows stay HTTP/1.1 because that port offers only "http/1.1".
+            if self.h2:
+                c.setopt(p.HTTP_VERSION, p.CURL_HTTP_VERSION_2TLS)
         return c
+
+    def version(self, url):
+        pieces = []
+        self.perform(url, pieces.append)
+        got = self.handle().getinfo(self.pycurl.INFO_HTTP_VERSION)
+        by_curl = {self.pycurl.CURL_HTTP_VERSION_1_1: 11, self.pycurl.CURL_HTTP_VERSION_2_0: 20}
+        return by_curl.get(got, got), len(b"".join(pieces))
 
     def perform(self, url, write, headers=()):
         c = self.handle()
@@ -146,11 +177,17 @@ class Pycurl:
 
 
 class Pyreqwest:
-    def __init__(self, ca):
+    def __init__(self, ca, h2=False):
         from pyreqwest.client import SyncClientBuilder
 
         with open(ca, "rb") as f:
-            self.c = SyncClientBuilder().add_root_certificate_pem(f.read()).build()
+            builder = SyncClientBuilder().add_root_certificate_pem(f.read())
+        # HTTP/2 is off by default; http2(True) offers "h2" in ALPN (windows left at defaults).
+        self.c = builder.http2(h2).build()
+
+    def version(self, url):
+        r = self.c.get(url).build().send()
+        return {"HTTP/1.1": 11, "HTTP/2.0": 20}.get(r.version, r.version), len(r.bytes())
 
     def get(self, url):
         return len(self.c.get(url).build().send().bytes())
@@ -205,10 +242,11 @@ def lane_counts():
 
 
 def main():
-    name, workload, http, https, ca, n, min_seconds = sys.argv[1:]
+    name, workload, http, https, h2, ca, n, min_seconds = sys.argv[1:]
     n, min_seconds = int(n), float(min_seconds)
+    over_h2 = workload.startswith("h2")
     t0 = time.perf_counter()
-    c = ADAPTERS[name](ca)
+    c = ADAPTERS[name](ca, h2=over_h2)
     import_s = time.perf_counter() - t0
     if "urllib3" in sys.modules:  # the right urllib3 for the column: ours has a Rust core
         if ("urllib3._rs" in sys.modules) != name.endswith("ours"):
@@ -236,18 +274,30 @@ def main():
         "post": lambda: check(c.post(http + "/sink", body), want_post),
         "tls": lambda: check(c.get(tls_small), 13),
         "tlsnew": lambda: check(c.get_close(tls_small), 13),
+        "h2threads8": lambda: check(c.get(h2 + "/small"), 13),
+        "h2_1m": lambda: check(c.get(h2 + "/1m"), MIB),
     }[workload]
+    if over_h2:
+        version, length = c.version(h2 + "/small")
+        check(length, 13)
+        if version != 20:
+            raise SystemExit(f"{name} {workload}: the response came in {version}, not HTTP/2")
     one()  # warm: the connection is open and the code paths have run once
 
-    threads = 8 if workload == "threads8" else 1
+    threads = 8 if workload in ("threads8", "h2threads8") else 1
     done = [0] * threads
+    failed = []
 
     def loop(t):
         # At least n operations in all and at least min_seconds.
         end, ops = time.perf_counter() + min_seconds, 0
-        while ops < n // threads or time.perf_counter() < end:
-            one()
-            ops += 1
+        try:
+            while ops < n // threads or time.perf_counter() < end:
+                one()
+                ops += 1
+        except BaseException as e:  # a thread's exception would not fail the process
+            failed.append(e)
+            raise
         done[t] = ops
 
     lane0 = lane_counts()
@@ -262,6 +312,8 @@ def main():
         for t in pool:
             t.join()
     wall = time.perf_counter() - start
+    if failed:
+        raise SystemExit(f"{name} {workload}: {len(failed)} thread(s) failed: {failed[0]!r}")
     out = {"ops": sum(done), "wall": wall, "cpu": cpu() - cpu0, "maxrss_kb": status_kb("VmHWM")}
     if lane0 is not None:
         out["lane"] = [after - before for after, before in zip(lane_counts(), lane0)]

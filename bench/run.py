@@ -1,7 +1,7 @@
 """`make bench`: every client on every workload against one server; writes bench/results.md.
 
 Method (../shared/spec/perf-anchors.md): the server (bench/rust, benchserver) is pinned to CPU 1;
-each client runs each workload in a fresh process pinned to CPU 0 (the 8-thread workload
+each client runs each workload in a fresh process pinned to CPU 0 (the 8-thread workloads
 unpinned); REPS interleaved repetitions (rep 1 of every client, then rep 2, ...); tables show
 medians. Before each client the runner waits (up to QUIET_MAX seconds) until /proc/stat shows
 other work under 10% of the CPUs (niced work not counted, but reported). A driver (bench/driver.py for Python clients,
@@ -10,6 +10,10 @@ operation at least N times and for at least MIN_SECONDS, checks every body lengt
 {"ops", "wall", "cpu" (process CPU, all threads, getrusage), "maxrss_kb"}; the startup workload
 prints {"first_ns" (CLOCK_MONOTONIC at the first response), "import_s", "rss_kb" (after 1000
 requests)}.
+
+HTTP/2 (h2threads8, h2_1m): the server's third port offers only "h2" in ALPN; only the clients
+in H2_CLIENTS run them (the others' cells stay empty, "–"), and each driver checks once, before
+timing, that its response came in HTTP/2, and fails otherwise.
 
 Environment: REPS (default 3), QUICK=1 (few iterations: a smoke test), QUIET_MAX (default 30),
 CLIENTS and WORKLOADS (comma-separated subsets), NO_SETUP=1 (skip the venv installs). A QUICK or
@@ -51,9 +55,11 @@ CLIENTS = [
 # What each bench venv gets from PyPI (pinned to the versions perf-anchors.md measured).
 PACKAGES = {
     REAL_VENV: ["urllib3==2.8.0", "requests==2.34.2"],
-    CLIENTS_VENV: ["httpx==0.28.1", "pycurl==7.49.0", "pyreqwest==0.15.1"],
+    # httpx's http2 extra brings the h2 package its HTTP/2 needs.
+    CLIENTS_VENV: ["httpx[http2]==0.28.1", "pycurl==7.49.0", "pyreqwest==0.15.1"],
 }
-IMPORT_NAME = {"httpx": "httpx", "pycurl": "pycurl", "pyreqwest": "pyreqwest"}
+# What must import for a package to count as installed (the extra's h2 too for httpx).
+IMPORT_NAME = {"httpx[http2]": "httpx, h2", "pycurl": "pycurl", "pyreqwest": "pyreqwest"}
 
 # Workload: minimum operations (the timed loop also runs at least MIN_SECONDS).
 WORKLOADS = {
@@ -66,7 +72,14 @@ WORKLOADS = {
     "tls": 2000,
     "tlsnew": 200,
     "startup": 1000,  # exactly: RSS is read after 1000 requests
+    "h2threads8": 2000,  # 8 threads, one client, GET /small over HTTP/2
+    "h2_1m": 200,  # GET 1 MiB over HTTP/2
 }
+# Workloads run with 8 threads and unpinned (two CPUs for the client's threads).
+THREADED = {"threads8", "h2threads8"}
+# Columns that speak HTTP/2 (the rest, urllib3 and requests included, are not run on h2_*):
+# upstream urllib3's HTTP/2 needs the h2 package, not in its venv, and is not measured here.
+H2_CLIENTS = {"ours", "httpx", "pycurl", "pyreqwest", "ours (Rust)", "reqwest"}
 
 MIB = 1 << 20
 
@@ -91,6 +104,8 @@ ROWS = [
     ("h. import", "ms", "startup", lambda r: r["import_s"] and r["import_s"] * 1e3, False),
     ("h. fresh process to first response", "ms", "startup", lambda r: (r["first_ns"] - r["spawn_ns"]) / 1e6, False),
     ("h. RSS after 1000 requests", "MiB", "startup", lambda r: r["rss_kb"] / 1024, False),
+    ("h. HTTP/2 8 threads GET /small (unpinned)", "req/s", "h2threads8", lambda r: r["ops"] / r["wall"], True),
+    ("i. HTTP/2 GET 1 MiB ×200", "MiB/s", "h2_1m", lambda r: r["ops"] / r["wall"], True),
 ]
 CPU_ROWS = [
     ("a. GET /small", "µs/req", "small", per_op(1e6)),
@@ -101,6 +116,8 @@ CPU_ROWS = [
     ("f. 8 threads GET /small", "µs/req", "threads8", per_op(1e6)),
     ("g. TLS GET /small", "µs/req", "tls", per_op(1e6)),
     ("g. TLS new connection", "µs/conn", "tlsnew", per_op(1e6)),
+    ("h. HTTP/2 8 threads GET /small", "µs/req", "h2threads8", per_op(1e6)),
+    ("i. HTTP/2 GET 1 MiB", "ms/MiB", "h2_1m", per_op(1e3)),
 ]
 
 
@@ -122,6 +139,7 @@ def setup():
         for package in packages:
             name = package.split("==")[0]
             have = subprocess.run([py(venv), "-c", f"import {IMPORT_NAME.get(name, name)}"], capture_output=True)
+            name = name.split("[")[0]  # the column's name, without the extra
             if have.returncode == 0:
                 continue
             log(f"installing {package} into {venv.relative_to(ROOT)}")
@@ -202,8 +220,8 @@ def run_one(kind, venv, name, workload, server, n, min_seconds, env=None):
         cmd = [str(py(venv)), str(BENCH / "driver.py")]
     else:
         cmd = [str(RUST / "driver")]
-    cmd += [name, workload, server["http"], server["https"], server["ca_file"], str(n), str(min_seconds)]
-    if workload != "threads8":
+    cmd += [name, workload, server["http"], server["https"], server["h2"], server["ca_file"], str(n), str(min_seconds)]
+    if workload not in THREADED:
         cmd = ["taskset", "-c", "0"] + cmd
     spawn_ns = time.monotonic_ns()
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=BENCH, env=env)
@@ -283,7 +301,7 @@ def report(results, columns, missing, busy, reps, quick, started):
         "",
         f"Run {started}{' (QUICK: smoke test, not numbers to quote)' if quick else ''}. "
         f"Medians of {reps} interleaved repetition(s). Method: ../shared/spec/perf-anchors.md and "
-        "bench/run.py (server on CPU 1, each client a fresh process on CPU 0, the 8-thread workload "
+        "bench/run.py (server on CPU 1, each client a fresh process on CPU 0, the 8-thread workloads "
         "unpinned; each timed loop runs at least the stated count and at least "
         f"{'0.05' if quick else '1'} s; every body length is checked).",
         "",
@@ -303,6 +321,15 @@ def report(results, columns, missing, busy, reps, quick, started):
         "threads), POST without `Expect: 100-continue`; pyreqwest a `SyncClient`. A new TLS "
         "connection per request is asked for with `Connection: close`; the server has TLS "
         "resumption off.",
+        "- HTTP/2 rows (h, i): a TLS port offering only \"h2\" in ALPN (the TLS rows' port offers only "
+        "\"http/1.1\", so they stay HTTP/1.1 for every client); each driver checks that its first "
+        "response came in HTTP/2. ours `urllib3.http2.inject_into_urllib3()` and one `PoolManager` for "
+        "the 8 threads; ours (Rust) `TlsConfig::with_alpn_protocols([\"h2\", \"http/1.1\"])`, one "
+        "`PoolManager`; httpx `Client(http2=True)`; pycurl `CURL_HTTP_VERSION_2TLS`, still a `Curl` "
+        "handle per thread, so 8 HTTP/2 connections with one stream each; pyreqwest "
+        "`SyncClientBuilder().http2(True)`; reqwest with its `http2` feature (ALPN). Clients without "
+        "HTTP/2 (urllib3 and requests as measured here, ureq, raw) are not run: \"–\". Row f is the "
+        "HTTP/1.1 comparison for row h, row b for row i.",
         *[f"- {c}: – ({why})" for c, why in missing.items()],
         "",
         table("workload (median)", "unit", columns, main),
@@ -365,7 +392,7 @@ def main():
         ["taskset", "-c", "1", str(RUST / "benchserver"), os.path.join(tmp, "ca.pem")],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     server = json.loads(server_proc.stdout.readline())
-    log(f"server: {server['http']} {server['https']}")
+    log(f"server: {server['http']} {server['https']} {server['h2']}")
 
     results, busy = {}, []
     try:
@@ -373,6 +400,8 @@ def main():
             for col, kind, venv, name in clients:
                 busy.append(wait_quiet(quiet_max))
                 for w in workloads:
+                    if w.startswith("h2") and col not in H2_CLIENTS:
+                        continue  # no HTTP/2: the cell stays empty
                     n = max(1, WORKLOADS[w] // 20) if quick else WORKLOADS[w]
                     env = ours_env if venv == OURS_VENV else None
                     r = run_one(kind, venv, name, w, server, n, min_seconds, env)
@@ -384,13 +413,14 @@ def main():
         server_proc.wait(timeout=10)
         shutil.rmtree(tmp, ignore_errors=True)
 
-    text = report(results, columns, missing, busy, reps, quick, started)
-    print(text)
     # Smoke tests and subsets must not replace the full run's tables.
     full = not quick and not os.environ.get("CLIENTS") and not os.environ.get("WORKLOADS")
     name = "results" if full else "results-partial"
-    (BENCH / f"{name}.md").write_text(text)
+    # The raw results first: a long run is not lost if the report fails.
     (BENCH / f"{name}.json").write_text(json.dumps(results, indent=1))
+    text = report(results, columns, missing, busy, reps, quick, started)
+    print(text)
+    (BENCH / f"{name}.md").write_text(text)
     log(f"wrote bench/{name}.md")
 
 

@@ -2,9 +2,12 @@
 //!
 //! hyper 1 on a current-thread tokio runtime (one core is all it uses), plain HTTP and TLS
 //! (rustls, session resumption off: no session cache, no tickets), a certificate for 127.0.0.1
-//! from a CA it makes and writes to CA_FILE. It prints one JSON line,
-//! `{"http": "http://127.0.0.1:P", "https": "https://127.0.0.1:Q", "ca_file": CA_FILE}`, and
-//! serves until stdin reaches end of file.
+//! from a CA it makes and writes to CA_FILE. Three listeners: plain HTTP/1.1, TLS that offers
+//! only "http/1.1" in ALPN, and TLS that offers only "h2" (HTTP/2 alone, on a port of its own,
+//! so that clients which would pick h2 by themselves still measure HTTP/1.1 on the TLS port,
+//! and a client that does not offer h2 fails its handshake there instead of falling back).
+//! It prints one JSON line, `{"http": "http://127.0.0.1:P", "https": "https://127.0.0.1:Q",
+//! "h2": "https://127.0.0.1:R", "ca_file": CA_FILE}`, and serves until stdin reaches end of file.
 //!
 //! Endpoints (every body is made once, at start-up, and has a Content-Length):
 //! `GET /small` (13 bytes), `GET /1m` (1 MiB), `GET /64m` (64 MiB), `GET /gzip1m` (1 MiB of
@@ -19,7 +22,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 
 const MIB: usize = 1 << 20;
@@ -94,7 +97,8 @@ async fn handle(
     })
 }
 
-/// The CA (written as PEM to `ca_file`) and a server config for 127.0.0.1 that it signed.
+/// The CA (written as PEM to `ca_file`) and a server config for 127.0.0.1 that it signed
+/// (ALPN: "http/1.1" only).
 fn tls_config(ca_file: &str) -> rustls::ServerConfig {
     use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair, SanType};
     let ca_key = KeyPair::generate().unwrap();
@@ -154,10 +158,34 @@ async fn serve(listener: TcpListener, tls: Option<tokio_rustls::TlsAcceptor>, b:
     }
 }
 
+/// HTTP/2 over TLS, for connections whose ALPN chose "h2" (the acceptor offers nothing else).
+/// hyper's HTTP/2 defaults (1 MiB stream and connection windows, 200 concurrent streams) are
+/// kept: the clients' own settings decide how fast they can receive.
+async fn serve_h2(listener: TcpListener, acceptor: tokio_rustls::TlsAcceptor, b: Arc<Bodies>) {
+    loop {
+        let Ok((tcp, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = tcp.set_nodelay(true);
+        let (acceptor, b) = (acceptor.clone(), b.clone());
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| handle(req, b.clone()));
+            let http = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+            if let Ok(stream) = acceptor.accept(tcp).await {
+                let _ = http.serve_connection(TokioIo::new(stream), service).await;
+            }
+        });
+    }
+}
+
 fn main() {
     let ca_file = std::env::args().nth(1).expect("usage: benchserver CA_FILE");
     let b = Arc::new(bodies());
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls_config(&ca_file)));
+    let config = tls_config(&ca_file);
+    let mut h2_config = config.clone();
+    h2_config.alpn_protocols = vec![b"h2".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let h2_acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(h2_config));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -165,15 +193,18 @@ fn main() {
     rt.block_on(async move {
         let http = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let https = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let h2 = TcpListener::bind("127.0.0.1:0").await.unwrap();
         println!(
-            "{{\"http\": \"http://{}\", \"https\": \"https://{}\", \"ca_file\": \"{}\"}}",
+            "{{\"http\": \"http://{}\", \"https\": \"https://{}\", \"h2\": \"https://{}\", \"ca_file\": \"{}\"}}",
             http.local_addr().unwrap(),
             https.local_addr().unwrap(),
+            h2.local_addr().unwrap(),
             ca_file
         );
         std::io::stdout().flush().unwrap();
         tokio::spawn(serve(http, None, b.clone()));
-        tokio::spawn(serve(https, Some(acceptor), b));
+        tokio::spawn(serve(https, Some(acceptor), b.clone()));
+        tokio::spawn(serve_h2(h2, h2_acceptor, b));
         // Serve until stdin closes (the runner exits or closes the pipe).
         tokio::task::spawn_blocking(|| {
             let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());

@@ -1,7 +1,9 @@
-//! `driver CLIENT WORKLOAD HTTP_BASE HTTPS_BASE CA_FILE N MIN_SECONDS`: the Rust clients' side of
-//! the benchmark, the twin of `bench/driver.py`. CLIENT is `ours` (crates/urllib3), `ureq`,
+//! `driver CLIENT WORKLOAD HTTP_BASE HTTPS_BASE H2_BASE CA_FILE N MIN_SECONDS`: the Rust clients'
+//! side of the benchmark, the twin of `bench/driver.py`. CLIENT is `ours` (crates/urllib3), `ureq`,
 //! `reqwest` (blocking, rustls) or `raw` (the floor); WORKLOAD and the JSON line it prints are
-//! described in `bench/run.py`.
+//! described in `bench/run.py`. The HTTP/2 workloads (`h2threads8`, `h2_1m`) go to H2_BASE, a TLS
+//! port that offers only "h2", and check first that the response came in HTTP/2; only `ours` and
+//! `reqwest` speak it.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -18,6 +20,10 @@ trait Client: Sync {
     fn stream(&self, url: &str) -> usize;
     fn post(&self, url: &str, body: &'static [u8]) -> Vec<u8>;
     fn get_close(&self, url: &str) -> usize;
+    /// One GET: the HTTP version its response came in (11, 20) and the body's length.
+    fn version(&self, _url: &str) -> (u8, usize) {
+        panic!("this client does not speak HTTP/2")
+    }
 }
 
 // ---- ours: crates/urllib3 ----
@@ -25,10 +31,16 @@ trait Client: Sync {
 struct Ours(urllib3::PoolManager);
 
 impl Ours {
-    fn new(ca: &str) -> Self {
+    /// `h2`: offer "h2" (and "http/1.1") in ALPN, for the HTTP/2 workloads only, so that the
+    /// other workloads run as before.
+    fn new(ca: &str, h2: bool) -> Self {
+        let mut tls = urllib3::TlsConfig::new().with_ca_certs(ca);
+        if h2 {
+            tls = tls.with_alpn_protocols(["h2", "http/1.1"]);
+        }
         let config = urllib3::PoolConfig {
             maxsize: 8,
-            tls: urllib3::TlsConfig::new().with_ca_certs(ca),
+            tls,
             ..urllib3::PoolConfig::default()
         };
         Ours(urllib3::PoolManager::with_config(10, config))
@@ -54,6 +66,10 @@ impl Client for Ours {
     fn get_close(&self, url: &str) -> usize {
         let options = urllib3::RequestOptions::new().header("Connection", "close");
         self.open("GET", url, options).data().unwrap().len()
+    }
+    fn version(&self, url: &str) -> (u8, usize) {
+        let mut r = self.open("GET", url, urllib3::RequestOptions::new());
+        (r.version().as_int(), r.data().unwrap().len())
     }
 }
 
@@ -136,6 +152,15 @@ impl Client for Reqwest {
             .send()
             .unwrap();
         r.bytes().unwrap().len()
+    }
+    fn version(&self, url: &str) -> (u8, usize) {
+        let r = self.0.get(url).send().unwrap();
+        let version = match r.version() {
+            reqwest::Version::HTTP_11 => 11,
+            reqwest::Version::HTTP_2 => 20,
+            other => panic!("reqwest: response in {other:?}"),
+        };
+        (version, r.bytes().unwrap().len())
     }
 }
 
@@ -338,13 +363,14 @@ fn check(got: usize, want: usize) {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [client, workload, http, https, ca, n, min_seconds] = &args[..] else {
-        panic!("usage: driver CLIENT WORKLOAD HTTP_BASE HTTPS_BASE CA_FILE N MIN_SECONDS");
+    let [client, workload, http, https, h2, ca, n, min_seconds] = &args[..] else {
+        panic!("usage: driver CLIENT WORKLOAD HTTP_BASE HTTPS_BASE H2_BASE CA_FILE N MIN_SECONDS");
     };
+    let over_h2 = workload.starts_with("h2");
     let n: usize = n.parse().unwrap();
     let min_time = std::time::Duration::from_secs_f64(min_seconds.parse().unwrap());
     let c: Box<dyn Client> = match client.as_str() {
-        "ours" => Box::new(Ours::new(ca)),
+        "ours" => Box::new(Ours::new(ca, over_h2)),
         "ureq" => Box::new(Ureq::new(ca)),
         "reqwest" => Box::new(Reqwest::new(ca)),
         "raw" => Box::new(Raw::new(ca)),
@@ -368,6 +394,7 @@ fn main() {
     let tls_small = format!("{https}/small");
     let [one_m, big, gzip, sink] =
         ["/1m", "/64m", "/gzip1m", "/sink"].map(|p| format!("{http}{p}"));
+    let [h2_small, h2_one_m] = ["/small", "/1m"].map(|p| format!("{h2}{p}"));
     // One untimed request first, so every workload starts on a warm client.
     let one = |i: usize| match workload.as_str() {
         "small" | "threads8" => check(c.get(&small), 13),
@@ -377,10 +404,22 @@ fn main() {
         "post" => assert_eq!(c.post(&sink, post_body), MIB.to_string().as_bytes()),
         "tls" => check(c.get(&tls_small), 13),
         "tlsnew" => check(c.get_close(&tls_small), 13),
+        "h2threads8" => check(c.get(&h2_small), 13),
+        "h2_1m" => check(c.get(&h2_one_m), MIB),
         other => panic!("unknown workload {other} ({i})"),
     };
+    if over_h2 {
+        // A row must never measure HTTP/1.1 unnoticed.
+        let (version, len) = c.version(&h2_small);
+        check(len, 13);
+        assert_eq!(version, 20, "{client} {workload}: response not in HTTP/2");
+    }
     one(0);
-    let threads = if workload == "threads8" { 8 } else { 1 };
+    let threads = if matches!(workload.as_str(), "threads8" | "h2threads8") {
+        8
+    } else {
+        1
+    };
     let cpu0 = cpu();
     let t0 = Instant::now();
     // At least n operations in all and at least min_time.
