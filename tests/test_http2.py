@@ -227,3 +227,20 @@ def test_threads_share_one_http2_connection_as_streams(server: typing.Any, injec
         assert failures == []
         # Every request went out from the same local port: one TCP connection carried them.
         assert len(local_ports) == 1
+
+
+def test_the_fast_lane_serves_http2_and_keeps_its_field_rules(server: typing.Any, injected: None) -> None:
+    url = f"https://localhost:{_port(server)}/get"
+    with urllib3.PoolManager(ca_certs=server.ca_file) as http:
+        http.request("GET", url)  # the stages open the connection
+        sent_before, _ = urllib3._rs._lane_counts()
+        for i in range(3):
+            r = http.request("GET", url, fields={"i": str(i)})
+            assert (r.version, r.json()["args"]) == (20, {"i": str(i)})
+        assert urllib3._rs._lane_counts()[0] - sent_before == 3
+        # What HTTP2Connection.request refuses, the lane refuses the same way.
+        with pytest.raises(ValueError, match=r"Illegal header name b'x foo'"):
+            http.request("GET", url, headers={"x foo": "1"})
+        with pytest.raises(ValueError, match=r"Illegal header value b' padded'"):
+            http.request("GET", url, headers={"x-foo": " padded"})
+        assert http.request("GET", url).status == 200

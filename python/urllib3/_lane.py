@@ -100,6 +100,25 @@ def register(*pool_classes: type[HTTPConnectionPool]) -> None:
         _stock_connections[conn_cls] = _connection_seams(conn_cls)
 
 
+def register_connection(conn_cls: type[HTTPConnection]) -> None:
+    """Records a stock connection class that no pool class has by default
+    (``HTTP2Connection``), for when urllib3 itself makes it a pool's ``ConnectionCls``."""
+    _stock_connections[conn_cls] = _connection_seams(conn_cls)
+
+
+def connection_class_swapped(pool_cls: type[HTTPConnectionPool]) -> None:
+    """Takes the new ``ConnectionCls`` that urllib3 itself gave a stock pool class
+    (``http2.inject_into_urllib3`` and its undoing) as stock too, when nothing else about
+    the class changed since it was recorded: the lane keeps serving it."""
+    stock = _stock_pools.get(pool_cls)
+    if stock is None:
+        return
+    current = _pool_seams(pool_cls)
+    changed = {name for name, was, now in zip(_POOL_SEAMS, stock, current) if was is not now}
+    if changed <= {"ConnectionCls"}:
+        _stock_pools[pool_cls] = current
+
+
 _MANAGER_SEAMS = (
     "urlopen",
     "connection_from_host",
@@ -233,6 +252,7 @@ def send(pool: HTTPConnectionPool, conn: HTTPConnection, call: _Call) -> BaseHTT
     read_timeout = timeout.read_timeout
     conn.timeout = Timeout.resolve_default_timeout(timeout.connect_timeout)
     method, url = call.method, call.url
+    conn._refuse_illegal_fields(call.headers)  # what the connection's request() would refuse
     pool.num_requests += 1
     try:
         core = _rs.exchange(

@@ -554,6 +554,10 @@ class HTTPConnection(_HTTPConnection):
         self._abandon_socket()
         return translate(err, conn=self)
 
+    def _refuse_illegal_fields(self, headers: typing.Mapping[str, str] | None) -> None:
+        """Raises for a header this connection cannot send. Over HTTP/1.1, http.client's
+        ``putheader`` and the core check as they write; HTTP/2 refuses more, up front."""
+
     def _writes_stock_requests(self) -> bool:
         # A subclass (or a patch of http.client) that changes how requests are written or how
         # responses are read gets its methods called; a response class of its own needs

@@ -12,6 +12,7 @@ import typing
 
 from .._base_connection import _TYPE_BODY, _ResponseOptions
 from .._collections import HTTPHeaderDict
+from .. import _lane
 from ..connection import HTTPSConnection, _get_default_user_agent, _stock_classes, _str
 from ..exceptions import ConnectionError
 from ..response import HTTPResponse
@@ -101,9 +102,11 @@ class HTTP2Connection(HTTPSConnection):
         headers: typing.Mapping[str, str] | None = None,
         **kwargs: typing.Any,
     ) -> None:
-        for name, value in (headers or {}).items():
-            _checked_field(name, value)
+        self._refuse_illegal_fields(headers)
         super().request(method, url, body, headers, **kwargs)
+
+    def _refuse_illegal_fields(self, headers: typing.Mapping[str, str] | None) -> None:
+        _checked_fields(headers)
 
     def _request_step_by_step(
         self,
@@ -190,6 +193,12 @@ class HTTP2Connection(HTTPSConnection):
             raise ConnectionError("Must call `putrequest` first.")
 
 
+def _checked_fields(headers: typing.Mapping[str, str] | None) -> None:
+    """Raises ValueError for the first header RFC 9113 forbids."""
+    for name, value in (headers or {}).items():
+        _checked_field(name, value)
+
+
 def _checked_field(name: str | bytes, value: str | bytes | int) -> tuple[bytes, bytes]:
     """A header as HTTP/2 sends it (lower-case name, bytes), or ValueError when RFC 9113
     forbids it."""
@@ -207,3 +216,5 @@ def _checked_field(name: str | bytes, value: str | bytes | int) -> tuple[bytes, 
 # Its request-writing methods feed the core rather than http.client, so its request() may take
 # the core's path; a subclass that overrides them is checked as any other.
 _stock_classes[HTTP2Connection] = True
+# The fast lane sends for it: its request() is the field check and the core's path.
+_lane.register_connection(HTTP2Connection)
