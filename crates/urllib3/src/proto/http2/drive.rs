@@ -98,12 +98,12 @@ impl AsyncWrite for Pipe {
     }
 }
 
-/// Wakes the thread whose future h2 said can move on: it sets that thread's flag and rouses
-/// the threads waiting for news, which each check their own flag.
-#[derive(Debug)]
+/// Wakes the thread whose future h2 said can move on, and only that one: each waiting
+/// thread waits on its own condition variable (with the connection's lock).
+#[derive(Debug, Default)]
 struct Wakeup {
     woken: AtomicBool,
-    news: Arc<Condvar>,
+    ring: Condvar,
 }
 
 impl Wake for Wakeup {
@@ -113,7 +113,7 @@ impl Wake for Wakeup {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.woken.store(true, Ordering::Release);
-        self.news.notify_all();
+        self.ring.notify_one();
     }
 }
 
@@ -131,8 +131,6 @@ pub(super) enum Stop {
 /// One HTTP/2 connection, shared by every [`super::Session`] on it.
 pub(crate) struct Shared {
     state: Mutex<State>,
-    /// Signalled when h2 wakes a waiting future, and when the reader's turn is free.
-    news: Arc<Condvar>,
     /// The socket under every layer, to wait on without holding the lock. `None` for a
     /// transport without one (then the reader waits in the read itself).
     socket: Option<TcpStream>,
@@ -156,6 +154,8 @@ struct State {
     ended: bool,
     /// A thread is waiting for the socket on everyone's behalf.
     reading: bool,
+    /// The threads waiting for the reader's news, oldest first.
+    waiting: Vec<Arc<Wakeup>>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -188,8 +188,8 @@ impl Shared {
                 requests,
                 ended: false,
                 reading: false,
+                waiting: Vec::new(),
             }),
-            news: Arc::default(),
             socket,
             open_streams: AtomicUsize::new(0),
             max_streams: AtomicUsize::new(max_streams),
@@ -245,12 +245,11 @@ impl Shared {
         mut step: impl FnMut(&mut Context<'_>) -> Poll<Result<T, h2::Error>>,
     ) -> Result<T, Stop> {
         let deadline = timeout.map(|t| Instant::now() + t);
-        let wakeup = Arc::new(Wakeup {
-            woken: AtomicBool::new(false),
-            news: Arc::clone(&self.news),
-        });
+        let wakeup = Arc::new(Wakeup::default());
         let waker = Waker::from(Arc::clone(&wakeup));
         let mut cx = Context::from_waker(&waker);
+        // Declared before the lock's guard, so dropped after it.
+        let _turn = PassTurn(self);
         let mut state = self.lock();
         loop {
             wakeup.woken.store(false, Ordering::Release);
@@ -284,10 +283,7 @@ impl Shared {
     /// Runs the connection without waiting: takes in what already arrived (a settings
     /// acknowledgement, a window update, a GOAWAY) and sends what h2 has to say.
     pub(super) fn poll_idle(&self, timeout: Option<Duration>) -> io::Result<()> {
-        let waker = Waker::from(Arc::new(Wakeup {
-            woken: AtomicBool::new(false),
-            news: Arc::clone(&self.news),
-        }));
+        let waker = Waker::from(Arc::new(Wakeup::default()));
         let mut state = self.lock();
         self.poll_connection(&mut state, &mut Context::from_waker(&waker));
         state.flush(timeout)
@@ -303,7 +299,9 @@ impl Shared {
             }
             state.ended = true;
             // Nobody will read for a connection that is over: wake every waiter to see it.
-            self.news.notify_all();
+            for waiter in &state.waiting {
+                waiter.ring.notify_one();
+            }
         }
         self.max_streams
             .store(state.requests.current_max_send_streams(), Ordering::Release);
@@ -314,23 +312,31 @@ impl Shared {
     fn wait_for_news<'a>(
         &'a self,
         mut state: MutexGuard<'a, State>,
-        wakeup: &Wakeup,
+        wakeup: &Arc<Wakeup>,
         deadline: Option<Instant>,
     ) -> Result<MutexGuard<'a, State>, Stop> {
+        state.waiting.push(Arc::clone(wakeup));
+        let mut timed_out = false;
         while state.reading && !state.ended && !wakeup.woken.load(Ordering::Acquire) {
-            state = match deadline {
-                None => self.news.wait(state).unwrap_or_else(|p| p.into_inner()),
-                Some(deadline) => {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return Err(Stop::Io(io::ErrorKind::TimedOut.into()));
-                    }
-                    self.news
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if left == Some(Duration::ZERO) {
+                timed_out = true;
+                break;
+            }
+            state = match left {
+                None => wakeup.ring.wait(state).unwrap_or_else(|p| p.into_inner()),
+                Some(left) => {
+                    let (state, _) = wakeup
+                        .ring
                         .wait_timeout(state, left)
-                        .unwrap_or_else(|p| p.into_inner())
-                        .0
+                        .unwrap_or_else(|p| p.into_inner());
+                    state
                 }
             };
+        }
+        state.waiting.retain(|waiter| !Arc::ptr_eq(waiter, wakeup));
+        if timed_out {
+            return Err(Stop::Io(io::ErrorKind::TimedOut.into()));
         }
         Ok(state)
     }
@@ -353,12 +359,24 @@ impl Shared {
             let readable = wait_readable(socket, deadline);
             state = self.lock();
             state.reading = false;
-            // The turn is free again, whatever came of this wait.
-            self.news.notify_all();
             readable.map_err(Stop::Io)?;
         }
         state.fill().map_err(Stop::Io)?;
         Ok(state)
+    }
+}
+
+/// Leaving `drive`, whichever way: if nobody is reading, the longest waiter is woken to take
+/// the turn, since the thread leaving may have been the reader, or the one a freed turn was
+/// meant for.
+struct PassTurn<'a>(&'a Shared);
+
+impl Drop for PassTurn<'_> {
+    fn drop(&mut self) {
+        let state = self.0.lock();
+        if let (false, Some(next)) = (state.reading, state.waiting.first()) {
+            next.ring.notify_one();
+        }
     }
 }
 

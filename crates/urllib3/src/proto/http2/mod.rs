@@ -41,6 +41,9 @@ use drive::{Pipe, Shared, Stop, StreamSlot};
 /// small enough to bound what one connection buffers.
 const STREAM_WINDOW: u32 = 4 << 20;
 const CONNECTION_WINDOW: u32 = 8 << 20;
+/// The largest frame the server may send: above h2's 16 KiB default, so a large download
+/// takes fewer frames (each one a trip through the driver), within what one read takes in.
+const MAX_FRAME: u32 = 256 * 1024;
 /// Body bytes handed to h2 per DATA-sending step.
 const SEND_CHUNK: usize = 64 * 1024;
 
@@ -79,6 +82,7 @@ impl Session {
             h2::client::Builder::new()
                 .initial_window_size(STREAM_WINDOW)
                 .initial_connection_window_size(CONNECTION_WINDOW)
+                .max_frame_size(MAX_FRAME)
                 .enable_push(false)
                 .handshake::<_, Bytes>(pipe.clone()),
         );
