@@ -2,7 +2,8 @@
 //!
 //! Each stream is turned into the crate's [`Request`] and answered by the same
 //! [`routes::handle`] as HTTP/1.1; its [`Response`] goes back as an HTTP/2
-//! response. Two endpoints exist only here: `/http2/goaway` and `/http2/reset`.
+//! response. Three endpoints exist only here: `/http2/goaway` (GOAWAY after its response),
+//! `/http2/goaway-first` (GOAWAY before its response) and `/http2/reset`.
 
 use std::convert::Infallible;
 use std::fmt;
@@ -49,8 +50,11 @@ struct Conn {
     peer: SocketAddr,
     client_cert: Option<Vec<u8>>,
     sni: Option<String>,
-    /// Notified once `/http2/goaway` has handed over its response.
+    /// Notified once `/http2/goaway` has handed over its response, or when
+    /// `/http2/goaway-first` is asked for.
     goaway: Notify,
+    /// Notified once the connection has queued its GOAWAY.
+    goaway_queued: Notify,
 }
 
 /// The error that makes hyper reset a stream with INTERNAL_ERROR (any service
@@ -83,6 +87,7 @@ pub(crate) async fn serve<S: Transport>(io: S, peer: SocketAddr, ctx: Arc<Ctx>) 
         ctx,
         peer,
         goaway: Notify::new(),
+        goaway_queued: Notify::new(),
     });
     let shared = Arc::clone(&conn);
     let service = service_fn(move |req| respond(req, Arc::clone(&shared)));
@@ -90,7 +95,10 @@ pub(crate) async fn serve<S: Transport>(io: S, peer: SocketAddr, ctx: Arc<Ctx>) 
     tokio::pin!(connection);
     tokio::select! {
         _ = connection.as_mut() => return,
-        () = conn.goaway.notified() => connection.as_mut().graceful_shutdown(),
+        () = conn.goaway.notified() => {
+            connection.as_mut().graceful_shutdown();
+            conn.goaway_queued.notify_one();
+        }
     }
     // GOAWAY is out; the streams in flight finish, then the connection ends.
     let _ = connection.await;
@@ -104,6 +112,13 @@ async fn respond(req: hyper::Request<Incoming>, conn: Arc<Conn>) -> Reply {
         // Resets before any response: the simplest failure for a client to see.
         "/http2/reset" => return Err(ResetStream),
         "/http2/goaway" => return Ok(goaway(&conn)),
+        "/http2/goaway-first" => {
+            // The GOAWAY is queued before this response exists, so it goes out first.
+            conn.goaway.notify_one();
+            conn.goaway_queued.notified().await;
+            let resp = Response::new(200, "text/plain", "after goaway\n");
+            return into_hyper(resp, false);
+        }
         _ => {}
     }
     let mut owned = request_head(&parts);

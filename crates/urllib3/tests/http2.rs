@@ -313,6 +313,29 @@ fn after_goaway_the_next_request_opens_a_new_connection() {
 }
 
 #[test]
+fn a_connection_the_server_is_closing_takes_no_new_request() {
+    let server = TestServer::start_tls();
+    let http = manager(&server); // no retries
+    let mut last = http
+        .urlopen(
+            "GET",
+            &url(&server, "/http2/goaway-first"),
+            RequestOptions::new(),
+        )
+        .unwrap();
+    assert_eq!(last.read_all().unwrap(), b"after goaway\n");
+    // The GOAWAY came before that response: a POST, which no Retry would send again, goes
+    // out on a new connection rather than failing on the old one.
+    let options = RequestOptions::new().body("after");
+    let echoed = json(
+        http.urlopen("POST", &url(&server, "/post"), options)
+            .unwrap(),
+    );
+    assert_eq!(echoed["data"], "after");
+    assert_eq!(server.stats().connections_accepted, 2);
+}
+
+#[test]
 fn a_server_with_a_stream_limit_of_two_serves_every_request() {
     let options = Options {
         tls: Some(Default::default()),

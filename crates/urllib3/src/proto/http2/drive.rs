@@ -30,6 +30,8 @@ use crate::connection::BufStream;
 
 /// Largest read buffered for h2 at once: a few frames of the default 16 KiB size.
 const READ_AHEAD: usize = 256 * 1024;
+/// How long taking in bytes that already arrived may wait for the rest of a TLS record.
+const CATCH_UP_WAIT: Duration = Duration::from_millis(50);
 
 /// h2's side of the transport: what arrived from the server, what is to be sent to it.
 #[derive(Clone, Debug, Default)]
@@ -138,8 +140,8 @@ pub(crate) struct Shared {
     open_streams: AtomicUsize,
     /// The server's limit on concurrent streams, as of the last poll.
     max_streams: AtomicUsize,
-    /// A stream failed because of the server's GOAWAY: the connection takes no new streams,
-    /// though those it still serves go on until they end.
+    /// The server sent GOAWAY (or the connection failed): it takes no new streams, though
+    /// those it still serves go on until they end.
     going_away: AtomicBool,
 }
 
@@ -305,6 +307,34 @@ impl Shared {
         }
         self.max_streams
             .store(state.requests.current_max_send_streams(), Ordering::Release);
+        // h2 has no getter for a GOAWAY received, but refuses to open streams after one.
+        if let Poll::Ready(Err(e)) = state.requests.poll_ready(cx) {
+            self.failed(e);
+        }
+    }
+
+    /// Takes in what arrived while nobody was reading (a GOAWAY, a PING), without waiting
+    /// for more: an idle connection learns that the server is closing it before a request
+    /// is sent on it.
+    pub(super) fn catch_up(&self) {
+        let Some(socket) = &self.socket else {
+            return;
+        };
+        if !matches!(crate::connection::peek_now(socket), Ok(n) if n > 0) {
+            return;
+        }
+        let mut state = self.lock();
+        if state.reading {
+            return; // the reader takes these bytes in
+        }
+        // Bytes are waiting, so the read returns at once; only a TLS record cut short waits,
+        // and not for long.
+        if state.stream.set_read_timeout(Some(CATCH_UP_WAIT)).is_err() || state.fill().is_err() {
+            return;
+        }
+        let waker = Waker::from(Arc::new(Wakeup::default()));
+        self.poll_connection(&mut state, &mut Context::from_waker(&waker));
+        let _ = state.flush(Some(CATCH_UP_WAIT));
     }
 
     /// Waits while another thread reads, until h2 wakes this thread's future, the reader's

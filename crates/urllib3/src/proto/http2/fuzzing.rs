@@ -16,7 +16,8 @@ use super::Session;
 const PATIENCE: Duration = Duration::from_secs(2);
 
 /// Opens a session over loopback TCP whose server side sends `server` and then closes; sends
-/// two requests (a GET, and a POST with a body) and reads what comes back.
+/// two requests (a GET, and a POST with a body), reads what comes back, and checks the
+/// connection between them as a pool would.
 pub fn exchange(server: &[u8]) {
     let Ok((client, peer)) = pair() else {
         return;
@@ -71,6 +72,10 @@ fn drive(client: TcpStream) {
         };
         let mut out = [0u8; 8192];
         while matches!(session.read_body(&mut received, &mut out, Some(PATIENCE)), Ok(n) if n > 0) {
+        }
+        // What a pool asks before reusing the connection: takes in what came meanwhile.
+        if session.is_dropped() {
+            return;
         }
     }
 }

@@ -125,8 +125,10 @@ impl Session {
         self.shared.has_ended()
     }
 
-    /// Whether the connection is gone: ended, or its socket closed.
+    /// Whether the connection is gone: ended, going away, or its socket closed. What arrived
+    /// while it was idle is taken in first, since that may be the server's GOAWAY.
     pub(crate) fn is_dropped(&self) -> bool {
+        self.shared.catch_up();
         self.has_ended() || self.shared.peer_closed()
     }
 
@@ -329,5 +331,85 @@ fn aborted(stop: Stop, timeout: Option<Duration>) -> Error {
             io::ErrorKind::ConnectionAborted,
             "the HTTP/2 connection ended",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::mpsc;
+
+    use super::*;
+    use crate::connection::Transport;
+
+    /// An HTTP/2 frame: 24-bit length, type, flags, stream id, payload.
+    fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+        let len = u32::try_from(payload.len()).unwrap().to_be_bytes();
+        let mut out = vec![len[1], len[2], len[3], kind, flags];
+        out.extend_from_slice(&stream.to_be_bytes());
+        out.extend_from_slice(payload);
+        out
+    }
+
+    const SETTINGS: u8 = 4;
+    const HEADERS: u8 = 1;
+    const DATA: u8 = 0;
+    const GOAWAY: u8 = 7;
+    const END_STREAM: u8 = 1;
+    const END_HEADERS: u8 = 4;
+    const ACK: u8 = 1;
+    /// HPACK for `:status: 200`: index 8 of the static table.
+    const STATUS_200: &[u8] = &[0x88];
+
+    #[test]
+    fn an_idle_connection_sees_a_goaway_that_came_while_nobody_read() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        // The server's part, each step when the test says: its settings and the response to
+        // stream 1, then a GOAWAY.
+        let (next, step) = mpsc::channel::<Vec<u8>>();
+        let serving = std::thread::spawn(move || {
+            for bytes in step {
+                server.write_all(&bytes).unwrap();
+            }
+        });
+        let mut session = Session::start(
+            BufStream::new(Transport::Tcp(client)),
+            Some(Duration::from_secs(5)),
+        )
+        .unwrap();
+        let headers = HeaderMap::new();
+        let request = Request {
+            method: "GET",
+            target: "/",
+            host: "localhost",
+            headers: &headers,
+            chunked: false,
+            user_agent: "test",
+        };
+        session.send(&request, &mut Body::Empty, None).unwrap();
+        let mut reply = frame(SETTINGS, 0, 0, &[]);
+        reply.extend(frame(SETTINGS, ACK, 0, &[]));
+        reply.extend(frame(HEADERS, END_HEADERS, 1, STATUS_200));
+        reply.extend(frame(DATA, END_STREAM, 1, b"ok"));
+        next.send(reply).unwrap();
+        let (head, mut body) = session.receive(None).unwrap();
+        assert_eq!(head.status, 200);
+        let mut out = [0u8; 8];
+        assert_eq!(session.read_body(&mut body, &mut out, None).unwrap(), 2);
+        assert_eq!(session.read_body(&mut body, &mut out, None).unwrap(), 0);
+        drop(body);
+        assert!(!session.is_dropped());
+
+        // GOAWAY, last stream 1, no error: the server closes the connection gracefully.
+        next.send(frame(GOAWAY, 0, 0, &[0, 0, 0, 1, 0, 0, 0, 0]))
+            .unwrap();
+        let mut probe = [0u8; 1];
+        assert_eq!(session.socket().unwrap().peek(&mut probe).unwrap(), 1); // it has arrived
+        assert!(session.is_dropped());
+        drop(next);
+        serving.join().unwrap();
     }
 }
