@@ -20,7 +20,9 @@ import pytest
 
 import urllib3
 import urllib3.contrib.socks
+import urllib3.http2
 import urllib3.http2.connection
+import urllib3.http2.probe
 from urllib3.exceptions import MaxRetryError, SSLError
 from urllib3.util import parse_url
 
@@ -43,6 +45,24 @@ def http2(server: typing.Any) -> None:
     assert response.version == 20
     assert response.json() == {"received": len(b"sent at getresponse()")}
     conn.close()
+
+
+def http2_shared(server: typing.Any) -> None:
+    urllib3.http2.inject_into_urllib3()
+    try:
+        with urllib3.PoolManager(ca_certs=server.ca_file, maxsize=2) as http:
+            url = f"https://localhost:{parse_url(server.https).port}/get"
+            first = http.request("GET", url, preload_content=False)
+            # The first response holds its connection object, so the pool makes another.
+            second = http.request("GET", url, preload_content=False)
+            assert first.connection is not None and second.connection is not None
+            assert first.connection is not second.connection
+            sockets = [r.connection.sock for r in (first, second)]  # type: ignore[union-attr]
+            assert sockets[0].local_address == sockets[1].local_address  # type: ignore[union-attr]
+            assert first.json()["url"] == second.json()["url"] == url
+    finally:
+        urllib3.http2.extract_from_urllib3()
+        urllib3.http2.probe._reset()
 
 
 def tls_versions(server: typing.Any) -> None:
@@ -115,6 +135,7 @@ def lazy_imports(server: typing.Any) -> None:
 
 CHECKS: dict[str, typing.Callable[..., None]] = {
     "http2": http2,
+    "http2-shared": http2_shared,
     "tls-versions": tls_versions,
     "ssl-context": ssl_context,
     "socket-object": socket_object,
