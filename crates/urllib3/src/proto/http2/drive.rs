@@ -17,7 +17,7 @@ use std::io;
 use std::net::TcpStream;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, TryLockError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
@@ -143,6 +143,8 @@ pub(crate) struct Shared {
     /// The server sent GOAWAY (or the connection failed): it takes no new streams, though
     /// those it still serves go on until they end.
     going_away: AtomicBool,
+    /// `State::ended`, readable without the lock.
+    ended: AtomicBool,
 }
 
 /// What the lock guards: h2's connection state, its pipe, and the transport.
@@ -196,6 +198,7 @@ impl Shared {
             open_streams: AtomicUsize::new(0),
             max_streams: AtomicUsize::new(max_streams),
             going_away: AtomicBool::new(false),
+            ended: AtomicBool::new(false),
         })
     }
 
@@ -207,9 +210,17 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Whether the connection can no longer carry requests.
+    /// Holds the lock as a thread using the connection does, until the result is dropped.
+    #[cfg(test)]
+    pub(super) fn hold(&self) -> impl Sized + '_ {
+        self.lock()
+    }
+
+    /// Whether the connection can no longer carry requests. Never waits for the lock: a
+    /// thread that holds it may be blocked in a socket write, waiting in turn for Python's
+    /// GIL to run its signal check, which the caller here may hold.
     pub(super) fn has_ended(&self) -> bool {
-        self.going_away.load(Ordering::Acquire) || self.lock().ended
+        self.going_away.load(Ordering::Acquire) || self.ended.load(Ordering::Acquire)
     }
 
     /// Whether the server would take one more stream now.
@@ -300,6 +311,7 @@ impl Shared {
                 log::debug!("HTTP/2 connection ended: {e}");
             }
             state.ended = true;
+            self.ended.store(true, Ordering::Release);
             // Nobody will read for a connection that is over: wake every waiter to see it.
             for waiter in &state.waiting {
                 waiter.ring.notify_one();
@@ -323,7 +335,13 @@ impl Shared {
         if !matches!(crate::connection::peek_now(socket), Ok(n) if n > 0) {
             return;
         }
-        let mut state = self.lock();
+        // Never waits for the lock (see `has_ended`): whoever holds it is using the
+        // connection, and takes these bytes in.
+        let mut state = match self.state.try_lock() {
+            Ok(state) => state,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return,
+        };
         if state.reading {
             return; // the reader takes these bytes in
         }

@@ -362,24 +362,32 @@ mod tests {
     /// HPACK for `:status: 200`: index 8 of the static table.
     const STATUS_200: &[u8] = &[0x88];
 
-    #[test]
-    fn an_idle_connection_sees_a_goaway_that_came_while_nobody_read() {
+    /// A session over loopback TCP with a scripted server: the frames sent on the returned
+    /// channel are written to the client, in order.
+    fn scripted() -> (Session, mpsc::Sender<Vec<u8>>, std::thread::JoinHandle<()>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (mut server, _) = listener.accept().unwrap();
-        // The server's part, each step when the test says: its settings and the response to
-        // stream 1, then a GOAWAY.
         let (next, step) = mpsc::channel::<Vec<u8>>();
         let serving = std::thread::spawn(move || {
             for bytes in step {
                 server.write_all(&bytes).unwrap();
             }
         });
-        let mut session = Session::start(
-            BufStream::new(Transport::Tcp(client)),
-            Some(Duration::from_secs(5)),
-        )
-        .unwrap();
+        let timeout = Some(Duration::from_secs(5));
+        let session = Session::start(BufStream::new(Transport::Tcp(client)), timeout).unwrap();
+        (session, next, serving)
+    }
+
+    /// Blocks until the client's socket has bytes to read: what the script sent has arrived.
+    fn arrived(session: &Session) {
+        let mut probe = [0u8; 1];
+        assert_eq!(session.socket().unwrap().peek(&mut probe).unwrap(), 1);
+    }
+
+    #[test]
+    fn an_idle_connection_sees_a_goaway_that_came_while_nobody_read() {
+        let (mut session, next, serving) = scripted();
         let headers = HeaderMap::new();
         let request = Request {
             method: "GET",
@@ -406,9 +414,26 @@ mod tests {
         // GOAWAY, last stream 1, no error: the server closes the connection gracefully.
         next.send(frame(GOAWAY, 0, 0, &[0, 0, 0, 1, 0, 0, 0, 0]))
             .unwrap();
-        let mut probe = [0u8; 1];
-        assert_eq!(session.socket().unwrap().peek(&mut probe).unwrap(), 1); // it has arrived
+        arrived(&session);
         assert!(session.is_dropped());
+        drop(next);
+        serving.join().unwrap();
+    }
+
+    #[test]
+    fn a_connection_in_use_is_asked_about_without_waiting_for_it() {
+        let (session, next, serving) = scripted();
+        next.send(frame(SETTINGS, 0, 0, &[])).unwrap();
+        arrived(&session);
+        // A thread in the middle of a long socket write holds the lock; from Python, its
+        // signal check then waits for the GIL, which whoever asks is_dropped() may hold.
+        let busy = session.shared.hold();
+        let asking = session.share();
+        let (answer, answered) = mpsc::channel();
+        std::thread::spawn(move || answer.send(asking.is_dropped()));
+        let answered = answered.recv_timeout(Duration::from_secs(10));
+        drop(busy);
+        assert_eq!(answered, Ok(false));
         drop(next);
         serving.join().unwrap();
     }
