@@ -110,7 +110,8 @@ impl PyConnection {
     ) -> PyResult<Self> {
         crate::reread_log_levels();
         let http2 = http2.map(|kept| Arc::clone(&kept.get().0));
-        if let Some(shared) = http2.as_ref().and_then(|kept| kept.share()) {
+        // Without the GIL: looking at a kept connection may take in bytes that arrived on it.
+        if let Some(shared) = py.detach(|| http2.as_ref().and_then(|kept| kept.share())) {
             return Ok(PyConnection::idle(shared));
         }
         let timeout = timeout.map(seconds).transpose()?;
@@ -150,9 +151,13 @@ impl PyConnection {
         });
         // A Python exception from configure_socket wins over the core error it caused.
         let conn = opened.map_err(|err| hook_failure.take().unwrap_or(err))?;
-        if let Some(kept) = http2 {
-            kept.keep(&conn);
-        }
+        let conn = match http2 {
+            Some(kept) => py.detach(move || {
+                kept.keep(&conn);
+                conn
+            }),
+            None => conn,
+        };
         Ok(PyConnection::idle(conn))
     }
 

@@ -336,6 +336,27 @@ fn a_connection_the_server_is_closing_takes_no_new_request() {
 }
 
 #[test]
+fn after_a_timeout_new_requests_go_to_a_new_connection() {
+    let server = TestServer::start_tls();
+    let http = manager(&server);
+    http.urlopen("GET", &url(&server, "/get"), RequestOptions::new())
+        .unwrap();
+    let impatient =
+        RequestOptions::new().timeout(Timeout::new().with_read(Duration::from_millis(200)));
+    let err = http
+        .urlopen("GET", &url(&server, "/delay/3"), impatient)
+        .unwrap_err();
+    assert!(err.reason().unwrap_or(&err).kind().is_timeout(), "{err}");
+    // As urllib3 drops a connection a read timed out on, the pool gives this one no new
+    // request: a server gone silent would otherwise take every retry.
+    let response = http
+        .urlopen("GET", &url(&server, "/get"), RequestOptions::new())
+        .unwrap();
+    assert_eq!(response.version(), Version::Http2);
+    assert_eq!(server.stats().connections_accepted, 2);
+}
+
+#[test]
 fn a_server_with_a_stream_limit_of_two_serves_every_request() {
     let options = Options {
         tls: Some(Default::default()),

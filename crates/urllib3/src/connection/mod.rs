@@ -397,7 +397,7 @@ impl Connection {
     /// as this one's; `None` over HTTP/1.1, or when the HTTP/2 connection is full or gone.
     pub(crate) fn share(&self) -> Option<Connection> {
         let http2 = self.http2.as_ref()?;
-        if !http2.session.has_room() || http2.session.is_dropped() {
+        if !self.has_room() || http2.session.is_dropped() {
             return None;
         }
         Some(Connection {
@@ -413,6 +413,14 @@ impl Connection {
                 tls: Arc::clone(&http2.tls),
             })),
         })
+    }
+
+    /// Whether a request sent now would start at once: always over HTTP/1.1; over HTTP/2,
+    /// while the connection has fewer streams open than the server allows.
+    pub(crate) fn has_room(&self) -> bool {
+        self.http2
+            .as_ref()
+            .is_none_or(|http2| http2.session.has_room())
     }
 
     /// The HTTP version requests on this connection use: HTTP/2 when TLS negotiated it.
@@ -766,9 +774,9 @@ impl Connection {
     /// request written to a connection the server already closed fails half-way.
     pub fn is_dropped(&self) -> bool {
         if let Some(http2) = &self.http2 {
-            // An idle HTTP/2 connection may be sent frames (PING, SETTINGS, a window update):
-            // they are read with the next request. Only an ended session or a closed socket
-            // rules it out.
+            // An idle HTTP/2 connection may be sent frames (PING, SETTINGS, a GOAWAY): the
+            // session takes in what arrived, and an ended or closing session, or a closed
+            // socket, rules it out.
             return http2.session.is_dropped();
         }
         if !self.stream.buffered().is_empty() {

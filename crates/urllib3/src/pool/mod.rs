@@ -228,6 +228,9 @@ impl ConnectionPool {
                 log::debug!(target: "urllib3.connectionpool", "Resetting dropped connection: {}", self.host());
                 Ok(self.inner.http2.share())
             }
+            // An idle handle on an HTTP/2 connection whose streams are all taken: another
+            // connection serves this request rather than a queue inside this one.
+            Ok(Some(conn)) if !conn.has_room() => Ok(self.inner.http2.share()),
             Ok(Some(conn)) => Ok(Some(conn)),
             Ok(None) => Ok(self.inner.http2.share()),
             Err(StoreError::Closed) => {

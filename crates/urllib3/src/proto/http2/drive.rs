@@ -25,11 +25,17 @@ use bytes::Bytes;
 use h2::client::SendRequest;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::connection::wait::blocking_until;
+use crate::connection::wait::check_interrupt;
 use crate::connection::BufStream;
 
-/// Largest read buffered for h2 at once: a few frames of the default 16 KiB size.
+/// The read buffer's limit for `fill_more`. Every read is handed to h2 and the buffer emptied,
+/// so a read takes at most the buffer's 64 KiB and this is never reached.
 const READ_AHEAD: usize = 256 * 1024;
+/// The longest a waiting thread (the reader in its socket wait, the others on their condition
+/// variables) goes without looking at its flag again. h2 wakes some futures from outside the
+/// lock (a stream dropped elsewhere frees window or a stream slot): such a wake-up is seen
+/// within this time even when its notification is missed.
+const RECHECK: Duration = Duration::from_millis(100);
 /// How long taking in bytes that already arrived may wait for the rest of a TLS record.
 const CATCH_UP_WAIT: Duration = Duration::from_millis(50);
 
@@ -269,7 +275,13 @@ impl Shared {
             let polled = step(&mut cx);
             // Whatever the step queued (headers, data, a window update) is framed and sent now.
             self.poll_connection(&mut state, &mut cx);
-            state.flush(timeout).map_err(Stop::Io)?;
+            if let Err(e) = self.flush(&mut state, timeout) {
+                // An answer that did arrive is still this step's; the write failed for all.
+                return match polled {
+                    Poll::Ready(result) => result.map_err(|e| self.failed(e)),
+                    Poll::Pending => Err(Stop::Io(e)),
+                };
+            }
             match polled {
                 Poll::Ready(result) => return result.map_err(|e| self.failed(e)),
                 // Something changed that the step may be waiting on: poll again before
@@ -277,9 +289,15 @@ impl Shared {
                 Poll::Pending if wakeup.woken.load(Ordering::Acquire) => continue,
                 Poll::Pending if state.ended => return Err(Stop::Ended),
                 Poll::Pending if state.reading => {
-                    state = self.wait_for_news(state, &wakeup, deadline)?;
+                    state = self
+                        .wait_for_news(state, &wakeup, deadline)
+                        .map_err(|e| self.retire(e))?;
                 }
-                Poll::Pending => state = self.read_for_all(state, deadline)?,
+                Poll::Pending => {
+                    state = self
+                        .read_for_all(state, &wakeup, deadline)
+                        .map_err(|e| self.retire(e))?;
+                }
             }
         }
     }
@@ -293,13 +311,41 @@ impl Shared {
         Stop::H2(e)
     }
 
+    /// A wait that timed out or a socket that failed: as urllib3 does with a connection after
+    /// such an error, no new request is given this one (the streams on it go on). A server
+    /// gone silent would otherwise take every retry.
+    fn retire(&self, e: Stop) -> Stop {
+        self.going_away.store(true, Ordering::Release);
+        e
+    }
+
     /// Runs the connection without waiting: takes in what already arrived (a settings
     /// acknowledgement, a window update, a GOAWAY) and sends what h2 has to say.
     pub(super) fn poll_idle(&self, timeout: Option<Duration>) -> io::Result<()> {
         let waker = Waker::from(Arc::new(Wakeup::default()));
         let mut state = self.lock();
         self.poll_connection(&mut state, &mut Context::from_waker(&waker));
-        state.flush(timeout)
+        self.flush(&mut state, timeout)
+    }
+
+    /// Writes what h2 queued. A write that fails leaves the server with part of a frame (h2
+    /// counts it all as sent), so the connection is over for every stream.
+    fn flush(&self, state: &mut State, timeout: Option<Duration>) -> io::Result<()> {
+        let written = state.flush(timeout);
+        if written.is_err() {
+            self.give_up(state);
+        }
+        written
+    }
+
+    /// Ends the connection: no stream goes on, and no new one is started on it.
+    fn give_up(&self, state: &mut State) {
+        state.ended = true;
+        self.ended.store(true, Ordering::Release);
+        self.going_away.store(true, Ordering::Release);
+        for waiter in &state.waiting {
+            waiter.ring.notify_one();
+        }
     }
 
     fn poll_connection(&self, state: &mut State, cx: &mut Context<'_>) {
@@ -310,18 +356,16 @@ impl Shared {
             if let Err(e) = result {
                 log::debug!("HTTP/2 connection ended: {e}");
             }
-            state.ended = true;
-            self.ended.store(true, Ordering::Release);
-            // Nobody will read for a connection that is over: wake every waiter to see it.
-            for waiter in &state.waiting {
-                waiter.ring.notify_one();
-            }
+            // Nobody will read for a connection that is over: every waiter is woken to see it.
+            self.give_up(state);
+            return;
         }
         self.max_streams
             .store(state.requests.current_max_send_streams(), Ordering::Release);
-        // h2 has no getter for a GOAWAY received, but refuses to open streams after one.
-        if let Poll::Ready(Err(e)) = state.requests.poll_ready(cx) {
-            self.failed(e);
+        // h2 has no getter for a GOAWAY received, but refuses to open streams after one (or
+        // after a failure, or once stream ids run out): no new request is given this one.
+        if let Poll::Ready(Err(_)) = state.requests.poll_ready(cx) {
+            self.going_away.store(true, Ordering::Release);
         }
     }
 
@@ -342,8 +386,8 @@ impl Shared {
             Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
             Err(TryLockError::WouldBlock) => return,
         };
-        if state.reading {
-            return; // the reader takes these bytes in
+        if state.reading || state.ended {
+            return; // the reader takes these bytes in, or nobody needs them
         }
         // Bytes are waiting, so the read returns at once; only a TLS record cut short waits,
         // and not for long.
@@ -352,7 +396,8 @@ impl Shared {
         }
         let waker = Waker::from(Arc::new(Wakeup::default()));
         self.poll_connection(&mut state, &mut Context::from_waker(&waker));
-        let _ = state.flush(Some(CATCH_UP_WAIT));
+        // What h2 has to say back (a PING's acknowledgement) goes with the next request:
+        // a write here could block, or fail on a deadline that is nobody's.
     }
 
     /// Waits while another thread reads, until h2 wakes this thread's future, the reader's
@@ -371,16 +416,11 @@ impl Shared {
                 timed_out = true;
                 break;
             }
-            state = match left {
-                None => wakeup.ring.wait(state).unwrap_or_else(|p| p.into_inner()),
-                Some(left) => {
-                    let (state, _) = wakeup
-                        .ring
-                        .wait_timeout(state, left)
-                        .unwrap_or_else(|p| p.into_inner());
-                    state
-                }
-            };
+            let wait = left.map_or(RECHECK, |left| left.min(RECHECK));
+            (state, _) = wakeup
+                .ring
+                .wait_timeout(state, wait)
+                .unwrap_or_else(|p| p.into_inner());
         }
         state.waiting.retain(|waiter| !Arc::ptr_eq(waiter, wakeup));
         if timed_out {
@@ -394,21 +434,29 @@ impl Shared {
     fn read_for_all<'a>(
         &'a self,
         mut state: MutexGuard<'a, State>,
+        wakeup: &Wakeup,
         deadline: Option<Instant>,
     ) -> Result<MutexGuard<'a, State>, Stop> {
         let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         if left == Some(Duration::ZERO) {
             return Err(Stop::Io(io::ErrorKind::TimedOut.into()));
         }
-        state.stream.set_read_timeout(left).map_err(Stop::Io)?;
         if let (Some(socket), false) = (&self.socket, state.stream.has_unread()) {
+            let slice = left.map_or(RECHECK, |left| left.min(RECHECK));
+            state
+                .stream
+                .set_read_timeout(Some(slice))
+                .map_err(Stop::Io)?;
             state.reading = true;
             drop(state);
-            let readable = wait_readable(socket, deadline);
+            let readable = wait_readable(socket, &wakeup.woken, deadline);
             state = self.lock();
             state.reading = false;
-            readable.map_err(Stop::Io)?;
+            if !readable.map_err(Stop::Io)? {
+                return Ok(state); // woken: the step is polled again
+            }
         }
+        state.stream.set_read_timeout(left).map_err(Stop::Io)?;
         state.fill().map_err(Stop::Io)?;
         Ok(state)
     }
@@ -471,10 +519,30 @@ impl State {
     }
 }
 
-/// Waits until `socket` has bytes (or its end) to read, without taking them.
-fn wait_readable(socket: &TcpStream, deadline: Option<Instant>) -> io::Result<()> {
+/// Waits until `socket` has bytes (or its end) to read, without taking them: true then, false
+/// when `woken` was set first. The socket's read timeout is the slice after which `woken`
+/// (and the embedding program's interrupt check) is looked at again.
+fn wait_readable(
+    socket: &TcpStream,
+    woken: &AtomicBool,
+    deadline: Option<Instant>,
+) -> io::Result<bool> {
     let mut probe = [0u8; 1];
-    blocking_until(deadline, || socket.peek(&mut probe)).map(drop)
+    loop {
+        match socket.peek(&mut probe) {
+            Ok(_) => return Ok(true),
+            Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {
+                check_interrupt()?;
+                if woken.load(Ordering::Acquire) {
+                    return Ok(false);
+                }
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    return Err(e);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 fn is_timeout(e: &io::Error) -> bool {

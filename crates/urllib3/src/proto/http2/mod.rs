@@ -42,7 +42,7 @@ use drive::{Pipe, Shared, Stop, StreamSlot};
 const STREAM_WINDOW: u32 = 4 << 20;
 const CONNECTION_WINDOW: u32 = 8 << 20;
 /// The largest frame the server may send: above h2's 16 KiB default, so a large download
-/// takes fewer frames (each one a trip through the driver), within what one read takes in.
+/// takes fewer frames, each one a trip through h2 and the driver.
 const MAX_FRAME: u32 = 256 * 1024;
 /// Body bytes handed to h2 per DATA-sending step.
 const SEND_CHUNK: usize = 64 * 1024;
@@ -163,7 +163,7 @@ impl Session {
                 .map_err(fail)?;
         }
         // h2 only queued the frames: they go out now, so the request is on the wire when this
-        // returns (a caller may wait for the socket to be readable before reading the head).
+        // returns, as an HTTP/1.1 request is.
         self.shared
             .poll_idle(write_timeout)
             .map_err(|e| fail(Stop::Io(e)))
