@@ -376,6 +376,11 @@ impl Shared {
         let Some(socket) = &self.socket else {
             return;
         };
+        // With streams in flight, what arrived is theirs, and their threads read it; reading
+        // it here would do their work on the caller's thread (in Python, with the GIL held).
+        if self.open_streams.load(Ordering::Acquire) > 0 {
+            return;
+        }
         if !matches!(crate::connection::peek_now(socket), Ok(n) if n > 0) {
             return;
         }
