@@ -31,6 +31,16 @@ fn manager(server: &TestServer) -> PoolManager {
     PoolManager::with_config(10, config)
 }
 
+/// A TLS test server whose HTTP/2 connections take 2 concurrent streams at most.
+fn allowing_two_streams() -> TestServer {
+    let options = Options {
+        tls: Some(Default::default()),
+        http2_max_concurrent_streams: Some(2),
+        ..Options::default()
+    };
+    TestServer::start_with(options).unwrap()
+}
+
 fn url(server: &TestServer, path: &str) -> String {
     format!("https://localhost:{}{path}", server.port())
 }
@@ -220,12 +230,7 @@ fn a_hundred_requests_from_eight_threads_are_streams_of_one_connection() {
 
 #[test]
 fn a_full_connection_makes_the_pool_open_a_second_one() {
-    let options = Options {
-        tls: Some(Default::default()),
-        http2_max_concurrent_streams: Some(2),
-        ..Options::default()
-    };
-    let server = TestServer::start_with(options).unwrap();
+    let server = allowing_two_streams();
     let http = manager(&server);
     let get = |path: &str| {
         let options = RequestOptions::new().preload_content(false);
@@ -358,12 +363,7 @@ fn after_a_timeout_new_requests_go_to_a_new_connection() {
 
 #[test]
 fn a_server_with_a_stream_limit_of_two_serves_every_request() {
-    let options = Options {
-        tls: Some(Default::default()),
-        http2_max_concurrent_streams: Some(2),
-        ..Options::default()
-    };
-    let server = TestServer::start_with(options).unwrap();
+    let server = allowing_two_streams();
     let http = manager(&server);
     for _ in 0..5 {
         let response = http
