@@ -10,6 +10,7 @@ Each scenario also shows that the lane served its requests when on.
 from __future__ import annotations
 
 import gzip
+import http.client
 import logging
 import re
 import socket
@@ -400,6 +401,50 @@ def test_the_lane_takes_a_patched_seam_as_a_reason_to_stand_aside(
         for _ in range(3):
             assert manager.request("GET", base + "/small").data == b"Hello, world!"
     assert calls == [("GET", "/small")] * 3
+
+
+def test_a_patch_of_http_clients_request_writing_is_called(
+    servers: tuple[ScriptServer, ScriptServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Our connection overrides http.client's putheader: a patch of http.client's own still
+    sees every header, since the lane stands aside for it."""
+    seen = []
+    original = http.client.HTTPConnection.putheader
+
+    def counting(self: typing.Any, header: str, *values: typing.Any) -> None:
+        seen.append(header)
+        original(self, header, *values)
+
+    monkeypatch.setattr(http.client.HTTPConnection, "putheader", counting)
+    base = f"http://127.0.0.1:{servers[0].port}"
+    with urllib3.PoolManager() as manager:
+        for _ in range(3):
+            assert manager.request("GET", base + "/small", headers={"X-Mine": "1"}).data == b"Hello, world!"
+    assert seen.count("X-Mine") == 3
+
+
+def test_a_connection_with_a_response_class_of_its_own_gets_it_used(
+    servers: tuple[ScriptServer, ScriptServer],
+) -> None:
+    """A connection whose ``response_class`` was changed reads the head with it, as
+    http.client would: the lane does not serve it."""
+    made = []
+
+    class Recording(http.client.HTTPResponse):
+        def begin(self) -> None:
+            made.append(self)
+            super().begin()
+
+    base = f"http://127.0.0.1:{servers[0].port}"
+    with urllib3.PoolManager() as manager:
+        pool = manager.connection_from_url(base)
+        assert pool.urlopen("GET", "/small").data == b"Hello, world!"  # a connection to reuse
+        conn = pool._get_conn()
+        conn.response_class = Recording
+        pool._put_conn(conn)
+        for _ in range(2):
+            assert pool.urlopen("GET", "/small").data == b"Hello, world!"
+    assert len(made) == 2
 
 
 def test_a_connection_the_server_ends_lets_its_socket_go(servers: tuple[ScriptServer, ScriptServer]) -> None:

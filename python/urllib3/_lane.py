@@ -69,17 +69,25 @@ _POOL_SEAMS = (
 )
 _POOL_SEAM_NAMES = frozenset(_POOL_SEAMS)
 _pool_seams = operator.attrgetter(*_POOL_SEAMS)
-# The same for the connection: the methods whose work ``send`` does.
+# The same for the connection: the methods whose work ``send`` does, and http.client's, which
+# a subclass or a patch would expect to see called (with its response class).
+_HTTP_CLIENT_SEAMS = ("putrequest", "putheader", "endheaders", "send", "_send_output")
 _CONNECTION_SEAMS = (
     "request",
     "getresponse",
     "_host_header",
     "_core_failed",
     "_response_from_core",
-    "_writes_stock_requests",
+    "response_class",
+    *_HTTP_CLIENT_SEAMS,
 )
 _CONNECTION_SEAM_NAMES = frozenset(_CONNECTION_SEAMS)
 _connection_seams = operator.attrgetter(*_CONNECTION_SEAMS)
+# http.client's own methods: our classes override them, so a patch of http.client's would
+# not show in theirs.
+_http_client_seams = operator.attrgetter(*_HTTP_CLIENT_SEAMS)
+_http_client_class: type = object
+_stock_http_client: tuple[typing.Any, ...] = ()
 _stock_pools: dict[type, tuple[typing.Any, ...]] = {}
 _stock_connections: dict[type, tuple[typing.Any, ...]] = {}
 
@@ -91,9 +99,12 @@ _PLAIN_TARGET = re.compile(r"/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-F]{2})*"
 def register(*pool_classes: type[HTTPConnectionPool]) -> None:
     """Records the stock pool classes and their seams, to compare with on each request."""
     # The connection module loads with the pool classes, not with urllib3 (see poolmanager).
-    global _connection
+    global _connection, _http_client_class, _stock_http_client
+    from http.client import HTTPConnection as _http_client_class
+
     from . import connection as _connection
 
+    _stock_http_client = _http_client_seams(_http_client_class)
     for cls in pool_classes:
         _stock_pools[cls] = _pool_seams(cls)
         conn_cls = cls.ConnectionCls
@@ -240,7 +251,7 @@ def _ready(pool: HTTPConnectionPool, conn: HTTPConnection) -> bool:
         stock is not None
         and _connection_seams(cls) == stock
         and conn.__dict__.keys().isdisjoint(_CONNECTION_SEAM_NAMES)
-        and conn._writes_stock_requests()
+        and _http_client_seams(_http_client_class) == _stock_http_client
         and (pool.scheme != "https" or sock.is_verified)
         and not sock.is_dropped()
     )

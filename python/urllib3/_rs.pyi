@@ -6,12 +6,14 @@ Every name the module exposes is declared here; ``urllib3._rs.__all__`` lists th
 import io
 import socket
 import ssl
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Generic, Literal, NoReturn, Protocol, TypeVar, final, overload
 
 from _typeshed import ReadableBuffer, SupportsItems, WriteableBuffer
 from typing_extensions import Self, TypeAlias
 
+from ._base_connection import _ResponseOptions
+from ._collections import HTTPHeaderDict
 from ._core_socket import SSLObject, SocketIO
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+_R = TypeVar("_R")
 
 #: The version of the ``urllib3-python`` crate (``CARGO_PKG_VERSION``).
 __version__: str
@@ -262,7 +265,9 @@ class Response:
     @property
     def reason(self) -> str: ...
     @property
-    def version(self) -> Literal[10, 11]: ...
+    def version(self) -> Literal[10, 11, 20]: ...
+    @property
+    def version_string(self) -> Literal["HTTP/1.0", "HTTP/1.1", "HTTP/2"]: ...
     @property
     def unparsed_headers(self) -> str | None: ...
     @property
@@ -270,6 +275,13 @@ class Response:
     @property
     def headers(self) -> list[tuple[str, str]]: ...
     def header_lists(self) -> dict[str, list[str]]: ...
+    def to_urllib3(
+        self,
+        cls: type[_R],
+        made_of: tuple[type[HTTPHeaderDict], type[object], Mapping[str, object], Callable[..., bytes]],
+        options: _ResponseOptions,
+    ) -> _R:
+        """``cls`` (urllib3's HTTPResponse) around this response, its state set in one step."""
     def read(self, amt: int | None = None, decoder: Decoder | None = None) -> bytes: ...
     def read1(self, amt: int | None = None) -> bytes: ...
     def read_chunk(self, amt: int | None = None, decoder: Decoder | None = None) -> bytes: ...

@@ -700,7 +700,7 @@ class HTTPConnection(_HTTPConnection):
             headers=HTTPHeaderDict._from_pairs(core.headers),
             status=core.status,
             version=version,
-            version_string=_response._version_string(version),
+            version_string=core.version_string,
             reason=core.reason,
             preload_content=options.preload_content,
             decode_content=options.decode_content,

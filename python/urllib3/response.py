@@ -250,11 +250,6 @@ _NEW_CORE_RESPONSE = {
 }
 
 
-def _version_string(version: int) -> str:
-    """urllib3's ``version_string`` for the core's version number (10, 11 or 20)."""
-    return {10: "HTTP/1.0", 20: "HTTP/2"}.get(version, "HTTP/1.1")
-
-
 def _names_chunked(headers: HTTPHeaderDict) -> bool:
     """Whether Transfer-Encoding lists ``chunked``."""
     coding = headers.get("transfer-encoding")
@@ -556,45 +551,9 @@ class HTTPResponse(BaseHTTPResponse):
     @classmethod
     def _from_core(cls, core: _rs.Response, options: _ResponseOptions) -> HTTPResponse:
         """``cls(body=core, ...)`` for a core response whose head was read, in one step: what
-        the constructor would set, set at once (every response of the fast lane is made so;
-        tests/test_response_edges.py holds the two to the same result)."""
-        self = cls.__new__(cls)
-        headers = HTTPHeaderDict._from_lists(core.header_lists())
-        chunked = _names_chunked(headers)
-        version = core.version
-        state = self.__dict__
-        state.update(_NEW_CORE_RESPONSE)
-        state.update(
-            headers=headers,
-            status=core.status,
-            version=version,
-            version_string=_version_string(version),
-            reason=core.reason,
-            decode_content=options.decode_content,
-            _request_url=options.request_url,
-            chunked=chunked,
-            enforce_content_length=options.enforce_content_length,
-            _fp=core,
-            _core=core,
-            length_remaining=None if chunked else core.length_remaining,
-            _decoded_buffer=BytesQueueBuffer(),
-        )
-        if options.preload_content:
-            read_ahead = None
-            if cls.read is _STOCK_READ and "content-encoding" not in headers:
-                read_ahead = core.take_read_ahead()
-            if read_ahead is None:
-                self._body = self.read(decode_content=options.decode_content)
-            else:
-                # The fast lane read all of it with the head, and there is nothing to decode:
-                # what read() would leave, without going through it.
-                state.update(
-                    _body=read_ahead,
-                    _decoder_initialized=True,
-                    _uncached_read_occurred=True,
-                    length_remaining=None if chunked else core.length_remaining,
-                )
-        return self
+        the constructor would set, set at once by the core (every response of the fast lane is
+        made so; tests/test_response_edges.py holds the two to the same result)."""
+        return core.to_urllib3(cls, _MADE_OF, options)
 
     def __getstate__(self) -> dict[str, typing.Any]:
         # What is live (the core's response and decoder, the connection, its pool) stays
@@ -1098,5 +1057,6 @@ class HTTPResponse(BaseHTTPResponse):
             yield b"".join(pending)
 
 
-# A patched read() is called to preload, even when the body is already in.
-_STOCK_READ = HTTPResponse.read
+# What ``_from_core`` makes a response of, and from: ``HTTPResponse.read`` as shipped, since a
+# patched read() is called to preload, even when the body is already in.
+_MADE_OF = (HTTPHeaderDict, BytesQueueBuffer, _NEW_CORE_RESPONSE, HTTPResponse.read)

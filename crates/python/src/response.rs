@@ -3,9 +3,10 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use pyo3::exceptions::PyRuntimeError;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyType};
 
 use crate::errors::guard;
 use urllib3::response::ContentDecoder;
@@ -125,6 +126,23 @@ impl PyResponse {
         );
     }
 
+    /// The values of header `name`, whatever its case on the wire. (ASCII case is all there
+    /// is to ignore: no other character lower-cases to a letter of the names asked for.)
+    fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether Transfer-Encoding lists `chunked` (in any of its lines), as urllib3 decides
+    /// `HTTPResponse.chunked`.
+    fn names_chunked(&self) -> bool {
+        self.header_values("transfer-encoding")
+            .flat_map(|v| v.split(','))
+            .any(|coding| coding.trim().to_lowercase() == "chunked")
+    }
+
     fn take_reader_error(&self) -> Option<PyErr> {
         self.reader_error
             .lock()
@@ -214,12 +232,103 @@ impl PyResponse {
         self.headers.clone()
     }
 
+    /// urllib3's `version_string` for `version`.
+    #[getter]
+    fn version_string(&self) -> &'static str {
+        match self.version {
+            10 => "HTTP/1.0",
+            20 => "HTTP/2",
+            _ => "HTTP/1.1",
+        }
+    }
+
+    /// urllib3's `HTTPResponse` (`cls`) around this response, with the state its constructor
+    /// would give it, set in one step: the fast lane makes one per request, and doing it here
+    /// keeps that work off the Python side, which threads take turns at.
+    ///
+    /// `made_of` is what `urllib3.response` makes one of: `(HTTPHeaderDict, BytesQueueBuffer,
+    /// the state every new one starts from, HTTPResponse.read as shipped)`; `options` is the
+    /// connection's `_ResponseOptions`. With `preload_content`, the body is what the lane read
+    /// ahead when it needs no decoding and `read` is urllib3's; otherwise `read()` reads it.
+    fn to_urllib3<'py>(
+        slf: &Bound<'py, Self>,
+        cls: &Bound<'py, PyType>,
+        made_of: (
+            Bound<'py, PyType>,
+            Bound<'py, PyType>,
+            Bound<'py, PyDict>,
+            Bound<'py, PyAny>,
+        ),
+        options: (Bound<'py, PyAny>, Bound<'py, PyAny>, bool, bool, bool),
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let this = slf.get();
+        let (headers_cls, buffer_cls, initial, stock_read) = made_of;
+        let (_method, request_url, preload_content, decode_content, enforce_content_length) =
+            options;
+        let new = intern!(py, "__new__");
+        let headers = headers_cls.call_method1(new, (&headers_cls,))?;
+        headers.setattr(intern!(py, "_container"), this.header_lists(py)?)?;
+        let chunked = this.names_chunked();
+        let length_remaining = if chunked {
+            None
+        } else {
+            this.length_remaining()
+        };
+        let response = cls.call_method1(new, (cls,))?;
+        let state = response
+            .getattr(intern!(py, "__dict__"))?
+            .cast_into::<PyDict>()?;
+        state.update(initial.as_mapping())?;
+        state.set_item(intern!(py, "headers"), headers)?;
+        state.set_item(intern!(py, "status"), this.status)?;
+        state.set_item(intern!(py, "version"), this.version)?;
+        state.set_item(intern!(py, "version_string"), this.version_string())?;
+        state.set_item(intern!(py, "reason"), &this.reason)?;
+        state.set_item(intern!(py, "decode_content"), decode_content)?;
+        state.set_item(intern!(py, "_request_url"), request_url)?;
+        state.set_item(intern!(py, "chunked"), chunked)?;
+        state.set_item(
+            intern!(py, "enforce_content_length"),
+            enforce_content_length,
+        )?;
+        state.set_item(intern!(py, "_fp"), slf)?;
+        state.set_item(intern!(py, "_core"), slf)?;
+        state.set_item(intern!(py, "length_remaining"), length_remaining)?;
+        state.set_item(intern!(py, "_decoded_buffer"), buffer_cls.call0()?)?;
+        if !preload_content {
+            return Ok(response);
+        }
+        let read_ahead = if cls.getattr(intern!(py, "read"))?.is(&stock_read)
+            && this.header_values("content-encoding").next().is_none()
+        {
+            this.take_read_ahead()
+        } else {
+            None
+        };
+        match read_ahead {
+            // Nothing to decode, all of it read with the head: what read() would leave.
+            Some(body) => {
+                state.set_item(intern!(py, "_body"), body)?;
+                state.set_item(intern!(py, "_decoder_initialized"), true)?;
+                state.set_item(intern!(py, "_uncached_read_occurred"), true)?;
+            }
+            None => {
+                let kwargs = PyDict::new(py);
+                kwargs.set_item(intern!(py, "decode_content"), decode_content)?;
+                let body = response.call_method(intern!(py, "read"), (), Some(&kwargs))?;
+                response.setattr(intern!(py, "_body"), body)?;
+            }
+        }
+        Ok(response)
+    }
+
     /// The headers as `HTTPHeaderDict` keeps them: lower-cased name to `[name as first
     /// sent, value, value, …]`, in the order received.
     fn header_lists<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let lists = PyDict::new(py);
         for (name, value) in &self.headers {
-            let key = name.to_lowercase();
+            let key = PyString::new(py, &name.to_lowercase());
             match lists.get_item(&key)? {
                 Some(list) => list.cast::<PyList>()?.append(value)?,
                 None => lists.set_item(key, PyList::new(py, [name, value])?)?,

@@ -347,12 +347,13 @@ impl Response {
             }
             None => {
                 // A block the size of what is left (a small body is most bodies), at least
-                // 8 KiB for decoded output, at most 64 KiB: zeroing a larger buffer than the
-                // body needs was a tenth of a small request's cost.
+                // 8 KiB for decoded output, at most 64 KiB: allocating and zeroing a larger
+                // buffer than the body needs was a tenth of a small request's cost.
                 let left = self.length_remaining().map_or(usize::MAX, |n| {
                     usize::try_from(n).map_or(usize::MAX, |n| n.saturating_add(1))
                 });
-                let mut block = vec![0u8; left.clamp(8 * 1024, 64 * 1024)];
+                let least = if decoding { 8 * 1024 } else { 1 };
+                let mut block = vec![0u8; left.clamp(least, 64 * 1024)];
                 loop {
                     let n = one(self, &mut block)?;
                     if n == 0 {
