@@ -84,6 +84,10 @@ class RecentlyUsedContainer(typing.Generic[_KT, _VT], typing.MutableMapping[_KT,
     _maxsize: int
     dispose_func: typing.Callable[[_VT], None] | None
     lock: RLock
+    # The youngest entry, as last set or read: asked for again by the same key object, it is
+    # already where a read would move it, and a manager does so on every request (a pool key
+    # is a long tuple, slow to hash). Whatever removes or adds an entry resets it.
+    _youngest: tuple[_KT, _VT] | None
 
     def __init__(
         self,
@@ -95,12 +99,14 @@ class RecentlyUsedContainer(typing.Generic[_KT, _VT], typing.MutableMapping[_KT,
         self.dispose_func = dispose_func
         self._container = OrderedDict()
         self.lock = RLock()
+        self._youngest = None
 
     def __getitem__(self, key: _KT) -> _VT:
         with self.lock:
             item = self._container[key]
             # A read counts as a use: move to the young end.
             self._container.move_to_end(key)
+            self._youngest = (key, item)
             return item
 
     # Mapping.get's signatures, which urllib3's container inherits.
@@ -116,11 +122,15 @@ class RecentlyUsedContainer(typing.Generic[_KT, _VT], typing.MutableMapping[_KT,
     def get(self, key: _KT, default: typing.Any = None) -> typing.Any:
         # Direct, rather than Mapping.get around __getitem__: a manager looks its pool up so
         # on every request.
+        youngest = self._youngest
+        if youngest is not None and youngest[0] is key:
+            return youngest[1]
         with self.lock:
             item = self._container.get(key, _MISSING)
             if item is _MISSING:
                 return default
             self._container.move_to_end(key)
+            self._youngest = (key, item)
             return item
 
     def __setitem__(self, key: _KT, value: _VT) -> None:
@@ -136,12 +146,14 @@ class RecentlyUsedContainer(typing.Generic[_KT, _VT], typing.MutableMapping[_KT,
                 container[key] = value
                 if len(container) > self._maxsize:
                     evicted = (container.popitem(last=False)[1],)
+            self._youngest = (key, value) if key in container else None
         if evicted is not None and self.dispose_func:
             self.dispose_func(evicted[0])
 
     def __delitem__(self, key: _KT) -> None:
         with self.lock:
             value = self._container.pop(key)
+            self._youngest = None
         if self.dispose_func:
             self.dispose_func(value)
 
@@ -156,6 +168,7 @@ class RecentlyUsedContainer(typing.Generic[_KT, _VT], typing.MutableMapping[_KT,
         with self.lock:
             values = list(self._container.values())
             self._container.clear()
+            self._youngest = None
         if self.dispose_func:
             for value in values:
                 self.dispose_func(value)
