@@ -72,7 +72,6 @@ def _header_pairs(source: ValidHTTPHeaderSource) -> typing.Iterable[tuple[str, s
     return ()
 
 
-_MISSING = object()
 
 
 class RecentlyUsedContainer(typing.Generic[_KT, _VT], typing.MutableMapping[_KT, _VT]):
@@ -126,12 +125,9 @@ class RecentlyUsedContainer(typing.Generic[_KT, _VT], typing.MutableMapping[_KT,
         if youngest is not None and youngest[0] is key:
             return youngest[1]
         with self.lock:
-            item = self._container.get(key, _MISSING)
-            if item is _MISSING:
+            if key not in self._container:
                 return default
-            self._container.move_to_end(key)
-            self._youngest = (key, item)
-            return item
+            return self[key]
 
     def __setitem__(self, key: _KT, value: _VT) -> None:
         evicted: tuple[_VT] | None = None
