@@ -72,8 +72,6 @@ def _header_pairs(source: ValidHTTPHeaderSource) -> typing.Iterable[tuple[str, s
     return ()
 
 
-
-
 class RecentlyUsedContainer(typing.Generic[_KT, _VT], typing.MutableMapping[_KT, _VT]):
     """A thread-safe mapping that keeps at most ``maxsize`` entries, dropping the least
     recently used; ``dispose_func(value)`` is called for every value dropped, deleted or
