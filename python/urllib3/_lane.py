@@ -71,7 +71,7 @@ _POOL_SEAM_NAMES = frozenset(_POOL_SEAMS)
 _pool_seams = operator.attrgetter(*_POOL_SEAMS)
 # The same for the connection: the methods whose work ``send`` does, and http.client's, which
 # a subclass or a patch would expect to see called (with its response class).
-_HTTP_CLIENT_SEAMS = ("putrequest", "putheader", "endheaders", "send", "_send_output")
+HTTP_CLIENT_SEAMS = ("putrequest", "putheader", "endheaders", "send", "_send_output")
 _CONNECTION_SEAMS = (
     "request",
     "getresponse",
@@ -79,13 +79,13 @@ _CONNECTION_SEAMS = (
     "_core_failed",
     "_response_from_core",
     "response_class",
-    *_HTTP_CLIENT_SEAMS,
+    *HTTP_CLIENT_SEAMS,
 )
 _CONNECTION_SEAM_NAMES = frozenset(_CONNECTION_SEAMS)
 _connection_seams = operator.attrgetter(*_CONNECTION_SEAMS)
 # http.client's own methods: our classes override them, so a patch of http.client's would
 # not show in theirs.
-_http_client_seams = operator.attrgetter(*_HTTP_CLIENT_SEAMS)
+_http_client_seams = operator.attrgetter(*HTTP_CLIENT_SEAMS)
 _http_client_class: type = object
 _stock_http_client: tuple[typing.Any, ...] = ()
 _stock_pools: dict[type, tuple[typing.Any, ...]] = {}
@@ -99,16 +99,25 @@ _PLAIN_TARGET = re.compile(r"/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-F]{2})*"
 def register(*pool_classes: type[HTTPConnectionPool]) -> None:
     """Records the stock pool classes and their seams, to compare with on each request."""
     # The connection module loads with the pool classes, not with urllib3 (see poolmanager).
-    global _connection, _http_client_class, _stock_http_client
-    from http.client import HTTPConnection as _http_client_class
-
+    global _connection
     from . import connection as _connection
 
-    _stock_http_client = _http_client_seams(_http_client_class)
     for cls in pool_classes:
         _stock_pools[cls] = _pool_seams(cls)
         conn_cls = cls.ConnectionCls
         _stock_connections[conn_cls] = _connection_seams(conn_cls)
+
+
+def register_http_client(cls: type) -> None:
+    """Records http.client's connection class as shipped (``urllib3.connection`` loads it)."""
+    global _http_client_class, _stock_http_client
+    _http_client_class = cls
+    _stock_http_client = _http_client_seams(cls)
+
+
+def http_client_unpatched() -> bool:
+    """Whether http.client's request-writing methods are still the ones it shipped with."""
+    return _http_client_seams(_http_client_class) == _stock_http_client
 
 
 def register_connection(conn_cls: type[HTTPConnection]) -> None:
@@ -251,7 +260,7 @@ def _ready(pool: HTTPConnectionPool, conn: HTTPConnection) -> bool:
         stock is not None
         and _connection_seams(cls) == stock
         and conn.__dict__.keys().isdisjoint(_CONNECTION_SEAM_NAMES)
-        and _http_client_seams(_http_client_class) == _stock_http_client
+        and http_client_unpatched()
         and (pool.scheme != "https" or sock.is_verified)
         and not sock.is_dropped()
     )

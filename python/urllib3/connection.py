@@ -25,7 +25,7 @@ from http.client import HTTPException as HTTPException  # noqa: F401
 from http.client import ResponseNotReady
 from urllib.parse import urlsplit
 
-from . import _rs
+from . import _lane, _rs
 from . import response as _response
 from ._base_connection import _TYPE_BODY, _ResponseOptions
 from ._base_connection import ProxyConfig as ProxyConfig
@@ -71,10 +71,7 @@ log = logging.getLogger(__name__)
 # The functions as shipped: a replacement (a test's patch, a library's hook) sends the
 # connection down the Python path so that the replacement is honoured.
 _ORIGINAL_CREATE_CONNECTION = _util_connection.create_connection
-_HTTP_CLIENT_SEAMS = {
-    name: getattr(_HTTPConnection, name)
-    for name in ("putrequest", "putheader", "endheaders", "send", "_send_output")
-}
+_lane.register_http_client(_HTTPConnection)
 _HTTP_CLIENT_TUNNEL = _HTTPConnection._tunnel  # type: ignore[attr-defined]
 #: Per connection class: whether it keeps our request-writing methods (a class's methods do
 #: not change once it is in use, so this is worked out once; weak, as classes may come and go).
@@ -566,17 +563,9 @@ class HTTPConnection(_HTTPConnection):
         stock = _stock_classes.get(cls)
         if stock is None:
             stock = _stock_classes[cls] = all(
-                getattr(cls, name) is getattr(HTTPConnection, name) for name in _HTTP_CLIENT_SEAMS
+                getattr(cls, name) is getattr(HTTPConnection, name) for name in _lane.HTTP_CLIENT_SEAMS
             )
-        return (
-            stock
-            and self.response_class is http.client.HTTPResponse
-            and _HTTPConnection.putrequest is _HTTP_CLIENT_SEAMS["putrequest"]
-            and _HTTPConnection.putheader is _HTTP_CLIENT_SEAMS["putheader"]
-            and _HTTPConnection.endheaders is _HTTP_CLIENT_SEAMS["endheaders"]
-            and _HTTPConnection.send is _HTTP_CLIENT_SEAMS["send"]
-            and _HTTPConnection._send_output is _HTTP_CLIENT_SEAMS["_send_output"]  # type: ignore[attr-defined]
-        )
+        return stock and self.response_class is http.client.HTTPResponse and _lane.http_client_unpatched()
 
     def _request_step_by_step(
         self,
