@@ -8,7 +8,7 @@ WHEELS := target/wheels
 # What a wheel may weigh at most, in bytes (8 MiB).
 WHEEL_MAX := 8388608
 
-.PHONY: all build demo test test-rust test-interop test-python test-wheel wheel suite soak lint fmt clean venv python bench fuzz
+.PHONY: all build demo test test-rust test-interop test-python test-wheel wheel suite soak lint fmt clean venv python bench instructions fuzz
 
 all: build
 
@@ -82,6 +82,13 @@ bench: venv
 	cd bench/rust && $(CARGO) build --release
 	$(VENV)/bin/maturin develop -q --release
 	$(PYTHON) bench/run.py
+
+## instructions: what one request costs through the Python package in instructions, counted
+## by callgrind (bench/instructions.py says why): for comparing two builds of the request path.
+instructions: venv
+	cd bench/rust && $(CARGO) build --release
+	$(VENV)/bin/maturin develop -q --release
+	$(PYTHON) bench/instructions.py
 
 ## soak: 200,000 requests from Rust and through the Python package, printing open file
 ## descriptors and resident memory before and after (not part of `make test`).
