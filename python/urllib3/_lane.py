@@ -171,7 +171,7 @@ def pool_for(manager: PoolManager, target: Url) -> HTTPConnectionPool | None:
     if (
         stock is None
         or _manager_seams(cls) != stock
-        or not manager.__dict__.keys().isdisjoint(_MANAGER_SEAM_NAMES)
+        or not _MANAGER_SEAM_NAMES.isdisjoint(manager.__dict__)
         or manager.key_fn_by_scheme != _stock_key_fns
         or not target.host
         or "strict" in manager.connection_pool_kw
@@ -208,7 +208,7 @@ def take(pool: HTTPConnectionPool, call: _Call) -> HTTPConnection | None:
     if (
         stock is None
         or _pool_seams(cls) != stock
-        or not pool.__dict__.keys().isdisjoint(_POOL_SEAM_NAMES)
+        or not _POOL_SEAM_NAMES.isdisjoint(pool.__dict__)
         or type(store) is not _rs.ConnectionStore
         or call.response_kw
         or call.chunked
@@ -259,7 +259,7 @@ def _ready(pool: HTTPConnectionPool, conn: HTTPConnection) -> bool:
     return (
         stock is not None
         and _connection_seams(cls) == stock
-        and conn.__dict__.keys().isdisjoint(_CONNECTION_SEAM_NAMES)
+        and _CONNECTION_SEAM_NAMES.isdisjoint(conn.__dict__)
         and http_client_unpatched()
         and (pool.scheme != "https" or sock.is_verified)
         and not sock.is_dropped()
