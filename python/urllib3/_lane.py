@@ -45,39 +45,32 @@ if typing.TYPE_CHECKING:
 
 ENABLED = not os.environ.get("URLLIB3_RS_NO_LANE")
 
-# The pool's methods and classes the stages call; the lane stands in for some of them, so
-# it runs only while all of them are urllib3's own, on the class and not set on the instance.
+# The pool's methods the stages call where the lane does not: a patch of one, or one set on
+# the instance, would not be called, so the lane serves only while all are urllib3's own.
+# What the lane itself calls (urlopen, _send_once's _put_conn and _after_error, _took_response,
+# _raise_timeout) needs no check: a replacement is called as it is by the stages. What the lane
+# never meets needs none either: _new_conn and _prepare_proxy (an empty slot or a proxy sends
+# the request down the stages), ConnectionCls (the connection itself is checked), QueueCls (the
+# store is), ResponseCls (which urllib3 2.x no longer reads).
 _POOL_SEAMS = (
-    "urlopen",
     "_prepare_call",
     "_send_once",
     "_after_response",
-    "_after_error",
     "_get_conn",
-    "_put_conn",
-    "_new_conn",
     "_make_request",
-    "_took_response",
     "_validate_conn",
-    "_prepare_proxy",
     "_get_timeout",
-    "_raise_timeout",
     "is_same_host",
-    "ConnectionCls",
-    "ResponseCls",
-    "QueueCls",
 )
 _POOL_SEAM_NAMES = frozenset(_POOL_SEAMS)
 _pool_seams = operator.attrgetter(*_POOL_SEAMS)
 # The same for the connection: the methods whose work ``send`` does, and http.client's, which
-# a subclass or a patch would expect to see called (with its response class).
+# a subclass or a patch would expect to see called (with its response class). The lane calls
+# _host_header, _core_failed and _response_from_core itself.
 HTTP_CLIENT_SEAMS = ("putrequest", "putheader", "endheaders", "send", "_send_output")
 _CONNECTION_SEAMS = (
     "request",
     "getresponse",
-    "_host_header",
-    "_core_failed",
-    "_response_from_core",
     "response_class",
     *HTTP_CLIENT_SEAMS,
 )
@@ -126,21 +119,8 @@ def register_connection(conn_cls: type[HTTPConnection]) -> None:
     _stock_connections[conn_cls] = _connection_seams(conn_cls)
 
 
-def connection_class_swapped(pool_cls: type[HTTPConnectionPool]) -> None:
-    """Takes the new ``ConnectionCls`` that urllib3 itself gave a stock pool class
-    (``http2.inject_into_urllib3`` and its undoing) as stock too, when nothing else about
-    the class changed since it was recorded: the lane keeps serving it."""
-    stock = _stock_pools.get(pool_cls)
-    if stock is None:
-        return
-    current = _pool_seams(pool_cls)
-    changed = {name for name, was, now in zip(_POOL_SEAMS, stock, current) if was is not now}
-    if changed <= {"ConnectionCls"}:
-        _stock_pools[pool_cls] = current
-
-
+# The manager's: what pool_for stands in for (urlopen calls pool_for).
 _MANAGER_SEAMS = (
-    "urlopen",
     "connection_from_host",
     "connection_from_context",
     "connection_from_pool_key",

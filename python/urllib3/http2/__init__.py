@@ -59,10 +59,7 @@ def _install_https_connection(connection_cls: typing.Any, alpn_protocol: str) ->
     from ..connectionpool import HTTPSConnectionPool
     from ..util import ssl_ as urllib3_util_ssl
 
-    from .. import _lane
-
     HTTPSConnectionPool.ConnectionCls = connection_cls
-    _lane.connection_class_swapped(HTTPSConnectionPool)
     urllib3_connection.HTTPSConnection = connection_cls  # type: ignore[misc]
     # util re-exports ssl_'s list: both names are read, so both are replaced (a list each).
     for module in (urllib3_util, urllib3_util_ssl):
