@@ -421,7 +421,7 @@ impl Shared {
                 timed_out = true;
                 break;
             }
-            let wait = left.map_or(RECHECK, |left| left.min(RECHECK));
+            let wait = recheck_within(left);
             (state, _) = wakeup
                 .ring
                 .wait_timeout(state, wait)
@@ -447,7 +447,7 @@ impl Shared {
             return Err(Stop::Io(io::ErrorKind::TimedOut.into()));
         }
         if let (Some(socket), false) = (&self.socket, state.stream.has_unread()) {
-            let slice = left.map_or(RECHECK, |left| left.min(RECHECK));
+            let slice = recheck_within(left);
             state
                 .stream
                 .set_read_timeout(Some(slice))
@@ -548,6 +548,12 @@ fn wait_readable(
             Err(e) => return Err(e),
         }
     }
+}
+
+/// How long a wait lasts before its flags are looked at again: `RECHECK`, less when the
+/// deadline (`left` away) is nearer.
+fn recheck_within(left: Option<Duration>) -> Duration {
+    left.map_or(RECHECK, |left| left.min(RECHECK))
 }
 
 fn is_timeout(e: &io::Error) -> bool {
