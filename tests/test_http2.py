@@ -244,3 +244,14 @@ def test_the_fast_lane_serves_http2_and_keeps_its_field_rules(server: typing.Any
         with pytest.raises(ValueError, match=r"Illegal header value b' padded'"):
             http.request("GET", url, headers={"x-foo": " padded"})
         assert http.request("GET", url).status == 200
+
+
+def test_a_large_body_over_http2_is_the_same_whole_and_in_pieces(server: typing.Any, injected: None) -> None:
+    url = f"https://localhost:{_port(server)}/bytes/300000?seed=3"
+    with urllib3.PoolManager(ca_certs=server.ca_file) as http:
+        pieces = b"".join(http.request("GET", url, preload_content=False).stream(1000))
+        whole = http.request("GET", url)
+        assert (whole.version, len(pieces)) == (20, 300_000)
+        assert whole.data == pieces
+        r = http.request("GET", url, preload_content=False)
+        assert [len(r.read(200_000)), len(r.read(200_000)), r.read()] == [200_000, 100_000, b""]

@@ -8,6 +8,7 @@ import io
 import pickle
 import socket
 import ssl
+import typing
 import zlib
 from unittest import mock
 
@@ -390,5 +391,44 @@ def test_shutdown_refuses_a_connection_already_back_in_the_pool() -> None:
             response.release_conn()
             with pytest.raises(RuntimeError, match="already been released to the pool"):
                 response.shutdown()
+    finally:
+        server.close()
+
+
+# --- Large bodies, read into the bytes that hold them ------------------------------------------
+
+
+def test_a_large_body_is_the_same_whole_in_large_reads_and_in_small_ones(server: typing.Any) -> None:
+    url = server.url("/bytes/300000?seed=7")
+    with urllib3.PoolManager() as http:
+        small = b"".join(http.request("GET", url, preload_content=False).stream(1000))
+        whole = http.request("GET", url).data
+        r = http.request("GET", url, preload_content=False)
+        large = [r.read(200_000), r.read(200_000), r.read(200_000)]
+        # Each body was read to its end, so one connection carried all three.
+        assert http.connection_from_url(url).num_connections == 1
+    assert len(small) == 300_000
+    assert whole == small
+    assert [len(piece) for piece in large] == [200_000, 100_000, 0]
+    assert b"".join(large) == small
+
+
+class _CutShort(LoopbackServer):
+    """Announces 300,000 bytes, sends 200,000 and closes."""
+
+    def handle(self, conn: socket.socket) -> None:
+        self.read_request(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 300000\r\n\r\n" + b"a" * 200_000)
+
+
+@pytest.mark.parametrize("preload", [True, False])
+def test_a_large_body_cut_short_is_an_incomplete_read(preload: bool) -> None:
+    server = _CutShort()
+    try:
+        with urllib3.PoolManager() as http:
+            url = f"http://127.0.0.1:{server.port}/"
+            with pytest.raises(ProtocolError, match=r"IncompleteRead\(200000 bytes read, 100000 more expected\)"):
+                r = http.request("GET", url, retries=False, preload_content=preload)
+                r.read()
     finally:
         server.close()

@@ -16,7 +16,7 @@ use urllib3::{HeaderMap, ResponseOptions};
 use crate::config::seconds;
 use crate::connection::{put_back, to_body, PyConnection};
 use crate::errors::guard;
-use crate::response::{Prefetched, PyResponse};
+use crate::response::{Prefetched, PyResponse, READ_IN_PLACE_MIN};
 
 /// Requests the lane sent (whatever came of them), and requests it declined (counted by the
 /// Python side).
@@ -84,10 +84,14 @@ pub(crate) fn exchange(
                 .read_response(&method, read_timeout, options)
                 .inspect_err(|_| put_back(&failed_slot, None))?;
             response.set_release(Box::new(move |conn| put_back(&slot, conn)));
-            // A body to decode goes through the decoder the Python side holds.
+            // A body to decode goes through the decoder the Python side holds, and a large
+            // one is read by `HTTPResponse.read` straight into its `bytes`.
             let raw_is_final =
                 !decode_content || response.headers().get("content-encoding").is_none();
-            let ahead = (preload && raw_is_final).then(|| response.read_raw(None));
+            let small = response
+                .length_remaining()
+                .is_none_or(|n| n < READ_IN_PLACE_MIN as u64);
+            let ahead = (preload && raw_is_final && small).then(|| response.read_raw(None));
             Ok((response, ahead))
         })
     });

@@ -327,6 +327,21 @@ fn raw_reads_skip_decoding_and_cannot_follow_decoded_ones() {
 }
 
 #[test]
+fn read_raw_into_fills_the_callers_buffer_over_every_framing() {
+    let body = sample();
+    for framing in FRAMINGS {
+        let (_server, mut r) = serve(framing, "identity", &body);
+        let mut buf = vec![0u8; 200_000];
+        assert_eq!(r.read_raw_into(&mut buf).unwrap(), 200_000, "{framing:?}");
+        assert_eq!(buf, body[..200_000], "{framing:?}");
+        // The rest is shorter than the buffer: what there is, then nothing.
+        assert_eq!(r.read_raw_into(&mut buf).unwrap(), 100_000, "{framing:?}");
+        assert_eq!(buf[..100_000], body[200_000..], "{framing:?}");
+        assert_eq!(r.read_raw_into(&mut buf).unwrap(), 0, "{framing:?}");
+    }
+}
+
+#[test]
 fn the_decoder_follows_the_headers_as_they_are_when_reading_starts() {
     let wire = gzip(b"fixed up");
     let (_server, mut r) = serve(Framing::Length, "bogus", &wire);
