@@ -20,6 +20,7 @@ from loopback import LoopbackServer
 import urllib3
 import urllib3.response as ur
 from urllib3.exceptions import DecodeError, InvalidChunkLength, ProtocolError, SSLError
+from urllib3._collections import HTTPHeaderDict
 from urllib3.response import HTTPResponse
 
 TEXT = b"".join(b"line %d of a body that compresses\n" % i for i in range(5000))
@@ -324,6 +325,7 @@ def test_a_response_made_in_one_step_is_the_one_the_constructor_makes(
     in_one_step = HTTPResponse._from_core(core(), _ResponseOptions("GET", "/x", preload, decode, True))
 
     def state(response: HTTPResponse) -> dict[str, object]:
+        response.headers  # noqa: B018 (a response the core made makes its headers when touched)
         seen = dict(vars(response))
         for name in ("_core", "_fp", "_decoded_buffer", "headers"):
             seen[name] = type(seen[name])
@@ -333,6 +335,23 @@ def test_a_response_made_in_one_step_is_the_one_the_constructor_makes(
     assert state(in_one_step) == state(made)
     assert list(in_one_step.headers.items()) == list(made.headers.items())
     assert in_one_step.data == made.data
+
+
+def test_headers_of_a_response_made_in_one_step_are_made_once_when_first_touched(server: typing.Any) -> None:
+    with urllib3.PoolManager() as http:
+        http.request("GET", server.url("/get"))  # opens the connection, for the lane's next
+        r = http.request("GET", server.url("/response-headers?X-Thing=1&X-Thing=2"))
+        assert "headers" not in vars(r)  # not made yet
+        headers = r.headers
+        assert r.headers is headers and vars(r)["headers"] is headers
+        assert headers.getlist("x-thing") == ["1", "2"]
+        copied = pickle.loads(pickle.dumps(r))
+        assert copied.headers == headers
+        # Replaced, they are the caller's, as on any response.
+        r.headers = HTTPHeaderDict({"A": "b"})
+        assert dict(r.headers) == {"A": "b"}
+        untouched = http.request("GET", server.url("/response-headers?X-Thing=3"))
+        assert pickle.loads(pickle.dumps(untouched)).headers["x-thing"] == "3"
 
 
 class BadChunkSize(LoopbackServer):

@@ -87,6 +87,20 @@ _stock_connections: dict[type, tuple[typing.Any, ...]] = {}
 # A request target sent as it is: `_encode_target` would leave it unchanged (no character to
 # escape, escapes already upper-case, no fragment).
 _PLAIN_TARGET = re.compile(r"/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-F]{2})*")
+# Targets found plain: most programs ask for a few over and over, and a lookup costs less
+# than the match. No more than this many are remembered.
+_plain_targets: set[str] = set()
+_PLAIN_REMEMBERED = 1024
+
+
+def _is_plain(target: str) -> bool:
+    """Whether ``target`` is sent as it is; a plain one is remembered."""
+    if not _PLAIN_TARGET.fullmatch(target):
+        return False
+    if len(_plain_targets) >= _PLAIN_REMEMBERED:
+        _plain_targets.clear()
+    _plain_targets.add(target)
+    return True
 
 
 def register(*pool_classes: type[HTTPConnectionPool]) -> None:
@@ -151,7 +165,7 @@ def pool_for(manager: PoolManager, target: Url) -> HTTPConnectionPool | None:
     if (
         stock is None
         or _manager_seams(cls) != stock
-        or not _MANAGER_SEAM_NAMES.isdisjoint(manager.__dict__)
+        or not manager.__dict__.keys().isdisjoint(_MANAGER_SEAM_NAMES)
         or manager.key_fn_by_scheme != _stock_key_fns
         or not target.host
         or "strict" in manager.connection_pool_kw
@@ -188,14 +202,14 @@ def take(pool: HTTPConnectionPool, call: _Call) -> HTTPConnection | None:
     if (
         stock is None
         or _pool_seams(cls) != stock
-        or not _POOL_SEAM_NAMES.isdisjoint(pool.__dict__)
+        or not pool.__dict__.keys().isdisjoint(_POOL_SEAM_NAMES)
         or type(store) is not _rs.ConnectionStore
         or call.response_kw
         or call.chunked
         or call.body_pos is not None
         or pool.proxy is not None
         or not (body is None or type(body) is bytes or type(body) is str)
-        or not _PLAIN_TARGET.fullmatch(call.url)
+        or (call.url not in _plain_targets and not _is_plain(call.url))
     ):
         _declined()
         return None
@@ -239,7 +253,7 @@ def _ready(pool: HTTPConnectionPool, conn: HTTPConnection) -> bool:
     return (
         stock is not None
         and _connection_seams(cls) == stock
-        and _CONNECTION_SEAM_NAMES.isdisjoint(conn.__dict__)
+        and conn.__dict__.keys().isdisjoint(_CONNECTION_SEAM_NAMES)
         and http_client_unpatched()
         and (pool.scheme != "https" or sock.is_verified)
         and not sock.is_dropped()

@@ -275,10 +275,12 @@ class Response:
     @property
     def headers(self) -> list[tuple[str, str]]: ...
     def header_lists(self) -> dict[str, list[str]]: ...
+    def headers_for(self, response: object, headers_cls: type[HTTPHeaderDict]) -> HTTPHeaderDict:
+        """``response``'s HTTPHeaderDict, made on the first call and kept as its ``headers``."""
     def to_urllib3(
         self,
         cls: type[_R],
-        made_of: tuple[type[HTTPHeaderDict], type[object], Mapping[str, object], Callable[..., bytes]],
+        made_of: tuple[type[object], Mapping[str, object], Callable[..., bytes]],
         options: _ResponseOptions,
     ) -> _R:
         """``cls`` (urllib3's HTTPResponse) around this response, its state set in one step."""

@@ -247,6 +247,20 @@ _NEW_CORE_RESPONSE = {
     "chunk_left": None,
     "_reads_python_file": False,
     "_expected_length": None,
+    # Set for each response by the core (present here so that setting them replaces rather
+    # than grows the response's dict).
+    "status": None,
+    "version": None,
+    "version_string": None,
+    "reason": None,
+    "decode_content": None,
+    "_request_url": None,
+    "chunked": None,
+    "enforce_content_length": None,
+    "_fp": None,
+    "_core": None,
+    "length_remaining": None,
+    "_decoded_buffer": None,
 }
 
 
@@ -254,6 +268,21 @@ def _names_chunked(headers: HTTPHeaderDict) -> bool:
     """Whether Transfer-Encoding lists ``chunked``."""
     coding = headers.get("transfer-encoding")
     return coding is not None and "chunked" in [t.strip() for t in coding.lower().split(",")]
+
+
+class _HeadersOnFirstTouch:
+    """``headers`` of a response the core made: many programs read a body and never look at
+    the headers, so its HTTPHeaderDict is made when first asked for (the core keeps the
+    head). It then sits in the response's ``__dict__``, which an attribute lookup tries
+    before this class attribute, as it does for any response the constructor made."""
+
+    def __get__(self, response: BaseHTTPResponse | None, owner: type | None = None) -> typing.Any:
+        if response is None:
+            return self
+        core = response._core
+        if core is None:
+            raise AttributeError(f"{type(response).__name__!r} object has no attribute 'headers'")
+        return core.headers_for(response, HTTPHeaderDict)
 
 
 class BaseHTTPResponse(io.IOBase):
@@ -266,6 +295,10 @@ class BaseHTTPResponse(io.IOBase):
     # Set by HTTPResponse, and by the pool on any response it hands out (``_took_response``).
     _pool: HTTPConnectionPool | None
     _connection: HTTPConnection | None
+    _core: _rs.Response | None = None
+    headers: HTTPHeaderDict
+    if not typing.TYPE_CHECKING:
+        headers = _HeadersOnFirstTouch()
 
     def __init__(
         self,
@@ -560,6 +593,7 @@ class HTTPResponse(BaseHTTPResponse):
         # behind: a copy (an exception that carries the response, say) keeps the head and what
         # was read, and reads no further.
         state = self.__dict__.copy()
+        state["headers"] = self.headers  # made now, while the core that holds them is here
         if state.get("_fp") is self._core:
             state["_fp"] = None
         for live in ("_core", "_decoder", "_connection", "_pool"):
@@ -1059,4 +1093,4 @@ class HTTPResponse(BaseHTTPResponse):
 
 # What ``_from_core`` makes a response of, and from: ``HTTPResponse.read`` as shipped, since a
 # patched read() is called to preload, even when the body is already in.
-_MADE_OF = (HTTPHeaderDict, BytesQueueBuffer, _NEW_CORE_RESPONSE, HTTPResponse.read)
+_MADE_OF = (BytesQueueBuffer, _NEW_CORE_RESPONSE, HTTPResponse.read)

@@ -302,41 +302,33 @@ impl PyResponse {
     /// would give it, set in one step: the fast lane makes one per request, and doing it here
     /// keeps that work off the Python side, which threads take turns at.
     ///
-    /// `made_of` is what `urllib3.response` makes one of: `(HTTPHeaderDict, BytesQueueBuffer,
-    /// the state every new one starts from, HTTPResponse.read as shipped)`; `options` is the
+    /// `made_of` is what `urllib3.response` makes one of: `(BytesQueueBuffer, the state every
+    /// new one starts from, HTTPResponse.read as shipped)`; its headers are made when first
+    /// asked for (`headers_for`). `options` is the
     /// connection's `_ResponseOptions`. With `preload_content`, the body is what the lane read
     /// ahead when it needs no decoding and `read` is urllib3's; otherwise `read()` reads it.
     fn to_urllib3<'py>(
         slf: &Bound<'py, Self>,
         cls: &Bound<'py, PyType>,
-        made_of: (
-            Bound<'py, PyType>,
-            Bound<'py, PyType>,
-            Bound<'py, PyDict>,
-            Bound<'py, PyAny>,
-        ),
+        made_of: (Bound<'py, PyType>, Bound<'py, PyDict>, Bound<'py, PyAny>),
         options: (Bound<'py, PyAny>, Bound<'py, PyAny>, bool, bool, bool),
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
         let this = slf.get();
-        let (headers_cls, buffer_cls, initial, stock_read) = made_of;
+        let (buffer_cls, initial, stock_read) = made_of;
         let (_method, request_url, preload_content, decode_content, enforce_content_length) =
             options;
-        let new = intern!(py, "__new__");
-        let headers = headers_cls.call_method1(new, (&headers_cls,))?;
-        headers.setattr(intern!(py, "_container"), this.header_lists(py)?)?;
         let chunked = this.names_chunked();
         let length_remaining = if chunked {
             None
         } else {
             this.length_remaining()
         };
-        let response = cls.call_method1(new, (cls,))?;
+        let response = cls.call_method1(intern!(py, "__new__"), (cls,))?;
         let state = response
             .getattr(intern!(py, "__dict__"))?
             .cast_into::<PyDict>()?;
         state.update(initial.as_mapping())?;
-        state.set_item(intern!(py, "headers"), headers)?;
         state.set_item(intern!(py, "status"), this.status)?;
         state.set_item(intern!(py, "version"), this.version)?;
         state.set_item(intern!(py, "version_string"), this.version_string())?;
@@ -377,6 +369,28 @@ impl PyResponse {
             }
         }
         Ok(response)
+    }
+
+    /// The `HTTPHeaderDict` (`headers_cls`) of `response`, urllib3's response around this one:
+    /// made on the first call and kept as the response's `headers` attribute. Made and kept
+    /// without running Python code, so threads that ask at once all get the same one.
+    fn headers_for<'py>(
+        &self,
+        response: &Bound<'py, PyAny>,
+        headers_cls: &Bound<'py, PyType>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = response.py();
+        let state = response
+            .getattr(intern!(py, "__dict__"))?
+            .cast_into::<PyDict>()?;
+        let key = intern!(py, "headers");
+        if let Some(made) = state.get_item(key)?.filter(|made| !made.is_none()) {
+            return Ok(made);
+        }
+        let headers = headers_cls.call_method1(intern!(py, "__new__"), (headers_cls,))?;
+        headers.setattr(intern!(py, "_container"), self.header_lists(py)?)?;
+        state.set_item(key, &headers)?;
+        Ok(headers)
     }
 
     /// The headers as `HTTPHeaderDict` keeps them: lower-cased name to `[name as first
