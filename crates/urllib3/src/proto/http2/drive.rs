@@ -268,7 +268,7 @@ impl Shared {
         let waker = Waker::from(Arc::clone(&wakeup));
         let mut cx = Context::from_waker(&waker);
         // Declared before the lock's guard, so dropped after it.
-        let _turn = PassTurn(self);
+        let mut turn = PassTurn::new(self);
         let mut state = self.lock();
         loop {
             wakeup.woken.store(false, Ordering::Release);
@@ -276,6 +276,7 @@ impl Shared {
             // Whatever the step queued (headers, data, a window update) is framed and sent now.
             self.poll_connection(&mut state, &mut cx);
             if let Err(e) = self.flush(&mut state, timeout) {
+                turn.pick(&state);
                 // An answer that did arrive is still this step's; the write failed for all.
                 return match polled {
                     Poll::Ready(result) => result.map_err(|e| self.failed(e)),
@@ -283,11 +284,17 @@ impl Shared {
                 };
             }
             match polled {
-                Poll::Ready(result) => return result.map_err(|e| self.failed(e)),
+                Poll::Ready(result) => {
+                    turn.pick(&state);
+                    return result.map_err(|e| self.failed(e));
+                }
                 // Something changed that the step may be waiting on: poll again before
                 // waiting for the server.
                 Poll::Pending if wakeup.woken.load(Ordering::Acquire) => continue,
-                Poll::Pending if state.ended => return Err(Stop::Ended),
+                Poll::Pending if state.ended => {
+                    turn.pick(&state);
+                    return Err(Stop::Ended);
+                }
                 Poll::Pending if state.reading => {
                     state = self
                         .wait_for_news(state, &wakeup, deadline)
@@ -469,13 +476,42 @@ impl Shared {
 
 /// Leaving `drive`, whichever way: if nobody is reading, the longest waiter is woken to take
 /// the turn, since the thread leaving may have been the reader, or the one a freed turn was
-/// meant for.
-struct PassTurn<'a>(&'a Shared);
+/// meant for. A thread that leaves with the lock held picks the waiter then; one that leaves
+/// without it (an error while waiting) takes the lock again to do so. The waiter is woken
+/// once the lock is released (this is dropped after the guard), so that it does not wake
+/// only to wait for the lock.
+struct PassTurn<'a> {
+    shared: &'a Shared,
+    picked: bool,
+    next: Option<Arc<Wakeup>>,
+}
+
+impl<'a> PassTurn<'a> {
+    fn new(shared: &'a Shared) -> Self {
+        PassTurn {
+            shared,
+            picked: false,
+            next: None,
+        }
+    }
+
+    fn pick(&mut self, state: &State) {
+        self.next = if state.reading {
+            None
+        } else {
+            state.waiting.first().cloned()
+        };
+        self.picked = true;
+    }
+}
 
 impl Drop for PassTurn<'_> {
     fn drop(&mut self) {
-        let state = self.0.lock();
-        if let (false, Some(next)) = (state.reading, state.waiting.first()) {
+        if !self.picked {
+            let state = self.shared.lock();
+            self.pick(&state);
+        }
+        if let Some(next) = self.next.take() {
             next.ring.notify_one();
         }
     }

@@ -145,25 +145,32 @@ impl Session {
         body: &mut Body,
         write_timeout: Option<Duration>,
     ) -> Result<()> {
-        let head = request::build(request, body)?;
+        let mut head = Some(request::build(request, body)?);
         let fail = |stop| aborted(stop, write_timeout);
-        let requests = &mut self.requests;
-        self.shared
-            .drive(write_timeout, |cx| requests.poll_ready(cx))
-            .map_err(fail)?;
         let end_now = body.content_length() == Some(0) && !request.chunked;
         let slot = self.shared.open_stream();
+        let requests = &mut self.requests;
+        // Sent once h2 has room for the stream, in the same turn: the headers go out before
+        // `drive` returns, so a request without a body is on the wire when this returns, as
+        // an HTTP/1.1 request is.
         let (response, mut sending) = self
-            .requests
-            .send_request(head, end_now)
-            .map_err(|e| fail(self.shared.failed(e)))?;
+            .shared
+            .drive(write_timeout, |cx| {
+                std::task::ready!(requests.poll_ready(cx))?;
+                Poll::Ready(match head.take() {
+                    Some(head) => requests.send_request(head, end_now),
+                    // Polled again after sending (drive stops at the first Ready): never.
+                    None => Err(h2::Reason::INTERNAL_ERROR.into()),
+                })
+            })
+            .map_err(fail)?;
         self.awaiting = Some((response, slot));
-        if !end_now {
-            self.send_body(&mut sending, body, write_timeout)
-                .map_err(fail)?;
+        if end_now {
+            return Ok(());
         }
-        // h2 only queued the frames: they go out now, so the request is on the wire when this
-        // returns, as an HTTP/1.1 request is.
+        self.send_body(&mut sending, body, write_timeout)
+            .map_err(fail)?;
+        // h2 only queued the body's last frames: they go out now.
         self.shared
             .poll_idle(write_timeout)
             .map_err(|e| fail(Stop::Io(e)))
@@ -283,6 +290,11 @@ impl Session {
         read_timeout: Option<Duration>,
     ) -> io::Result<usize> {
         if body.leftover.is_empty() {
+            // The frame that ended the stream is in (with the last data, most often): the end
+            // is known without running the connection, whose lock every stream's thread wants.
+            if body.stream.is_end_stream() {
+                return Ok(0);
+            }
             let frame = self.shared.drive(read_timeout, |cx| {
                 body.stream.poll_data(cx).map(Option::transpose)
             });
