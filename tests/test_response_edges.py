@@ -433,21 +433,37 @@ def test_a_large_body_is_the_same_whole_in_large_reads_and_in_small_ones(server:
 
 
 class _CutShort(LoopbackServer):
-    """Announces 300,000 bytes, sends 200,000 and closes."""
+    """Announces ``announced`` bytes, sends two thirds of them and closes."""
+
+    def __init__(self, announced: int) -> None:
+        self.announced = announced
+        self.sent = announced * 2 // 3
+        super().__init__()
 
     def handle(self, conn: socket.socket) -> None:
         self.read_request(conn)
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 300000\r\n\r\n" + b"a" * 200_000)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % self.announced + b"a" * self.sent)
 
 
-@pytest.mark.parametrize("preload", [True, False])
-def test_a_large_body_cut_short_is_an_incomplete_read(preload: bool) -> None:
-    server = _CutShort()
+# A small body is read through the core's buffer, a large one straight into its bytes.
+@pytest.mark.parametrize("announced", [3_000, 300_000])
+@pytest.mark.parametrize("enforce", [True, False])
+def test_a_body_cut_short_fails_a_whole_read_as_urllib3s_does(announced: int, enforce: bool) -> None:
+    """urllib3 reads a whole body through http.client, which holds it to its length whatever
+    ``enforce_content_length`` says, and counts what that read got."""
+    server = _CutShort(announced)
+    short = announced - server.sent
     try:
         with urllib3.PoolManager() as http:
             url = f"http://127.0.0.1:{server.port}/"
-            with pytest.raises(ProtocolError, match=r"IncompleteRead\(200000 bytes read, 100000 more expected\)"):
-                r = http.request("GET", url, retries=False, preload_content=preload)
+            with pytest.raises(ProtocolError, match=rf"IncompleteRead\({server.sent} bytes read, {short} more"):
+                http.request("GET", url, retries=False, enforce_content_length=enforce)
+            r = http.request("GET", url, retries=False, preload_content=False, enforce_content_length=enforce)
+            assert len(r.read(100)) == 100
+            with pytest.raises(ProtocolError, match=rf"IncompleteRead\({server.sent - 100} bytes read, {short} more"):
                 r.read()
+            if not enforce:  # reads of a size stop at the end, as http.client's do
+                r = http.request("GET", url, preload_content=False, enforce_content_length=False)
+                assert sum(len(piece) for piece in r.stream(1000)) == server.sent
     finally:
         server.close()

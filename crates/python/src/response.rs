@@ -142,8 +142,9 @@ impl PyResponse {
         }
     }
 
-    /// Reads `size` bytes into a new `bytes`; with `to_end`, then whatever follows them (a
-    /// length announced short of the body). Only a read that ends elsewhere copies.
+    /// Reads `size` bytes into a new `bytes`; with `to_end`, as a read of the whole body, then
+    /// whatever follows them (a length announced short of the body). Only a read that ends
+    /// elsewhere copies.
     fn read_raw_in_place<'py>(
         &self,
         py: Python<'py>,
@@ -153,13 +154,11 @@ impl PyResponse {
         let mut read = Ok(None);
         let bytes = PyBytes::new_with(py, size, |buf| {
             read = self.with_response(py, |r| {
-                let filled = r.read_raw_into(buf)?;
-                let rest = if to_end {
-                    r.read_raw(None)?
+                if to_end {
+                    r.read_raw_to_end_into(buf)
                 } else {
-                    Vec::new()
-                };
-                Ok((filled, rest))
+                    Ok((r.read_raw_into(buf)?, Vec::new()))
+                }
             });
             Ok(())
         })?;

@@ -4,9 +4,9 @@ mod common;
 
 use std::io::Write;
 
-use common::send;
+use common::{send, send_with, SAFETY};
 use testserver::{RawServer, Reply};
-use urllib3::{Body, ErrorKind, HeaderMap, Response};
+use urllib3::{Body, ErrorKind, HeaderMap, Response, ResponseOptions};
 
 fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -339,6 +339,52 @@ fn read_raw_into_fills_the_callers_buffer_over_every_framing() {
         assert_eq!(buf[..100_000], body[200_000..], "{framing:?}");
         assert_eq!(r.read_raw_into(&mut buf).unwrap(), 0, "{framing:?}");
     }
+}
+
+/// 300 bytes announced, 200 sent, then the connection closes; read without enforcing the
+/// length.
+fn cut_short_unenforced() -> (RawServer, Response) {
+    let mut wire = b"HTTP/1.1 200 OK\r\nContent-Length: 300\r\n\r\n".to_vec();
+    wire.extend_from_slice(&[b'a'; 200]);
+    let server = RawServer::start(vec![Reply::close(wire)]);
+    let options = ResponseOptions {
+        enforce_content_length: false,
+        ..ResponseOptions::default()
+    };
+    let headers = HeaderMap::new();
+    let response = send_with(
+        server.port(),
+        "GET",
+        "/",
+        &headers,
+        Body::Empty,
+        Some(SAFETY),
+        options,
+    );
+    (server, response.unwrap())
+}
+
+#[test]
+fn a_whole_body_cut_short_fails_even_unenforced_and_counts_that_read() {
+    // urllib3 reads a whole body through http.client, which holds it to its length, and
+    // counts what that read got; sized reads just stop at the end.
+    let (_server, mut r) = cut_short_unenforced();
+    assert_eq!(r.read_raw(Some(50)).unwrap().len(), 50);
+    let err = r.read_raw(None).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol);
+    assert!(
+        err.to_string()
+            .contains("IncompleteRead(150 bytes read, 100 more expected)"),
+        "{err}"
+    );
+
+    let (_server, mut r) = cut_short_unenforced();
+    let mut buf = vec![0u8; 250];
+    assert_eq!(r.read_raw_into(&mut buf).unwrap(), 200);
+
+    let (_server, mut r) = cut_short_unenforced();
+    let mut buf = vec![0u8; 250];
+    assert!(r.read_raw_to_end_into(&mut buf).is_err());
 }
 
 #[test]

@@ -85,6 +85,10 @@ pub(crate) struct BodyReader {
     /// Body bytes read so far, after de-chunking and before decoding (urllib3's `tell()`).
     read: u64,
     enforce_content_length: bool,
+    /// Where the whole-body read under way started (`read` then). urllib3 reads a whole body
+    /// through http.client's `read()`, which holds it to its length whatever
+    /// `enforce_content_length` says, and counts in its `IncompleteRead` what that read got.
+    whole_read_from: Option<u64>,
     /// Whether the server allows the connection to carry another request.
     keep_alive: bool,
     release: Option<ReleaseHook>,
@@ -164,6 +168,7 @@ impl BodyReader {
             done: false,
             read: 0,
             enforce_content_length,
+            whole_read_from: None,
             keep_alive,
             release: None,
             http2,
@@ -262,6 +267,15 @@ impl BodyReader {
         Ok(filled)
     }
 
+    /// Marks the reads up to [`BodyReader::end_whole_read`] as one read of the whole body.
+    pub(crate) fn begin_whole_read(&mut self) {
+        self.whole_read_from = Some(self.read);
+    }
+
+    pub(crate) fn end_whole_read(&mut self) {
+        self.whole_read_from = None;
+    }
+
     /// Reads and discards the rest of the body, so the connection can be reused.
     pub(crate) fn drain(&mut self) -> Result<()> {
         let mut sink = [0u8; 16 * 1024];
@@ -275,14 +289,17 @@ impl BodyReader {
             .min(usize::try_from(remaining).unwrap_or(usize::MAX));
         let n = self.transport_read(&mut out[..want])?;
         if n == 0 {
-            if self.enforce_content_length {
-                self.finish(false);
-                return Err(Error::connection_broken(Error::incomplete_read(
-                    self.read, remaining,
-                )));
-            }
             self.finish(false);
-            return Ok(0);
+            return match self.whole_read_from {
+                Some(from) => Err(Error::connection_broken(Error::incomplete_read(
+                    self.read - from,
+                    remaining,
+                ))),
+                None if self.enforce_content_length => Err(Error::connection_broken(
+                    Error::incomplete_read(self.read, remaining),
+                )),
+                None => Ok(0),
+            };
         }
         let left = remaining - n as u64;
         self.framing = Framing::Length(left);

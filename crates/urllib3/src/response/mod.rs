@@ -42,6 +42,7 @@ pub struct ResponseOptions {
     /// Undo `Content-Encoding` when reading (default true).
     pub decode_content: bool,
     /// Fail with `IncompleteRead` when a body ends before its `Content-Length` (default true).
+    /// A read of the whole body fails so either way, as urllib3's does.
     pub enforce_content_length: bool,
 }
 
@@ -322,6 +323,19 @@ impl Response {
         fill_slice(self, buf, |r, buf| r.body.read(buf))
     }
 
+    /// Reads the rest of the body as received: into `buf` first, and what does not fit (a
+    /// body longer than announced) returned. A read of the whole body, as [`Response::read_raw`]
+    /// with `None` is: a body cut short of its announced length fails.
+    pub fn read_raw_to_end_into(&mut self, buf: &mut [u8]) -> Result<(usize, Vec<u8>)> {
+        self.body.begin_whole_read();
+        let read = fill_slice(self, buf, |r, buf| r.body.read(buf)).and_then(|filled| {
+            let rest = self.fill_up_to(None, false, |r, buf| r.body.read(buf))?;
+            Ok((filled, rest))
+        });
+        self.body.end_whole_read();
+        read
+    }
+
     /// One read of the body as received, at most `amt` bytes (urllib3's `read1`): what the
     /// connection has, waiting only when it has nothing. Empty at the end of the body.
     pub fn read_raw_once(&mut self, amt: usize) -> Result<Vec<u8>> {
@@ -331,8 +345,24 @@ impl Response {
         Ok(out)
     }
 
-    /// Reads `amt` bytes (all with `None`) with `one` read at a time.
+    /// Reads `amt` bytes (all with `None`) with `one` read at a time. A read of all of a body
+    /// whose length was announced fails when the body ends short of it, as urllib3's does.
     fn fill(
+        &mut self,
+        amt: Option<usize>,
+        decoding: bool,
+        one: impl FnMut(&mut Self, &mut [u8]) -> Result<usize>,
+    ) -> Result<Vec<u8>> {
+        if amt.is_some() {
+            return self.fill_up_to(amt, decoding, one);
+        }
+        self.body.begin_whole_read();
+        let read = self.fill_up_to(amt, decoding, one);
+        self.body.end_whole_read();
+        read
+    }
+
+    fn fill_up_to(
         &mut self,
         amt: Option<usize>,
         decoding: bool,
