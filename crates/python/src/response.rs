@@ -303,9 +303,9 @@ impl PyResponse {
     ///
     /// `made_of` is what `urllib3.response` makes one of: `(BytesQueueBuffer, the state every
     /// new one starts from, HTTPResponse.read as shipped)`; its headers are made when first
-    /// asked for (`headers_for`). `options` is the
-    /// connection's `_ResponseOptions`. With `preload_content`, the body is what the lane read
-    /// ahead when it needs no decoding and `read` is urllib3's; otherwise `read()` reads it.
+    /// asked for (`headers_for`). `options` is the connection's `_ResponseOptions`. With
+    /// `preload_content`, the body is what the lane read ahead when it needs no decoding and
+    /// `read` is urllib3's; otherwise `read()` reads it.
     fn to_urllib3<'py>(
         slf: &Bound<'py, Self>,
         cls: &Bound<'py, PyType>,
@@ -371,8 +371,8 @@ impl PyResponse {
     }
 
     /// The `HTTPHeaderDict` (`headers_cls`) of `response`, urllib3's response around this one:
-    /// made on the first call and kept as the response's `headers` attribute. Made and kept
-    /// without running Python code, so threads that ask at once all get the same one.
+    /// made on the first call and kept as the response's `headers` attribute. Kept with
+    /// `setdefault`, so threads that ask at once all get the one kept first.
     fn headers_for<'py>(
         &self,
         response: &Bound<'py, PyAny>,
@@ -382,14 +382,9 @@ impl PyResponse {
         let state = response
             .getattr(intern!(py, "__dict__"))?
             .cast_into::<PyDict>()?;
-        let key = intern!(py, "headers");
-        if let Some(made) = state.get_item(key)?.filter(|made| !made.is_none()) {
-            return Ok(made);
-        }
         let headers = headers_cls.call_method1(intern!(py, "__new__"), (headers_cls,))?;
         headers.setattr(intern!(py, "_container"), self.header_lists(py)?)?;
-        state.set_item(key, &headers)?;
-        Ok(headers)
+        state.call_method1(intern!(py, "setdefault"), (intern!(py, "headers"), headers))
     }
 
     /// The headers as `HTTPHeaderDict` keeps them: lower-cased name to `[name as first
