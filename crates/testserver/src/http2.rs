@@ -2,13 +2,16 @@
 //!
 //! Each stream is turned into the crate's [`Request`] and answered by the same
 //! [`routes::handle`] as HTTP/1.1; its [`Response`] goes back as an HTTP/2
-//! response. Three endpoints exist only here: `/http2/goaway` (GOAWAY after its response),
-//! `/http2/goaway-first` (GOAWAY before its response) and `/http2/reset`.
+//! response. Four endpoints exist only here: `/http2/goaway` (GOAWAY after its response),
+//! `/http2/goaway-first` (GOAWAY before its response), `/http2/reset`, and
+//! `/http2/refuse-first` (the first request of a connection refused with REFUSED_STREAM, as
+//! a server does to a stream over its limit, the next ones answered).
 
 use std::convert::Infallible;
 use std::fmt;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -55,12 +58,15 @@ struct Conn {
     goaway: Notify,
     /// Notified once the connection has queued its GOAWAY.
     goaway_queued: Notify,
+    /// `/http2/refuse-first` refused a stream on this connection.
+    refused: AtomicBool,
 }
 
-/// The error that makes hyper reset a stream with INTERNAL_ERROR (any service
-/// error does).
+/// The error that makes hyper reset a stream: with INTERNAL_ERROR (any service
+/// error does), or with the reason of the h2 error it carries (hyper looks for one
+/// among the error's sources).
 #[derive(Debug)]
-struct ResetStream;
+struct ResetStream(Option<h2::Error>);
 
 impl fmt::Display for ResetStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -68,7 +74,11 @@ impl fmt::Display for ResetStream {
     }
 }
 
-impl std::error::Error for ResetStream {}
+impl std::error::Error for ResetStream {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.as_ref().map(|e| e as _)
+    }
+}
 
 type Reply = Result<hyper::Response<H2Body>, ResetStream>;
 
@@ -88,6 +98,7 @@ pub(crate) async fn serve<S: Transport>(io: S, peer: SocketAddr, ctx: Arc<Ctx>) 
         peer,
         goaway: Notify::new(),
         goaway_queued: Notify::new(),
+        refused: AtomicBool::new(false),
     });
     let shared = Arc::clone(&conn);
     let service = service_fn(move |req| respond(req, Arc::clone(&shared)));
@@ -110,8 +121,15 @@ async fn respond(req: hyper::Request<Incoming>, conn: Arc<Conn>) -> Reply {
     let (parts, body) = req.into_parts();
     match parts.uri.path() {
         // Resets before any response: the simplest failure for a client to see.
-        "/http2/reset" => return Err(ResetStream),
+        "/http2/reset" => return Err(ResetStream(None)),
         "/http2/goaway" => return Ok(goaway(&conn)),
+        "/http2/refuse-first" => {
+            if !conn.refused.swap(true, Ordering::Relaxed) {
+                return Err(ResetStream(Some(h2::Reason::REFUSED_STREAM.into())));
+            }
+            let resp = Response::new(200, "text/plain", "served after a refusal\n");
+            return into_hyper(resp, false);
+        }
         "/http2/goaway-first" => {
             // The GOAWAY is queued before this response exists, so it goes out first.
             conn.goaway.notify_one();
@@ -131,7 +149,7 @@ async fn respond(req: hyper::Request<Incoming>, conn: Arc<Conn>) -> Reply {
             return into_hyper(resp, false);
         }
         // The client reset the stream or the connection broke.
-        Err(_) => return Err(ResetStream),
+        Err(_) => return Err(ResetStream(None)),
     }
     let mut request = owned.request(conn.peer);
     request.client_cert = conn.client_cert.as_deref();
@@ -140,7 +158,7 @@ async fn respond(req: hyper::Request<Incoming>, conn: Arc<Conn>) -> Reply {
     match routes::handle(&request, &conn.ctx).await {
         Action::Respond(resp) => into_hyper(resp, parts.method == hyper::Method::HEAD),
         // Fault modes script HTTP/1.1 bytes, which mean nothing here.
-        Action::Script(_) => Err(ResetStream),
+        Action::Script(_) => Err(ResetStream(None)),
     }
 }
 
@@ -205,7 +223,7 @@ fn into_hyper(resp: Response, head_only: bool) -> Reply {
     let status = StatusCode::from_u16(resp.status)
         .ok()
         .filter(|s| !s.is_informational())
-        .ok_or(ResetStream)?;
+        .ok_or(ResetStream(None))?;
     let data = match resp.body {
         Body::Nothing => Data::Empty,
         Body::Full(bytes) if head_only || bytes.is_empty() => Data::Sized(bytes.len()),

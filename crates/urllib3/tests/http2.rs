@@ -297,6 +297,23 @@ fn a_reset_stream_fails_its_request_and_the_next_one_works() {
 }
 
 #[test]
+fn a_stream_refused_unprocessed_is_sent_again_without_using_a_retry() {
+    // A server refuses streams over its limit that were opened before its SETTINGS arrived;
+    // the request was not processed, so it goes again (the manager allows no retries).
+    let server = TestServer::start_tls();
+    let http = manager(&server);
+    let mut response = http
+        .urlopen(
+            "GET",
+            &url(&server, "/http2/refuse-first"),
+            RequestOptions::new(),
+        )
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.data().unwrap(), b"served after a refusal\n");
+}
+
+#[test]
 fn after_goaway_the_next_request_opens_a_new_connection() {
     let server = TestServer::start_tls();
     let http = manager(&server);

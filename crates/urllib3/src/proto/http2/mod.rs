@@ -9,7 +9,8 @@
 //! pool hands those out so that concurrent requests to one origin are streams of one
 //! connection, up to the server's `MAX_CONCURRENT_STREAMS`.
 //!
-//! Errors map to urllib3's classes as HTTP/1.1's do: a stream the server reset or a connection
+//! Errors map to urllib3's classes as HTTP/1.1's do: a stream the server reset (after sending
+//! a body-less request again, if the server refused it unprocessed) or a connection
 //! that went away before the response head is `ProtocolError("Connection aborted.")` (which
 //! Retry retries for idempotent methods, as it does a dropped keep-alive connection); a body
 //! cut short is `ProtocolError("Connection broken: …")`; socket timeouts are
@@ -46,6 +47,8 @@ const CONNECTION_WINDOW: u32 = 8 << 20;
 const MAX_FRAME: u32 = 256 * 1024;
 /// Body bytes handed to h2 per DATA-sending step.
 const SEND_CHUNK: usize = 64 * 1024;
+/// How many times a request the server refused unprocessed is sent again.
+const RESENDS_WHEN_REFUSED: usize = 2;
 
 /// One user's handle on an HTTP/2 connection: h2's request handle, and the exchange in flight.
 pub(crate) struct Session {
@@ -54,6 +57,10 @@ pub(crate) struct Session {
     /// The response of the request sent last, until its head is read, and its stream's place
     /// against the server's limit.
     awaiting: Option<(ResponseFuture, StreamSlot)>,
+    /// That request's head, when it had no body: sent again if the server refuses its stream
+    /// unprocessed (REFUSED_STREAM, RFC 9113 §8.7), as a server does to streams over its
+    /// limit that a client opened before the server's SETTINGS came in.
+    resend: Option<http::Request<()>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -107,6 +114,7 @@ impl Session {
             shared: Arc::new(shared),
             requests,
             awaiting: None,
+            resend: None,
         })
     }
 
@@ -116,6 +124,7 @@ impl Session {
             shared: Arc::clone(&self.shared),
             requests: self.requests.clone(),
             awaiting: None,
+            resend: None,
         }
     }
 
@@ -145,25 +154,12 @@ impl Session {
         body: &mut Body,
         write_timeout: Option<Duration>,
     ) -> Result<()> {
-        let mut head = Some(request::build(request, body)?);
+        let head = request::build(request, body)?;
         let fail = |stop| aborted(stop, write_timeout);
         let end_now = body.content_length() == Some(0) && !request.chunked;
         let slot = self.shared.open_stream();
-        let requests = &mut self.requests;
-        // Sent once h2 has room for the stream, in the same turn: the headers go out before
-        // `drive` returns, so a request without a body is on the wire when this returns, as
-        // an HTTP/1.1 request is.
-        let (response, mut sending) = self
-            .shared
-            .drive(write_timeout, |cx| {
-                std::task::ready!(requests.poll_ready(cx))?;
-                Poll::Ready(match head.take() {
-                    Some(head) => requests.send_request(head, end_now),
-                    // Polled again after sending (drive stops at the first Ready): never.
-                    None => Err(h2::Reason::INTERNAL_ERROR.into()),
-                })
-            })
-            .map_err(fail)?;
+        self.resend = end_now.then(|| copy_head(&head));
+        let (response, mut sending) = self.open(head, end_now, write_timeout).map_err(fail)?;
         self.awaiting = Some((response, slot));
         if end_now {
             return Ok(());
@@ -174,6 +170,27 @@ impl Session {
         self.shared
             .poll_idle(write_timeout)
             .map_err(|e| fail(Stop::Io(e)))
+    }
+
+    /// Opens a stream with `head` once h2 has room for it, in the same turn: the headers go
+    /// out before `drive` returns, so a request without a body is on the wire when this
+    /// returns, as an HTTP/1.1 request is.
+    fn open(
+        &mut self,
+        head: http::Request<()>,
+        end_now: bool,
+        timeout: Option<Duration>,
+    ) -> std::result::Result<(ResponseFuture, SendStream<Bytes>), Stop> {
+        let mut head = Some(head);
+        let requests = &mut self.requests;
+        self.shared.drive(timeout, |cx| {
+            std::task::ready!(requests.poll_ready(cx))?;
+            Poll::Ready(match head.take() {
+                Some(head) => requests.send_request(head, end_now),
+                // Polled again after sending (drive stops at the first Ready): never.
+                None => Err(h2::Reason::INTERNAL_ERROR.into()),
+            })
+        })
     }
 
     /// Sends the body as the server's flow-control windows allow. A server that answers early
@@ -252,12 +269,27 @@ impl Session {
                 "no HTTP/2 request is waiting for a response",
             )
         })?;
-        let response = self
-            .shared
-            .drive(read_timeout, |cx| {
+        let mut resends = 0;
+        let response = loop {
+            let answer = self.shared.drive(read_timeout, |cx| {
                 std::pin::Pin::new(&mut awaiting).poll(cx)
-            })
-            .map_err(|stop| aborted(stop, read_timeout))?;
+            });
+            let resend = match &answer {
+                Err(Stop::H2(e)) if refused_unprocessed(e) && resends < RESENDS_WHEN_REFUSED => {
+                    self.resend.as_ref().map(copy_head)
+                }
+                _ => None,
+            };
+            let Some(head) = resend else {
+                break answer.map_err(|stop| aborted(stop, read_timeout))?;
+            };
+            resends += 1;
+            log::debug!("HTTP/2 stream refused unprocessed; sending the request again");
+            (awaiting, _) = self
+                .open(head, true, read_timeout)
+                .map_err(|stop| aborted(stop, read_timeout))?;
+        };
+        self.resend = None;
         let (parts, body) = response.into_parts();
         let mut headers = HeaderMap::with_capacity(parts.headers.len());
         for (name, value) in &parts.headers {
@@ -324,6 +356,22 @@ impl Session {
     pub(crate) fn has_room(&self) -> bool {
         self.shared.has_room()
     }
+}
+
+/// Whether the server reset a stream without processing its request (not a GOAWAY's doing,
+/// which ends the connection for new streams).
+fn refused_unprocessed(e: &h2::Error) -> bool {
+    e.reason() == Some(h2::Reason::REFUSED_STREAM) && e.is_remote() && !e.is_go_away()
+}
+
+/// A copy of a request head (`http::Request` is not `Clone`).
+fn copy_head(head: &http::Request<()>) -> http::Request<()> {
+    let mut copy = http::Request::new(());
+    *copy.method_mut() = head.method().clone();
+    *copy.uri_mut() = head.uri().clone();
+    *copy.version_mut() = head.version();
+    *copy.headers_mut() = head.headers().clone();
+    copy
 }
 
 /// A failure before the response head: urllib3's classes for the same failure on HTTP/1.1.
