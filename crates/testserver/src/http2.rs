@@ -4,8 +4,9 @@
 //! [`routes::handle`] as HTTP/1.1; its [`Response`] goes back as an HTTP/2
 //! response. Four endpoints exist only here: `/http2/goaway` (GOAWAY after its response),
 //! `/http2/goaway-first` (GOAWAY before its response), `/http2/reset`, and
-//! `/http2/refuse-first` (the first request of a connection refused with REFUSED_STREAM, as
-//! a server does to a stream over its limit, the next ones answered).
+//! `/http2/refuse-first/PATH` (the first request of a connection refused with
+//! REFUSED_STREAM, as a server does to a stream over its limit; the next ones answered as
+//! PATH would be).
 
 use std::convert::Infallible;
 use std::fmt;
@@ -118,18 +119,17 @@ pub(crate) async fn serve<S: Transport>(io: S, peer: SocketAddr, ctx: Arc<Ctx>) 
 /// Answers one stream.
 async fn respond(req: hyper::Request<Incoming>, conn: Arc<Conn>) -> Reply {
     conn.ctx.counters.count_request();
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    if let Some(rest) = parts.uri.path().strip_prefix("/http2/refuse-first") {
+        if !conn.refused.swap(true, Ordering::Relaxed) {
+            return Err(ResetStream(Some(h2::Reason::REFUSED_STREAM.into())));
+        }
+        parts.uri = without_prefix(&parts.uri, rest).ok_or(ResetStream(None))?;
+    }
     match parts.uri.path() {
         // Resets before any response: the simplest failure for a client to see.
         "/http2/reset" => return Err(ResetStream(None)),
         "/http2/goaway" => return Ok(goaway(&conn)),
-        "/http2/refuse-first" => {
-            if !conn.refused.swap(true, Ordering::Relaxed) {
-                return Err(ResetStream(Some(h2::Reason::REFUSED_STREAM.into())));
-            }
-            let resp = Response::new(200, "text/plain", "served after a refusal\n");
-            return into_hyper(resp, false);
-        }
         "/http2/goaway-first" => {
             // The GOAWAY is queued before this response exists, so it goes out first.
             conn.goaway.notify_one();
@@ -160,6 +160,19 @@ async fn respond(req: hyper::Request<Incoming>, conn: Arc<Conn>) -> Reply {
         // Fault modes script HTTP/1.1 bytes, which mean nothing here.
         Action::Script(_) => Err(ResetStream(None)),
     }
+}
+
+/// `uri` with its path replaced by `path` (what followed a prefix), its query kept.
+fn without_prefix(uri: &hyper::Uri, path: &str) -> Option<hyper::Uri> {
+    let path = if path.is_empty() { "/" } else { path };
+    let path_and_query = match uri.query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_owned(),
+    };
+    hyper::http::uri::Builder::from(uri.clone())
+        .path_and_query(path_and_query)
+        .build()
+        .ok()
 }
 
 /// The request head as the crate's routes read it. Without a `host` field the

@@ -16,9 +16,9 @@
 //! `Expect: 100-continue` gets no interim response. HTTP/2 only:
 //! `/http2/goaway` answers 200 `goaway` and then shuts the connection down
 //! gracefully (GOAWAY; streams in flight finish); `/http2/reset` resets its
-//! stream without any response; `/http2/refuse-first` refuses the first stream of
-//! a connection (REFUSED_STREAM) and answers the next ones. Over HTTP/1.1 these
-//! are 404.
+//! stream without any response; `/http2/refuse-first/PATH` refuses the first
+//! stream of a connection (REFUSED_STREAM) and answers the next ones as PATH. Over
+//! HTTP/1.1 these are 404.
 //!
 //! ```no_run
 //! let server = testserver::TestServer::start();

@@ -298,19 +298,22 @@ fn a_reset_stream_fails_its_request_and_the_next_one_works() {
 
 #[test]
 fn a_stream_refused_unprocessed_is_sent_again_without_using_a_retry() {
-    // A server refuses streams over its limit that were opened before its SETTINGS arrived;
-    // the request was not processed, so it goes again (the manager allows no retries).
+    // A server refuses a stream over its limit (nginx also when it has not yet counted one
+    // it finished); the request was not processed, so it goes again, with its body. The
+    // manager allows no retries.
     let server = TestServer::start_tls();
     let http = manager(&server);
-    let mut response = http
-        .urlopen(
-            "GET",
-            &url(&server, "/http2/refuse-first"),
-            RequestOptions::new(),
-        )
+    let refused_get = url(&server, "/http2/refuse-first/get?a=1");
+    let response = http
+        .urlopen("GET", &refused_get, RequestOptions::new())
         .unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.data().unwrap(), b"served after a refusal\n");
+    assert_eq!(json(response)["args"]["a"], "1");
+    let server = TestServer::start_tls();
+    let http = manager(&server);
+    let refused_post = url(&server, "/http2/refuse-first/post");
+    let options = RequestOptions::new().body(&b"posted twice"[..]);
+    let response = http.urlopen("POST", &refused_post, options).unwrap();
+    assert_eq!(json(response)["data"], "posted twice");
 }
 
 #[test]

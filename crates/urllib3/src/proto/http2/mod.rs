@@ -10,11 +10,11 @@
 //! connection, up to the server's `MAX_CONCURRENT_STREAMS`.
 //!
 //! Errors map to urllib3's classes as HTTP/1.1's do: a stream the server reset (after sending
-//! a body-less request again, if the server refused it unprocessed) or a connection
-//! that went away before the response head is `ProtocolError("Connection aborted.")` (which
-//! Retry retries for idempotent methods, as it does a dropped keep-alive connection); a body
-//! cut short is `ProtocolError("Connection broken: …")`; socket timeouts are
-//! `ReadTimeoutError`.
+//! a request with no body or a small one again, if the server refused it unprocessed) or a
+//! connection that went away before the response head is `ProtocolError("Connection
+//! aborted.")` (which Retry retries for idempotent methods, as it does a dropped keep-alive
+//! connection); a body cut short is `ProtocolError("Connection broken: …")`; socket timeouts
+//! are `ReadTimeoutError`.
 
 mod drive;
 #[cfg(fuzzing)]
@@ -47,7 +47,7 @@ const CONNECTION_WINDOW: u32 = 8 << 20;
 const MAX_FRAME: u32 = 256 * 1024;
 /// Body bytes handed to h2 per DATA-sending step.
 const SEND_CHUNK: usize = 64 * 1024;
-/// How many times a request the server refused unprocessed is sent again.
+/// How many times a request the server refused unprocessed is sent again (`Session::resend`).
 const RESENDS_WHEN_REFUSED: usize = 2;
 
 /// One user's handle on an HTTP/2 connection: h2's request handle, and the exchange in flight.
@@ -57,10 +57,11 @@ pub(crate) struct Session {
     /// The response of the request sent last, until its head is read, and its stream's place
     /// against the server's limit.
     awaiting: Option<(ResponseFuture, StreamSlot)>,
-    /// That request's head, when it had no body: sent again if the server refuses its stream
-    /// unprocessed (REFUSED_STREAM, RFC 9113 §8.7), as a server does to streams over its
-    /// limit that a client opened before the server's SETTINGS came in.
-    resend: Option<http::Request<()>>,
+    /// That request's head and body (empty for none), when the body was small and in
+    /// memory: sent again if the server refuses the stream unprocessed (REFUSED_STREAM, RFC
+    /// 9113 §8.7), as servers do to a stream over their limit, which a client can open
+    /// before their SETTINGS come in, or as nginx counts a stream it just finished.
+    resend: Option<(http::Request<()>, Vec<u8>)>,
 }
 
 impl std::fmt::Debug for Session {
@@ -158,7 +159,7 @@ impl Session {
         let fail = |stop| aborted(stop, write_timeout);
         let end_now = body.content_length() == Some(0) && !request.chunked;
         let slot = self.shared.open_stream();
-        self.resend = end_now.then(|| copy_head(&head));
+        self.resend = kept_to_resend(body, end_now).map(|kept| (copy_head(&head), kept));
         let (response, mut sending) = self.open(head, end_now, write_timeout).map_err(fail)?;
         self.awaiting = Some((response, slot));
         if end_now {
@@ -191,6 +192,21 @@ impl Session {
                 None => Err(h2::Reason::INTERNAL_ERROR.into()),
             })
         })
+    }
+
+    /// Sends a refused request again (see `resend`).
+    fn send_again(
+        &mut self,
+        head: http::Request<()>,
+        body: &[u8],
+        timeout: Option<Duration>,
+    ) -> std::result::Result<ResponseFuture, Stop> {
+        let (response, mut sending) = self.open(head, body.is_empty(), timeout)?;
+        if !body.is_empty() {
+            self.send_piece(&mut sending, body, true, timeout)?;
+            self.shared.poll_idle(timeout).map_err(Stop::Io)?;
+        }
+        Ok(response)
     }
 
     /// Sends the body as the server's flow-control windows allow. A server that answers early
@@ -276,17 +292,19 @@ impl Session {
             });
             let resend = match &answer {
                 Err(Stop::H2(e)) if refused_unprocessed(e) && resends < RESENDS_WHEN_REFUSED => {
-                    self.resend.as_ref().map(copy_head)
+                    self.resend
+                        .as_ref()
+                        .map(|(head, body)| (copy_head(head), body.clone()))
                 }
                 _ => None,
             };
-            let Some(head) = resend else {
+            let Some((head, body)) = resend else {
                 break answer.map_err(|stop| aborted(stop, read_timeout))?;
             };
             resends += 1;
             log::debug!("HTTP/2 stream refused unprocessed; sending the request again");
-            (awaiting, _) = self
-                .open(head, true, read_timeout)
+            awaiting = self
+                .send_again(head, &body, read_timeout)
                 .map_err(|stop| aborted(stop, read_timeout))?;
         };
         self.resend = None;
@@ -362,6 +380,17 @@ impl Session {
 /// which ends the connection for new streams).
 fn refused_unprocessed(e: &h2::Error) -> bool {
     e.reason() == Some(h2::Reason::REFUSED_STREAM) && e.is_remote() && !e.is_go_away()
+}
+
+/// What of a request's body is kept to send it again if the server refuses its stream:
+/// nothing for a request without one, a copy of a small one in memory; None (no resending)
+/// for a body read from a stream or a large one.
+fn kept_to_resend(body: &Body, end_now: bool) -> Option<Vec<u8>> {
+    match body {
+        _ if end_now => Some(Vec::new()),
+        Body::Bytes(bytes) if bytes.len() <= SEND_CHUNK => Some(bytes.clone()),
+        _ => None,
+    }
 }
 
 /// A copy of a request head (`http::Request` is not `Clone`).
