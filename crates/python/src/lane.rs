@@ -16,7 +16,7 @@ use urllib3::{HeaderMap, ResponseOptions};
 use crate::config::seconds;
 use crate::connection::{put_back, to_body, PyConnection};
 use crate::errors::guard;
-use crate::response::{Prefetched, PyResponse, READ_IN_PLACE_MIN};
+use crate::response::{reads_in_place, Prefetched, PyResponse};
 
 /// Requests the lane sent (whatever came of them), and requests it declined (counted by the
 /// Python side).
@@ -88,10 +88,8 @@ pub(crate) fn exchange(
             // one is read by `HTTPResponse.read` straight into its `bytes`.
             let raw_is_final =
                 !decode_content || response.headers().get("content-encoding").is_none();
-            let small = response
-                .length_remaining()
-                .is_none_or(|n| n < READ_IN_PLACE_MIN as u64);
-            let ahead = (preload && raw_is_final && small).then(|| response.read_raw(None));
+            let in_place = response.length_remaining().is_some_and(reads_in_place);
+            let ahead = (preload && raw_is_final && !in_place).then(|| response.read_raw(None));
             Ok((response, ahead))
         })
     });

@@ -44,7 +44,12 @@ type ReaderError = Arc<Mutex<Option<PyErr>>>;
 /// growth and their page faults took half the time of the whole request. A shorter body
 /// keeps the `Vec`: the fast lane reads it with the head in its one release of the GIL,
 /// where reading in place would take a second one.
-pub(crate) const READ_IN_PLACE_MIN: usize = 128 * 1024;
+const READ_IN_PLACE_MIN: u64 = 128 * 1024;
+
+/// Whether a read of `len` bytes goes straight into the `bytes` that holds them.
+pub(crate) fn reads_in_place(len: u64) -> bool {
+    len >= READ_IN_PLACE_MIN
+}
 
 impl PyResponse {
     pub(crate) fn new(response: Response) -> Self {
@@ -132,7 +137,7 @@ impl PyResponse {
                 .and_then(|n| usize::try_from(n).ok())
         });
         match size {
-            Some(size) if size >= READ_IN_PLACE_MIN => {
+            Some(size) if reads_in_place(size as u64) => {
                 self.read_raw_in_place(py, size, amt.is_none())
             }
             _ => {

@@ -327,13 +327,10 @@ impl Response {
     /// body longer than announced) returned. A read of the whole body, as [`Response::read_raw`]
     /// with `None` is: a body cut short of its announced length fails.
     pub fn read_raw_to_end_into(&mut self, buf: &mut [u8]) -> Result<(usize, Vec<u8>)> {
-        self.body.begin_whole_read();
-        let read = fill_slice(self, buf, |r, buf| r.body.read(buf)).and_then(|filled| {
-            let rest = self.fill_up_to(None, false, |r, buf| r.body.read(buf))?;
-            Ok((filled, rest))
-        });
-        self.body.end_whole_read();
-        read
+        self.as_whole_read(|r| {
+            let filled = fill_slice(r, buf, |r, buf| r.body.read(buf))?;
+            Ok((filled, r.fill_to_end(false, |r, buf| r.body.read(buf))?))
+        })
     }
 
     /// One read of the body as received, at most `amt` bytes (urllib3's `read1`): what the
@@ -353,61 +350,60 @@ impl Response {
         decoding: bool,
         one: impl FnMut(&mut Self, &mut [u8]) -> Result<usize>,
     ) -> Result<Vec<u8>> {
-        if amt.is_some() {
-            return self.fill_up_to(amt, decoding, one);
-        }
-        self.body.begin_whole_read();
-        let read = self.fill_up_to(amt, decoding, one);
-        self.body.end_whole_read();
-        read
+        let Some(amt) = amt else {
+            return self.as_whole_read(|r| r.fill_to_end(decoding, one));
+        };
+        let mut out = vec![0u8; amt];
+        let filled = fill_slice(self, &mut out, one)?;
+        out.truncate(filled);
+        Ok(out)
     }
 
-    fn fill_up_to(
+    /// Runs `read` as one read of the whole body (see `BodyReader::begin_whole_read`).
+    fn as_whole_read<T>(&mut self, read: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        self.body.begin_whole_read();
+        let result = read(self);
+        self.body.end_whole_read();
+        result
+    }
+
+    /// Reads the rest of the body with `one` read at a time.
+    fn fill_to_end(
         &mut self,
-        amt: Option<usize>,
         decoding: bool,
         mut one: impl FnMut(&mut Self, &mut [u8]) -> Result<usize>,
     ) -> Result<Vec<u8>> {
         let mut out = Vec::new();
-        match amt {
-            Some(amt) => {
-                out.resize(amt, 0);
-                let filled = fill_slice(self, &mut out, one)?;
-                out.truncate(filled);
+        // A raw body of announced length goes straight into its place in `out`, not
+        // through a block into a growing `out`: half the memory a 1 MiB body touches,
+        // and no copy.
+        let announced = self
+            .length_remaining()
+            .and_then(|n| usize::try_from(n).ok());
+        if let Some(len) = announced.filter(|&len| !decoding && len <= IN_PLACE_MAX) {
+            out.resize(len, 0);
+            let filled = fill_slice(self, &mut out, &mut one)?;
+            out.truncate(filled);
+        }
+        // The rest (all of it, unless read in place): a block the size of what is left
+        // (a small body is most bodies), at least 8 KiB for decoded output, at most
+        // 64 KiB: allocating and zeroing a larger buffer than the body needs was a
+        // tenth of a small request's cost.
+        let left = self.length_remaining().map_or(usize::MAX, |n| {
+            usize::try_from(n).map_or(usize::MAX, |n| n.saturating_add(1))
+        });
+        let least = if decoding { 8 * 1024 } else { 1 };
+        let mut block = vec![0u8; left.clamp(least, 64 * 1024)];
+        loop {
+            let n = one(self, &mut block)?;
+            if n == 0 {
+                break;
             }
-            None => {
-                // A raw body of announced length goes straight into its place in `out`, not
-                // through a block into a growing `out`: half the memory a 1 MiB body touches,
-                // and no copy.
-                let announced = self
-                    .length_remaining()
-                    .and_then(|n| usize::try_from(n).ok());
-                if let Some(len) = announced.filter(|&len| !decoding && len <= IN_PLACE_MAX) {
-                    out.resize(len, 0);
-                    let filled = fill_slice(self, &mut out, &mut one)?;
-                    out.truncate(filled);
-                }
-                // The rest (all of it, unless read in place): a block the size of what is left
-                // (a small body is most bodies), at least 8 KiB for decoded output, at most
-                // 64 KiB: allocating and zeroing a larger buffer than the body needs was a
-                // tenth of a small request's cost.
-                let left = self.length_remaining().map_or(usize::MAX, |n| {
-                    usize::try_from(n).map_or(usize::MAX, |n| n.saturating_add(1))
-                });
-                let least = if decoding { 8 * 1024 } else { 1 };
-                let mut block = vec![0u8; left.clamp(least, 64 * 1024)];
-                loop {
-                    let n = one(self, &mut block)?;
-                    if n == 0 {
-                        break;
-                    }
-                    out.extend_from_slice(&block[..n]);
-                    // Reading in pieces (`stream`, `read(amt)`) needs no such check: its
-                    // memory stays bounded whatever the body inflates to.
-                    if decoding {
-                        decode::refuse_bomb(out.len(), self.tell())?;
-                    }
-                }
+            out.extend_from_slice(&block[..n]);
+            // Reading in pieces (`stream`, `read(amt)`) needs no such check: its
+            // memory stays bounded whatever the body inflates to.
+            if decoding {
+                decode::refuse_bomb(out.len(), self.tell())?;
             }
         }
         Ok(out)
