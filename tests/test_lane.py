@@ -14,6 +14,7 @@ import http.client
 import logging
 import re
 import socket
+import sys
 import threading
 import typing
 import warnings
@@ -330,6 +331,9 @@ SCENARIOS: dict[str, tuple[Scenario, dict[str, typing.Any]]] = {
     "large body": (_get("/large"), {}),
     "large body streamed": (_get("/large", "stream", preload_content=False), {}),
     "large body cut short": (_get("/large-short", retries=1), {}),
+    "timeout as a number": (_get("/small", timeout=5.0), {}),
+    "release_conn": (_get("/small", "read-n", preload_content=False, release_conn=True), {}),
+    "lower-case method": (_get("/small", method="get"), {}),
     "POST bytes": (_get("/echo", method="POST", body=b"x" * 5000), {}),
     "POST str": (_get("/echo", method="POST", body="text body"), {}),
     "custom headers": (_get("/small", headers={"X-One": "1", "x-two": "2", "Accept-Encoding": "gzip"}), {}),
@@ -401,6 +405,69 @@ def test_the_lane_takes_a_patched_seam_as_a_reason_to_stand_aside(
         for _ in range(3):
             assert manager.request("GET", base + "/small").data == b"Hello, world!"
     assert calls == [("GET", "/small")] * 3
+
+
+# What the route (``PoolManager.request``'s one call) passes by, beside the lane's seams.
+ROUTE_STEPS = [
+    (urllib3.PoolManager, "urlopen", "GET"),
+    (urllib3.PoolManager, "request_encode_url", "GET"),
+    (urllib3.PoolManager, "request_encode_body", "POST"),
+    (urllib3.PoolManager, "_proxy_requires_url_absolute_form", "GET"),
+    (urllib3.HTTPConnectionPool, "urlopen", "GET"),
+    (urllib3.HTTPConnectionPool, "_took_response", "GET"),
+    (urllib3.HTTPConnectionPool, "_put_conn", "GET"),
+    (urllib3.connection.HTTPConnection, "_host_header", "GET"),
+    (urllib3.connection.HTTPConnection, "_refuse_illegal_fields", "GET"),
+    (urllib3.connection.HTTPConnection, "_response_from_core", "GET"),
+    (urllib3.connection.HTTPConnection, "_wrap_core", "GET"),
+]
+
+
+@pytest.mark.parametrize(("cls", "name", "method"), ROUTE_STEPS, ids=[f"{c.__name__}.{n}" for c, n, _ in ROUTE_STEPS])
+def test_a_patched_step_of_the_route_is_called(
+    servers: tuple[ScriptServer, ScriptServer], monkeypatch: pytest.MonkeyPatch, cls: type, name: str, method: str
+) -> None:
+    """Instrumentation (ddtrace, sentry) patches such methods: the route stands aside, and
+    every request still goes through them."""
+    calls = []
+    original = getattr(cls, name)
+
+    def counting(self: typing.Any, *args: typing.Any, **kw: typing.Any) -> typing.Any:
+        calls.append(name)
+        return original(self, *args, **kw)
+
+    monkeypatch.setattr(cls, name, counting)
+    url = f"http://127.0.0.1:{servers[0].port}" + ("/small" if method == "GET" else "/echo")
+    with urllib3.PoolManager() as manager:
+        manager.request(method, url)  # a connection to reuse
+        calls.clear()
+        for _ in range(3):
+            assert manager.request(method, url, body=b"x" if method == "POST" else None).status == 200
+    assert len(calls) >= 3
+
+
+def test_the_route_serves_a_stock_request_on_a_kept_connection(servers: tuple[ScriptServer, ScriptServer]) -> None:
+    """``PoolManager.request`` in one call: no Python frame of the manager's or the pool's
+    ``urlopen`` runs for it."""
+    base = f"http://127.0.0.1:{servers[0].port}"
+    frames: list[str] = []
+
+    def tracer(frame: typing.Any, event: str, arg: typing.Any) -> None:
+        if event == "call" and frame.f_code.co_name in ("urlopen", "_send_once", "send"):
+            frames.append(frame.f_code.co_name)
+
+    with urllib3.PoolManager() as manager:
+        manager.request("GET", base + "/small")
+        served = _rs._lane_counts()[0]
+        sys.setprofile(tracer)
+        try:
+            response = manager.request("GET", base + "/small")
+        finally:
+            sys.setprofile(None)
+        assert (response.status, response.data, response.version) == (200, b"Hello, world!", 11)
+        assert response.retries is Retry.DEFAULT and response._pool is manager.connection_from_url(base)
+    assert _rs._lane_counts()[0] - served == 1
+    assert frames == []
 
 
 def test_a_patch_of_http_clients_request_writing_is_called(

@@ -18,8 +18,13 @@ Everything else (returning the connection, redirects, ``Retry``, errors) stays w
 stages, which remain the reference. ``take`` declines, by returning None, before anything
 observable happened; the stages then run the request as usual.
 
-``URLLIB3_RS_NO_LANE=1`` turns the lane off; ``urllib3._rs._lane_counts()`` tells how many
-requests it served and declined.
+A request through a stock ``PoolManager`` goes further still: its ``request`` hands it to
+the core's route (``ROUTE``, an ``_rs.LaneRoute``), which makes the lane's checks and
+the manager's and the pool's steps too, from the URL to the response, in one call. What the
+stages decide after its exchange, ``resume`` hands to them.
+
+``URLLIB3_RS_NO_LANE=1`` turns the lane and the route off; ``urllib3._rs._lane_counts()``
+tells how many requests the lane served and declined.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from __future__ import annotations
 import operator
 import os
 import re
+import sys
 import typing
 
 from . import _rs
@@ -106,13 +112,15 @@ def _is_plain(target: str) -> bool:
 def register(*pool_classes: type[HTTPConnectionPool]) -> None:
     """Records the stock pool classes and their seams, to compare with on each request."""
     # The connection module loads with the pool classes, not with urllib3 (see poolmanager).
-    global _connection
+    global _connection, ROUTE
     from . import connection as _connection
 
     for cls in pool_classes:
         _stock_pools[cls] = _pool_seams(cls)
-        conn_cls = cls.ConnectionCls
-        _stock_connections[conn_cls] = _connection_seams(conn_cls)
+        _route_pools[cls] = operator.attrgetter(*_ROUTE_POOL_SEAMS)(cls)
+        register_connection(cls.ConnectionCls)
+    # The route needs the modules that load with the pools.
+    ROUTE = _rs.LaneRoute(sys.modules[__name__])
 
 
 def register_http_client(cls: type) -> None:
@@ -128,9 +136,10 @@ def http_client_unpatched() -> bool:
 
 
 def register_connection(conn_cls: type[HTTPConnection]) -> None:
-    """Records a stock connection class that no pool class has by default
-    (``HTTP2Connection``), for when urllib3 itself makes it a pool's ``ConnectionCls``."""
+    """Records a stock connection class: a stock pool class's, or one urllib3 itself makes a
+    pool's ``ConnectionCls`` (``HTTP2Connection``)."""
     _stock_connections[conn_cls] = _connection_seams(conn_cls)
+    _route_connections[conn_cls] = operator.attrgetter(*_ROUTE_CONNECTION_SEAMS)(conn_cls)
 
 
 # The manager's: what pool_for stands in for (urlopen calls pool_for).
@@ -148,10 +157,77 @@ _stock_key_fns: dict[str, typing.Any] = {}
 _KEYS_REMEMBERED = 64
 
 
+# The route passes by more than the lane: the manager's urlopen and request encoders, the
+# pool's urlopen (and what it calls around the lane's send), and the connection's steps of a
+# send. These must be urllib3's own too.
+_ROUTE_MANAGER_SEAMS = (
+    *_MANAGER_SEAMS,
+    "urlopen",
+    "request_encode_url",
+    "request_encode_body",
+    "_proxy_requires_url_absolute_form",
+)
+_ROUTE_POOL_SEAMS = (*_POOL_SEAMS, "urlopen", "_took_response", "_put_conn")
+_ROUTE_CONNECTION_SEAMS = (
+    *_CONNECTION_SEAMS,
+    "_host_header",
+    "_refuse_illegal_fields",
+    "_response_from_core",
+    "_wrap_core",
+)
+# The stock classes' route seams, in the order of the names above.
+_route_managers: dict[type, tuple[typing.Any, ...]] = {}
+_route_pools: dict[type, tuple[typing.Any, ...]] = {}
+_route_connections: dict[type, tuple[typing.Any, ...]] = {}
+# Made once the pool classes are registered (their module loads on first use).
+ROUTE: _rs.LaneRoute | None = None
+
+
 def register_manager(cls: type, key_fns: dict[str, typing.Any]) -> None:
     """Records the stock manager class, its seams and its pool key functions."""
     _stock_managers[cls] = _manager_seams(cls)
+    _route_managers[cls] = operator.attrgetter(*_ROUTE_MANAGER_SEAMS)(cls)
     _stock_key_fns.update(key_fns)
+
+
+def resume(
+    manager: PoolManager,
+    url: str,
+    body: typing.Any,
+    urlopen_kw: dict[str, typing.Any],
+    handover: tuple[typing.Any, ...],
+) -> BaseHTTPResponse:
+    """``manager.request(...)`` from where the route handed it over (see ``LaneRoute.request``):
+    the pool's stages after its attempt, then the manager's."""
+    from .connectionpool import _Call
+
+    pool, conn, outcome, method, target, headers, retries, timeout = handover
+    kw = dict(urlopen_kw)
+    redirect = kw.pop("redirect", True)
+    if body is not None:
+        kw["body"] = body
+    kw.update(assert_same_host=False, redirect=False, headers=headers)
+    call = _Call(
+        method,
+        target,
+        body,
+        headers,
+        kw.get("retries"),
+        False,
+        False,
+        kw.get("timeout", _DEFAULT_TIMEOUT),
+        kw.get("pool_timeout"),
+        kw.get("release_conn"),
+        False,
+        None,
+        kw.get("preload_content", True),
+        kw.get("decode_content", True),
+        {},
+    )
+    _settle(pool, call, retries, timeout)
+    response = outcome if conn is None else pool._send_once(call, conn, failed=outcome)
+    response = pool._after_attempt(call, response, lane=True)
+    return manager._after_pool_response(method, url, redirect, kw, response, pool)
 
 
 def pool_for(manager: PoolManager, target: Url) -> HTTPConnectionPool | None:
@@ -232,6 +308,12 @@ def take(pool: HTTPConnectionPool, call: _Call) -> HTTPConnection | None:
     retries = call.retries
     if type(retries) is not Retry:
         retries = Retry.from_int(retries, redirect=call.redirect, default=pool.retries)
+    _settle(pool, call, retries, timeout)
+    return conn
+
+
+def _settle(pool: HTTPConnectionPool, call: _Call, retries: Retry, timeout: Timeout) -> None:
+    """What ``_prepare_call`` would settle of a call the lane takes."""
     call.retries = retries
     call.timeout_obj = timeout
     if call.headers is None:
@@ -239,7 +321,6 @@ def take(pool: HTTPConnectionPool, call: _Call) -> HTTPConnection | None:
     if call.release_conn is None:
         call.release_conn = call.preload_content
     call.tunnel = False
-    return conn
 
 
 def _ready(pool: HTTPConnectionPool, conn: HTTPConnection) -> bool:
@@ -260,10 +341,18 @@ def _ready(pool: HTTPConnectionPool, conn: HTTPConnection) -> bool:
     )
 
 
-def send(pool: HTTPConnectionPool, conn: HTTPConnection, call: _Call) -> BaseHTTPResponse:
-    """``_make_request`` on a connection ``take`` gave, in one call into the core."""
+def send(
+    pool: HTTPConnectionPool,
+    conn: HTTPConnection,
+    call: _Call,
+    failed: BaseException | None = None,
+) -> BaseHTTPResponse:
+    """``_make_request`` on a connection ``take`` gave, in one call into the core; or, with
+    ``failed``, what the route's attempt on it raised."""
     timeout = call.timeout_obj
     read_timeout = timeout.read_timeout
+    if failed is not None:
+        _raise_failure(pool, conn, call.url, read_timeout, failed)
     conn.timeout = Timeout.resolve_default_timeout(timeout.connect_timeout)
     method, url = call.method, call.url
     conn._refuse_illegal_fields(call.headers)  # what the connection's request() would refuse
@@ -284,9 +373,7 @@ def send(pool: HTTPConnectionPool, conn: HTTPConnection, call: _Call) -> BaseHTT
             call.preload_content,
         )
     except CoreError as e:
-        failure = conn._core_failed(e)
-        pool._raise_timeout(err=failure, url=url, timeout_value=read_timeout)
-        raise failure  # noqa: B904 (translated: the CoreError is hidden, its cause kept)
+        _raise_failure(pool, conn, url, read_timeout, e)
     if core is None:
         # Headers the core does not write as urllib3 would: the stages send this one.
         pool.num_requests -= 1
@@ -307,6 +394,22 @@ def send(pool: HTTPConnectionPool, conn: HTTPConnection, call: _Call) -> BaseHTT
     response = conn._response_from_core(core, options)
     pool._took_response(response, method, url, call.retries, None if call.release_conn else conn)
     return response
+
+
+def _raise_failure(
+    pool: HTTPConnectionPool,
+    conn: HTTPConnection,
+    url: str,
+    read_timeout: float | None,
+    err: BaseException,
+) -> typing.NoReturn:
+    """Raises what a failed exchange raises: a CoreError as urllib3's exception (translated:
+    the CoreError is hidden, its cause kept), anything else as it is."""
+    if not isinstance(err, CoreError):
+        raise err
+    failure = conn._core_failed(err)
+    pool._raise_timeout(err=failure, url=url, timeout_value=read_timeout)
+    raise failure
 
 
 def needs_follow_up(call: _Call, response: BaseHTTPResponse) -> bool:

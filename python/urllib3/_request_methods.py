@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import typing
 
+from . import _lane
 from ._base_connection import _TYPE_BODY
 from ._collections import HTTPHeaderDict
 from .filepost import _TYPE_FIELDS, encode_multipart_formdata
@@ -89,6 +90,15 @@ class RequestMethods:
             becomes ``application/json`` unless the headers already set one.
             Cannot be combined with ``body``.
         """
+        # A stock manager's request to a pool it has takes the lane's route: the core does it
+        # all in one call (see urllib3._lane).
+        route = _lane.ROUTE
+        if route is not None and _lane.ENABLED and not fields and json is None:
+            done = route.request(self, method, url, body, headers, urlopen_kw)
+            if type(done) is tuple:
+                return _lane.resume(self, url, body, urlopen_kw, done)  # type: ignore[arg-type]
+            if done is not None:
+                return done  # type: ignore[no-any-return]
         if json is not None:
             if body is not None:
                 raise TypeError(

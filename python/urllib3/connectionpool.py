@@ -539,10 +539,14 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
         taken = _lane.take(self, call)
         if taken is None:
             self._prepare_call(call)
-        response = self._send_once(call, taken)
+        return self._after_attempt(call, self._send_once(call, taken), lane=taken is not None)
+
+    def _after_attempt(self, call: _Call, response: BaseHTTPResponse | None, lane: bool) -> BaseHTTPResponse:
+        """What follows an attempt (``response``: None when it failed and may be retried): the
+        next attempt, or the response for the caller. ``lane``: the fast lane sent it."""
         if response is None:
             return call.reissue(self)
-        if taken is not None and not _lane.needs_follow_up(call, response):
+        if lane and not _lane.needs_follow_up(call, response):
             return response
         if self._after_response(call, response):
             return call.reissue(self)
@@ -573,14 +577,20 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
         call.body_pos = set_file_position(call.body, call.body_pos)
         call.timeout_obj = self._get_timeout(call.timeout)
 
-    def _send_once(self, call: _Call, taken: HTTPConnection | None = None) -> BaseHTTPResponse | None:
+    def _send_once(
+        self,
+        call: _Call,
+        taken: HTTPConnection | None = None,
+        failed: BaseException | None = None,
+    ) -> BaseHTTPResponse | None:
         """Stage: one attempt on a connection from the store (``taken``: one the fast lane
-        took, ready for its one-call exchange). Returns the response, or None when it failed
-        and ``Retry`` allows another attempt (already counted)."""
+        took, ready for its one-call exchange; ``failed``: what the lane's route met in the
+        exchange it made on it). Returns the response, or None when it failed and ``Retry``
+        allows another attempt (already counted)."""
         conn = taken
         try:
             if taken is not None:
-                response = _lane.send(self, taken, call)
+                response = _lane.send(self, taken, call, failed)
             else:
                 conn = self._get_conn(timeout=call.pool_timeout)
                 conn.timeout = call.timeout_obj.connect_timeout  # type: ignore[assignment]

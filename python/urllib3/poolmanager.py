@@ -306,6 +306,18 @@ class PoolManager(RequestMethods):
         else:
             request_target = target.request_uri
         response = pool.urlopen(method, request_target, **kw)
+        return self._after_pool_response(method, url, redirect, kw, response, pool)
+
+    def _after_pool_response(
+        self,
+        method: str,
+        url: str,
+        redirect: bool,
+        kw: dict[str, typing.Any],
+        response: BaseHTTPResponse,
+        pool: HTTPConnectionPool,
+    ) -> BaseHTTPResponse:
+        """The response for the caller, or, for a redirect, the one at its end."""
         location = redirect and response.get_redirect_location()
         if not location:
             return response

@@ -189,7 +189,7 @@ impl PyConnection {
 
     /// Whether the TLS connection's certificate was verified (urllib3's `is_verified`).
     #[getter]
-    fn is_verified(&self) -> bool {
+    pub(crate) fn is_verified(&self) -> bool {
         self.tls.as_ref().is_some_and(|t| t.verified)
     }
 
@@ -297,7 +297,7 @@ impl PyConnection {
 
     /// Whether the connection cannot carry another request (urllib3's
     /// `is_connection_dropped`): closed, lent out, or closed or written to by the server.
-    fn is_dropped(&self) -> bool {
+    pub(crate) fn is_dropped(&self) -> bool {
         match &*self.lock() {
             Slot::Idle(conn) => conn.is_dropped(),
             Slot::Lent | Slot::Closed => true,

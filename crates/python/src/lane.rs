@@ -7,11 +7,12 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 use urllib3::connection::{Request, SKIP_HEADER};
-use urllib3::{HeaderMap, ResponseOptions};
+use urllib3::{Body, HeaderMap, ResponseOptions};
 
 use crate::config::seconds;
 use crate::connection::{put_back, to_body, PyConnection};
@@ -50,61 +51,97 @@ pub(crate) fn exchange(
     let Some(headers) = header_map(headers)? else {
         return Ok(None);
     };
-    let mut body = to_body(body)?;
-    let write_timeout = write_timeout.map(seconds).transpose()?;
-    let read_timeout = read_timeout.map(seconds).transpose()?;
-    let options = ResponseOptions {
-        decode_content,
-        enforce_content_length,
+    let exchange = Exchange {
+        method: method.to_owned(),
+        target: target.to_owned(),
+        host: host.to_owned(),
+        headers,
+        body: to_body(body)?,
+        user_agent: user_agent.to_owned(),
+        write_timeout: write_timeout.map(seconds).transpose()?,
+        read_timeout: read_timeout.map(seconds).transpose()?,
+        options: ResponseOptions {
+            decode_content,
+            enforce_content_length,
+        },
+        preload,
     };
-    let mut taken = conn.take()?;
-    let slot = Arc::clone(conn.slot());
-    let (method, target, host, user_agent) = (
-        method.to_owned(),
-        target.to_owned(),
-        host.to_owned(),
-        user_agent.to_owned(),
-    );
-    let outcome = py.detach(move || {
-        guard(move || {
-            let request = Request {
-                method: &method,
-                target: &target,
-                host: &host,
-                headers: &headers,
-                chunked: false,
-                user_agent: &user_agent,
-            };
-            if let Err(e) = taken.write_request(&request, &mut body, write_timeout) {
-                put_back(&slot, None);
-                return Err(e);
-            }
-            let failed_slot = Arc::clone(&slot);
-            let mut response = taken
-                .read_response(&method, read_timeout, options)
-                .inspect_err(|_| put_back(&failed_slot, None))?;
-            response.set_release(Box::new(move |conn| put_back(&slot, conn)));
-            // A body to decode goes through the decoder the Python side holds, and a large
-            // one is read by `HTTPResponse.read` straight into its `bytes`.
-            let raw_is_final =
-                !decode_content || response.headers().get("content-encoding").is_none();
-            let in_place = response.length_remaining().is_some_and(reads_in_place);
-            let ahead = (preload && raw_is_final && !in_place).then(|| response.read_raw(None));
-            Ok((response, ahead))
-        })
-    });
-    // A failed exchange was the lane's too: the stages only decide what follows it.
-    SERVED.fetch_add(1, Ordering::Relaxed);
-    let (response, ahead) = outcome?;
-    let body = ahead.map(|read| match read {
-        Ok(body) => Prefetched::Body(PyBytes::new(py, &body).unbind()),
-        Err(e) => Prefetched::Failed(crate::errors::to_py(e)),
-    });
-    Ok(Some(PyResponse::with_body(response, body)))
+    exchange.run(py, conn).map(Some)
+}
+
+/// One request as the lane writes it, and how its response is read.
+pub(crate) struct Exchange {
+    pub(crate) method: String,
+    pub(crate) target: String,
+    pub(crate) host: String,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Body,
+    pub(crate) user_agent: String,
+    pub(crate) write_timeout: Option<Duration>,
+    pub(crate) read_timeout: Option<Duration>,
+    pub(crate) options: ResponseOptions,
+    pub(crate) preload: bool,
+}
+
+impl Exchange {
+    /// Writes the request on `conn` and reads the head (and, with `preload`, a body that
+    /// needs no decoding), in one release of the GIL. A failure leaves `conn` closed.
+    pub(crate) fn run(self, py: Python<'_>, conn: &PyConnection) -> PyResult<PyResponse> {
+        let mut taken = conn.take()?;
+        let slot = Arc::clone(conn.slot());
+        let Exchange {
+            method,
+            target,
+            host,
+            headers,
+            mut body,
+            user_agent,
+            write_timeout,
+            read_timeout,
+            options,
+            preload,
+        } = self;
+        let outcome = py.detach(move || {
+            guard(move || {
+                let request = Request {
+                    method: &method,
+                    target: &target,
+                    host: &host,
+                    headers: &headers,
+                    chunked: false,
+                    user_agent: &user_agent,
+                };
+                if let Err(e) = taken.write_request(&request, &mut body, write_timeout) {
+                    put_back(&slot, None);
+                    return Err(e);
+                }
+                let failed_slot = Arc::clone(&slot);
+                let mut response = taken
+                    .read_response(&method, read_timeout, options)
+                    .inspect_err(|_| put_back(&failed_slot, None))?;
+                response.set_release(Box::new(move |conn| put_back(&slot, conn)));
+                // A body to decode goes through the decoder the Python side holds, and a large
+                // one is read by `HTTPResponse.read` straight into its `bytes`.
+                let raw_is_final =
+                    !options.decode_content || response.headers().get("content-encoding").is_none();
+                let in_place = response.length_remaining().is_some_and(reads_in_place);
+                let ahead = (preload && raw_is_final && !in_place).then(|| response.read_raw(None));
+                Ok((response, ahead))
+            })
+        });
+        // A failed exchange was the lane's too: the stages only decide what follows it.
+        SERVED.fetch_add(1, Ordering::Relaxed);
+        let (response, ahead) = outcome?;
+        let body = ahead.map(|read| match read {
+            Ok(body) => Prefetched::Body(PyBytes::new(py, &body).unbind()),
+            Err(e) => Prefetched::Failed(crate::errors::to_py(e)),
+        });
+        Ok(PyResponse::with_body(response, body))
+    }
 }
 
 /// The caller's headers in the order given, or None when one is not for the lane.
-fn header_map(headers: &Bound<'_, PyAny>) -> PyResult<Option<HeaderMap>> {
+pub(crate) fn header_map(headers: &Bound<'_, PyAny>) -> PyResult<Option<HeaderMap>> {
     let mut map = HeaderMap::new();
     let mut add = |name: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>| -> PyResult<bool> {
         let (Some(name), Some(value)) = (text(name)?, text(value)?) else {

@@ -10,6 +10,7 @@ mod connection;
 mod errors;
 mod lane;
 mod response;
+mod route;
 mod socket;
 mod store;
 
@@ -54,6 +55,7 @@ fn _rs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<response::PyResponse>()?;
     m.add_class::<response::PyDecoder>()?;
     m.add_class::<store::PyConnectionStore>()?;
+    m.add_class::<route::LaneRoute>()?;
     m.add_function(wrap_pyfunction!(lane::exchange, m)?)?;
     m.add_function(wrap_pyfunction!(lane::_lane_counts, m)?)?;
     m.add_function(wrap_pyfunction!(lane::_lane_declined, m)?)?;

@@ -39,6 +39,19 @@ pub(crate) enum Prefetched {
 
 type ReaderError = Arc<Mutex<Option<PyErr>>>;
 
+/// What `urllib3.response` makes a response of: `(BytesQueueBuffer, the state every new one
+/// starts from, HTTPResponse.read as shipped)`.
+pub(crate) type MadeOf<'py> = (Bound<'py, PyType>, Bound<'py, PyDict>, Bound<'py, PyAny>);
+
+/// How urllib3's response reads the body: its `preload_content`, `decode_content` and
+/// `enforce_content_length`.
+#[derive(Clone, Copy)]
+pub(crate) struct ReadAs {
+    pub(crate) preload_content: bool,
+    pub(crate) decode_content: bool,
+    pub(crate) enforce_content_length: bool,
+}
+
 /// Reads at least this long go straight into the Python `bytes` that holds them. Through a
 /// `Vec` first, a 1 MiB body over HTTP/2 touched twice the memory, and the copy, the `Vec`'s
 /// growth and their page faults took half the time of the whole request. A shorter body
@@ -61,6 +74,75 @@ impl PyResponse {
         let made = Self::new(response);
         *made.prefetched.lock().unwrap_or_else(|e| e.into_inner()) = body;
         made
+    }
+
+    /// urllib3's `HTTPResponse` (`cls`) around this response: see `to_urllib3`.
+    pub(crate) fn made_urllib3<'py>(
+        slf: &Bound<'py, Self>,
+        cls: &Bound<'py, PyType>,
+        made_of: &MadeOf<'py>,
+        request_url: &Bound<'py, PyAny>,
+        read_as: ReadAs,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let this = slf.get();
+        let (buffer_cls, initial, stock_read) = made_of;
+        let ReadAs {
+            preload_content,
+            decode_content,
+            enforce_content_length,
+        } = read_as;
+        let chunked = this.names_chunked();
+        let length_remaining = if chunked {
+            None
+        } else {
+            this.length_remaining()
+        };
+        let response = cls.call_method1(intern!(py, "__new__"), (cls,))?;
+        let state = response
+            .getattr(intern!(py, "__dict__"))?
+            .cast_into::<PyDict>()?;
+        state.update(initial.as_mapping())?;
+        state.set_item(intern!(py, "status"), this.status)?;
+        state.set_item(intern!(py, "version"), this.version)?;
+        state.set_item(intern!(py, "version_string"), this.version_string())?;
+        state.set_item(intern!(py, "reason"), &this.reason)?;
+        state.set_item(intern!(py, "decode_content"), decode_content)?;
+        state.set_item(intern!(py, "_request_url"), request_url)?;
+        state.set_item(intern!(py, "chunked"), chunked)?;
+        state.set_item(
+            intern!(py, "enforce_content_length"),
+            enforce_content_length,
+        )?;
+        state.set_item(intern!(py, "_fp"), slf)?;
+        state.set_item(intern!(py, "_core"), slf)?;
+        state.set_item(intern!(py, "length_remaining"), length_remaining)?;
+        state.set_item(intern!(py, "_decoded_buffer"), buffer_cls.call0()?)?;
+        if !preload_content {
+            return Ok(response);
+        }
+        let read_ahead = if cls.getattr(intern!(py, "read"))?.is(stock_read)
+            && this.header_values("content-encoding").next().is_none()
+        {
+            this.take_read_ahead()
+        } else {
+            None
+        };
+        match read_ahead {
+            // Nothing to decode, all of it read with the head: what read() would leave.
+            Some(body) => {
+                state.set_item(intern!(py, "_body"), body)?;
+                state.set_item(intern!(py, "_decoder_initialized"), true)?;
+                state.set_item(intern!(py, "_uncached_read_occurred"), true)?;
+            }
+            None => {
+                let kwargs = PyDict::new(py);
+                kwargs.set_item(intern!(py, "decode_content"), decode_content)?;
+                let body = response.call_method(intern!(py, "read"), (), Some(&kwargs))?;
+                response.setattr(intern!(py, "_body"), body)?;
+            }
+        }
+        Ok(response)
     }
 
     fn with_reader_error(response: Response, reader_error: ReaderError) -> Self {
@@ -276,14 +358,14 @@ impl PyResponse {
     /// The headers as (name, value) pairs in wire order and case.
     /// Header lines that were not `name: value` (skipped), or None.
     #[getter]
-    fn unparsed_headers(&self) -> Option<&str> {
+    pub(crate) fn unparsed_headers(&self) -> Option<&str> {
         self.unparsed_headers.as_deref()
     }
 
     /// Whether the server ends the connection with this response (http.client's
     /// `will_close`).
     #[getter]
-    fn will_close(&self) -> bool {
+    pub(crate) fn will_close(&self) -> bool {
         self.will_close
     }
 
@@ -314,65 +396,17 @@ impl PyResponse {
     fn to_urllib3<'py>(
         slf: &Bound<'py, Self>,
         cls: &Bound<'py, PyType>,
-        made_of: (Bound<'py, PyType>, Bound<'py, PyDict>, Bound<'py, PyAny>),
+        made_of: MadeOf<'py>,
         options: (Bound<'py, PyAny>, Bound<'py, PyAny>, bool, bool, bool),
     ) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        let this = slf.get();
-        let (buffer_cls, initial, stock_read) = made_of;
         let (_method, request_url, preload_content, decode_content, enforce_content_length) =
             options;
-        let chunked = this.names_chunked();
-        let length_remaining = if chunked {
-            None
-        } else {
-            this.length_remaining()
-        };
-        let response = cls.call_method1(intern!(py, "__new__"), (cls,))?;
-        let state = response
-            .getattr(intern!(py, "__dict__"))?
-            .cast_into::<PyDict>()?;
-        state.update(initial.as_mapping())?;
-        state.set_item(intern!(py, "status"), this.status)?;
-        state.set_item(intern!(py, "version"), this.version)?;
-        state.set_item(intern!(py, "version_string"), this.version_string())?;
-        state.set_item(intern!(py, "reason"), &this.reason)?;
-        state.set_item(intern!(py, "decode_content"), decode_content)?;
-        state.set_item(intern!(py, "_request_url"), request_url)?;
-        state.set_item(intern!(py, "chunked"), chunked)?;
-        state.set_item(
-            intern!(py, "enforce_content_length"),
+        let read_as = ReadAs {
+            preload_content,
+            decode_content,
             enforce_content_length,
-        )?;
-        state.set_item(intern!(py, "_fp"), slf)?;
-        state.set_item(intern!(py, "_core"), slf)?;
-        state.set_item(intern!(py, "length_remaining"), length_remaining)?;
-        state.set_item(intern!(py, "_decoded_buffer"), buffer_cls.call0()?)?;
-        if !preload_content {
-            return Ok(response);
-        }
-        let read_ahead = if cls.getattr(intern!(py, "read"))?.is(&stock_read)
-            && this.header_values("content-encoding").next().is_none()
-        {
-            this.take_read_ahead()
-        } else {
-            None
         };
-        match read_ahead {
-            // Nothing to decode, all of it read with the head: what read() would leave.
-            Some(body) => {
-                state.set_item(intern!(py, "_body"), body)?;
-                state.set_item(intern!(py, "_decoder_initialized"), true)?;
-                state.set_item(intern!(py, "_uncached_read_occurred"), true)?;
-            }
-            None => {
-                let kwargs = PyDict::new(py);
-                kwargs.set_item(intern!(py, "decode_content"), decode_content)?;
-                let body = response.call_method(intern!(py, "read"), (), Some(&kwargs))?;
-                response.setattr(intern!(py, "_body"), body)?;
-            }
-        }
-        Ok(response)
+        Self::made_urllib3(slf, cls, &made_of, &request_url, read_as)
     }
 
     /// The `HTTPHeaderDict` (`headers_cls`) of `response`, urllib3's response around this one:

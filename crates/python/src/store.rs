@@ -26,6 +26,13 @@ pub(crate) struct PyConnectionStore {
     maxsize: isize,
 }
 
+impl PyConnectionStore {
+    /// Puts `conn` on top without waiting; a full (or closed) store hands it back.
+    pub(crate) fn put_connection(&self, conn: Py<PyAny>) -> Result<(), Option<Py<PyAny>>> {
+        self.store.put(Some(conn)).map_err(Rejected::into_entry)
+    }
+}
+
 #[pymethods]
 impl PyConnectionStore {
     /// A store for at most `maxsize` entries (no bound when `maxsize <= 0`), empty.
@@ -102,7 +109,7 @@ impl PyConnectionStore {
 
     /// The connection on top, taken, when there is one; None (the store untouched) when the
     /// top is an empty slot or the store is empty. The fast lane takes its connections so.
-    fn take_connection(&self) -> Option<Py<PyAny>> {
+    pub(crate) fn take_connection(&self) -> Option<Py<PyAny>> {
         self.store.take_item()
     }
 
