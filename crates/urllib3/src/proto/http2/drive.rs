@@ -12,6 +12,7 @@
 //! *without* the lock, so the others can still send; it then reads what arrived for everyone,
 //! and h2 wakes the threads whose streams moved.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::io;
 use std::net::TcpStream;
@@ -121,7 +122,48 @@ impl Wake for Wakeup {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.woken.store(true, Ordering::Release);
-        self.ring.notify_one();
+        let held = HELD_RINGS.with(|held| match held.borrow_mut().as_mut() {
+            Some(rings) => {
+                rings.push(Arc::clone(self));
+                true
+            }
+            None => false,
+        });
+        if !held {
+            self.ring.notify_one();
+        }
+    }
+}
+
+thread_local! {
+    /// While this thread drives a connection, the wake-ups h2 makes on it (with the lock held,
+    /// as it takes in frames for other streams) are held here and rung once the lock is let
+    /// go: a thread rung earlier would only wake to wait for the lock, and sleep again.
+    static HELD_RINGS: RefCell<Option<Vec<Arc<Wakeup>>>> = const { RefCell::new(None) };
+}
+
+/// Rings the wake-ups held so far (see `HELD_RINGS`).
+fn ring_held() {
+    let rings = HELD_RINGS.with(|held| held.borrow_mut().as_mut().map(std::mem::take));
+    for wakeup in rings.into_iter().flatten() {
+        wakeup.ring.notify_one();
+    }
+}
+
+/// Holds this thread's wake-ups until dropped (or `ring_held`), then rings them.
+struct HoldRings;
+
+impl HoldRings {
+    fn start() -> Self {
+        HELD_RINGS.with(|held| *held.borrow_mut() = Some(Vec::new()));
+        HoldRings
+    }
+}
+
+impl Drop for HoldRings {
+    fn drop(&mut self) {
+        ring_held();
+        HELD_RINGS.with(|held| *held.borrow_mut() = None);
     }
 }
 
@@ -268,6 +310,7 @@ impl Shared {
         let waker = Waker::from(Arc::clone(&wakeup));
         let mut cx = Context::from_waker(&waker);
         // Declared before the lock's guard, so dropped after it.
+        let _rings = HoldRings::start();
         let mut turn = PassTurn::new(self);
         let mut state = self.lock();
         loop {
@@ -421,6 +464,8 @@ impl Shared {
         deadline: Option<Instant>,
     ) -> Result<MutexGuard<'a, State>, Stop> {
         state.waiting.push(Arc::clone(wakeup));
+        // The wait lets the lock go at once: those rung now find it free.
+        ring_held();
         let mut timed_out = false;
         while state.reading && !state.ended && !wakeup.woken.load(Ordering::Acquire) {
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
@@ -461,6 +506,7 @@ impl Shared {
                 .map_err(Stop::Io)?;
             state.reading = true;
             drop(state);
+            ring_held();
             let readable = wait_readable(socket, &wakeup.woken, deadline);
             state = self.lock();
             state.reading = false;
