@@ -170,6 +170,7 @@ _ROUTE_MANAGER_SEAMS = (
 _ROUTE_POOL_SEAMS = (*_POOL_SEAMS, "urlopen", "_took_response", "_put_conn")
 _ROUTE_CONNECTION_SEAMS = (
     *_CONNECTION_SEAMS,
+    "host",
     "_host_header",
     "_refuse_illegal_fields",
     "_response_from_core",

@@ -28,6 +28,8 @@ use crate::store::PyConnectionStore;
 
 /// logging's DEBUG: `_took_response` logs the request line at this level.
 const DEBUG: u8 = 10;
+/// Most programs ask for a few URLs over and over: no more than this many are remembered.
+const DESTINATIONS_REMEMBERED: usize = 512;
 
 /// What the route compares with and calls, read once from `urllib3._lane` (see its
 /// `_route`). Things a program may patch after import (the response class, the user agent,
@@ -35,6 +37,8 @@ const DEBUG: u8 = 10;
 #[pyclass(module = "urllib3._rs", name = "LaneRoute", frozen)]
 pub(crate) struct LaneRoute {
     lane: Py<PyModule>,
+    /// http.client's request-writing methods (`_lane.HTTP_CLIENT_SEAMS`).
+    http_client_seams: Py<PyTuple>,
     managers: Seams,
     pools: Seams,
     connections: Seams,
@@ -50,6 +54,11 @@ pub(crate) struct LaneRoute {
     connection_module: Py<PyModule>,
     response_module: Py<PyModule>,
     manager_module: Py<PyModule>,
+    stock_parse_url: Py<PyAny>,
+    /// URL -> what `destination` found of it.
+    destinations: Py<PyDict>,
+    /// `connection._get_default_user_agent` as shipped, and what it returns.
+    stock_user_agent: (Py<PyAny>, String),
     request_methods_module: Py<PyModule>,
     log: Py<PyAny>,
 }
@@ -203,31 +212,12 @@ impl LaneRoute {
         if pool_kw.contains(intern!(py, "strict"))? {
             return Ok(None);
         }
-        // A URL the manager's parse rejects, or one without a scheme (a warning), is the
-        // stages' to report.
-        let parse_url = self
-            .manager_module
-            .bind(py)
-            .getattr(intern!(py, "parse_url"))?;
-        let Ok(parsed) = parse_url.call1((url,)) else {
-            return Ok(None);
-        };
-        let parsed = parsed.cast_into::<PyTuple>()?;
-        let (scheme, host, port) = (
-            parsed.get_item(0)?,
-            parsed.get_item(2)?,
-            parsed.get_item(3)?,
-        );
-        if scheme.is_none() || !host.is_truthy()? {
-            return Ok(None);
-        }
-        let Some(target) = request_target(&parsed)? else {
+        let Some((address, target)) = self.destination(url)? else {
             return Ok(None);
         };
         // The pool key the lane's pool_for remembered for this address, while the manager's
         // pool arguments are the ones it was worked out from.
         let remembered = manager.getattr(intern!(py, "_lane_keys"))?;
-        let address = PyTuple::new(py, [scheme, host, port])?;
         let Some(entry) = remembered.cast::<PyDict>()?.get_item(address)? else {
             return Ok(None);
         };
@@ -345,12 +335,64 @@ impl LaneRoute {
         Ok(!checks_fields || headers.iter().all(|(n, v)| is_h2_name(n) && is_h2_value(v)))
     }
 
+    /// `_lane.http_client_unpatched()`.
     fn http_client_unpatched(&self, py: Python<'_>) -> PyResult<bool> {
-        self.lane
+        let lane = self.lane.bind(py);
+        let cls = lane.getattr(intern!(py, "_http_client_class"))?;
+        let stock = lane.getattr(intern!(py, "_stock_http_client"))?;
+        let stock = stock.cast::<PyTuple>()?;
+        for (name, value) in self.http_client_seams.bind(py).iter().zip(stock.iter()) {
+            if !cls.getattr(name.cast_into::<PyString>()?)?.is(&value) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// `(scheme, host, port)` and the request target of `url` as the manager's `urlopen`
+    /// parses it, or None when the stages send it: a URL without a scheme or host (or one
+    /// the parse rejects) and a target that needs encoding. `parse_url` gives the same for
+    /// the same ASCII URL, so those are remembered while it is urllib3's own.
+    fn destination<'py>(
+        &self,
+        url: &Bound<'py, PyAny>,
+    ) -> PyResult<Option<(Bound<'py, PyTuple>, Bound<'py, PyString>)>> {
+        let py = url.py();
+        let parse_url = self
+            .manager_module
             .bind(py)
-            .getattr(intern!(py, "http_client_unpatched"))?
-            .call0()?
-            .is_truthy()
+            .getattr(intern!(py, "parse_url"))?;
+        let remembered = self.destinations.bind(py);
+        let rememberable = parse_url.is(self.stock_parse_url.bind(py))
+            && url.cast::<PyString>()?.to_str().is_ok_and(str::is_ascii);
+        if rememberable {
+            if let Some(known) = remembered.get_item(url)? {
+                return known.extract();
+            }
+        }
+        let Ok(parsed) = parse_url.call1((url,)) else {
+            return Ok(None);
+        };
+        let parsed = parsed.cast_into::<PyTuple>()?;
+        let (scheme, host, port) = (
+            parsed.get_item(0)?,
+            parsed.get_item(2)?,
+            parsed.get_item(3)?,
+        );
+        let destination = if scheme.is_none() || !host.is_truthy()? {
+            None
+        } else {
+            request_target(&parsed)?
+                .map(|target| PyResult::Ok((PyTuple::new(py, [scheme, host, port])?, target)))
+                .transpose()?
+        };
+        if rememberable {
+            if remembered.len() >= DESTINATIONS_REMEMBERED {
+                remembered.clear();
+            }
+            remembered.set_item(url, &destination)?;
+        }
+        Ok(destination)
     }
 
     /// The pool's `Retry` for this request (what `Retry.from_int` gives, the common cases
@@ -383,14 +425,18 @@ impl LaneRoute {
         let py = conn.py();
         let tunnel_host = conn.getattr(intern!(py, "_tunnel_host"))?;
         let (host, port) = if tunnel_host.is_truthy()? {
-            (tunnel_host, conn.getattr(intern!(py, "_tunnel_port"))?)
-        } else {
             (
-                conn.getattr(intern!(py, "host"))?,
+                tunnel_host.extract()?,
+                conn.getattr(intern!(py, "_tunnel_port"))?,
+            )
+        } else {
+            // The `host` property (a route seam, so urllib3's own) without its Python call.
+            let host: String = conn.getattr(intern!(py, "_dns_host"))?.extract()?;
+            (
+                host.trim_end_matches('.').to_owned(),
                 conn.getattr(intern!(py, "port"))?,
             )
         };
-        let host: String = host.extract()?;
         let host = if host.contains(':') && !host.starts_with('[') {
             format!("[{host}]")
         } else {
@@ -470,15 +516,19 @@ impl LaneRoute {
         let user_agent = self
             .connection_module
             .bind(py)
-            .getattr(intern!(py, "_get_default_user_agent"))?
-            .call0()?;
+            .getattr(intern!(py, "_get_default_user_agent"))?;
+        let user_agent = if user_agent.is(self.stock_user_agent.0.bind(py)) {
+            self.stock_user_agent.1.clone()
+        } else {
+            user_agent.call0()?.extract()?
+        };
         let exchange = Exchange {
             method: method.to_str()?.to_owned(),
             target: target.to_str()?.to_owned(),
             host: Self::host_header(conn)?,
             headers: request.header_map.clone(),
             body: to_body(request.body.clone())?,
-            user_agent: user_agent.extract()?,
+            user_agent,
             write_timeout: as_duration(&timeouts.connect)?,
             read_timeout: as_duration(&timeouts.read)?,
             options: ResponseOptions {
@@ -629,8 +679,14 @@ impl LaneRoute {
         let module = |name: &str| -> PyResult<Py<PyModule>> { Ok(py.import(name)?.unbind()) };
         let connection = py.import("urllib3.connection")?;
         let response = py.import("urllib3.response")?;
+        let manager_module = py.import("urllib3.poolmanager")?;
+        let user_agent = connection.getattr("_get_default_user_agent")?;
         Ok(LaneRoute {
             lane: lane.clone().unbind(),
+            http_client_seams: get("HTTP_CLIENT_SEAMS")?.cast_into()?.unbind(),
+            stock_parse_url: manager_module.getattr("parse_url")?.unbind(),
+            destinations: PyDict::new(py).unbind(),
+            stock_user_agent: (user_agent.clone().unbind(), user_agent.call0()?.extract()?),
             managers: Seams::read(lane, "_ROUTE_MANAGER_SEAMS", "_route_managers")?,
             pools: Seams::read(lane, "_ROUTE_POOL_SEAMS", "_route_pools")?,
             connections: Seams::read(lane, "_ROUTE_CONNECTION_SEAMS", "_route_connections")?,
@@ -647,7 +703,7 @@ impl LaneRoute {
             made_of: response.getattr("_MADE_OF")?.cast_into()?.unbind(),
             connection_module: connection.unbind(),
             response_module: response.unbind(),
-            manager_module: module("urllib3.poolmanager")?,
+            manager_module: manager_module.unbind(),
             request_methods_module: module("urllib3._request_methods")?,
             log: py
                 .import("urllib3.connectionpool")?
