@@ -10,7 +10,7 @@
 //! and its bookkeeping.
 //!
 //! It declines, returning None before anything observable happened, whatever it does not
-//! serve; `PoolManager.request` then runs the usual way. Whatever the stages decide after an
+//! serve; `RequestMethods.request` then runs the usual way. Whatever the stages decide after an
 //! exchange (an error, a redirect, a status `Retry` may retry) is handed back to them: the
 //! route returns a handover tuple that `_lane.resume` continues from.
 
@@ -26,13 +26,16 @@ use crate::lane::{header_map, Exchange};
 use crate::response::{MadeOf, PyResponse, ReadAs};
 use crate::store::PyConnectionStore;
 
+mod rules;
+
+use rules::{is_h2_name, is_h2_value, request_target, unchanged, Seams, UrlopenKw};
+
 /// logging's DEBUG: `_took_response` logs the request line at this level.
 const DEBUG: u8 = 10;
 /// Most programs ask for a few URLs over and over: no more than this many are remembered.
 const DESTINATIONS_REMEMBERED: usize = 512;
 
-/// What the route compares with and calls, read once from `urllib3._lane` (see its
-/// `_route`). Things a program may patch after import (the response class, the user agent,
+/// What the route compares with and calls, read once from `urllib3._lane` (its `ROUTE`). Things a program may patch after import (the response class, the user agent,
 /// `parse_url`, http.client's methods) are read from their modules on each request.
 #[pyclass(module = "urllib3._rs", name = "LaneRoute", frozen)]
 pub(crate) struct LaneRoute {
@@ -61,109 +64,6 @@ pub(crate) struct LaneRoute {
     stock_user_agent: (Py<PyAny>, String),
     request_methods_module: Py<PyModule>,
     log: Py<PyAny>,
-}
-
-/// The stock classes of one kind and the seams compared on each request.
-struct Seams {
-    /// The seams' names.
-    names: Py<PyTuple>,
-    /// Class -> its seams' values as shipped, in the order of `names`.
-    stock: Py<PyDict>,
-}
-
-impl Seams {
-    fn read(lane: &Bound<'_, PyModule>, names: &str, stock: &str) -> PyResult<Self> {
-        Ok(Seams {
-            names: lane.getattr(names)?.cast_into()?.unbind(),
-            stock: lane.getattr(stock)?.cast_into()?.unbind(),
-        })
-    }
-
-    /// Whether `cls` is registered as shipped and its seams are still its own.
-    fn is_stock(&self, cls: &Bound<'_, PyType>) -> PyResult<bool> {
-        let py = cls.py();
-        let Some(values) = self.stock.bind(py).get_item(cls)? else {
-            return Ok(false);
-        };
-        let values = values.cast_into::<PyTuple>()?;
-        for (name, value) in self.names.bind(py).iter().zip(values.iter()) {
-            if !cls.getattr(name.cast_into::<PyString>()?)?.is(&value) {
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    }
-
-    /// Whether `obj` is of a stock class and sets none of its seams on itself.
-    fn is_stock_instance(&self, obj: &Bound<'_, PyAny>) -> PyResult<bool> {
-        if !self.is_stock(&obj.get_type())? {
-            return Ok(false);
-        }
-        let own = obj
-            .getattr(intern!(obj.py(), "__dict__"))?
-            .cast_into::<PyDict>()?;
-        for name in self.names.bind(obj.py()).iter() {
-            if own.contains(name)? {
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    }
-}
-
-/// The `urlopen` keywords the route serves; any other sends the request the usual way.
-struct UrlopenKw<'py> {
-    retries: Option<Bound<'py, PyAny>>,
-    timeout: Option<Bound<'py, PyAny>>,
-    redirect: bool,
-    preload_content: bool,
-    decode_content: bool,
-    release_conn: Option<bool>,
-}
-
-impl<'py> UrlopenKw<'py> {
-    /// None when `kw` holds a keyword the route leaves to the stages, or a flag that is not
-    /// a bool (the stages keep such values as they are given).
-    fn read(kw: &Bound<'py, PyDict>) -> PyResult<Option<Self>> {
-        let mut read = UrlopenKw {
-            retries: None,
-            timeout: None,
-            redirect: true,
-            preload_content: true,
-            decode_content: true,
-            release_conn: None,
-        };
-        for (name, value) in kw.iter() {
-            let flag = || {
-                value
-                    .cast::<pyo3::types::PyBool>()
-                    .ok()
-                    .map(|b| b.is_true())
-            };
-            match name.cast::<PyString>()?.to_str()? {
-                "retries" => read.retries = Some(value),
-                "timeout" => read.timeout = Some(value),
-                // The manager sends these to the pool as it likes.
-                "assert_same_host" | "pool_timeout" => {}
-                "redirect" => read.redirect = value.is_truthy()?,
-                "preload_content" => match flag() {
-                    Some(on) => read.preload_content = on,
-                    None => return Ok(None),
-                },
-                "decode_content" => match flag() {
-                    Some(on) => read.decode_content = on,
-                    None => return Ok(None),
-                },
-                "release_conn" if value.is_none() => {}
-                "release_conn" => match flag() {
-                    Some(on) => read.release_conn = Some(on),
-                    None => return Ok(None),
-                },
-                _ => return Ok(None),
-            }
-        }
-        Ok(Some(read))
-    }
 }
 
 /// The request as the route sends it: what the stages would have settled.
@@ -340,13 +240,11 @@ impl LaneRoute {
         let lane = self.lane.bind(py);
         let cls = lane.getattr(intern!(py, "_http_client_class"))?;
         let stock = lane.getattr(intern!(py, "_stock_http_client"))?;
-        let stock = stock.cast::<PyTuple>()?;
-        for (name, value) in self.http_client_seams.bind(py).iter().zip(stock.iter()) {
-            if !cls.getattr(name.cast_into::<PyString>()?)?.is(&value) {
-                return Ok(false);
-            }
-        }
-        Ok(true)
+        unchanged(
+            &cls,
+            self.http_client_seams.bind(py),
+            stock.cast::<PyTuple>()?,
+        )
     }
 
     /// `(scheme, host, port)` and the request target of `url` as the manager's `urlopen`
@@ -758,68 +656,6 @@ impl LaneRoute {
     }
 }
 
-/// The request target of a parsed URL (`Url.request_uri`), when it is sent as it is: no
-/// character `_encode_target` would escape, escapes already upper-case.
-fn request_target<'py>(parsed: &Bound<'py, PyTuple>) -> PyResult<Option<Bound<'py, PyString>>> {
-    let py = parsed.py();
-    let path = parsed.get_item(4)?;
-    let query = parsed.get_item(5)?;
-    let mut target = if path.is_truthy()? {
-        path.extract::<String>()?
-    } else {
-        "/".to_owned()
-    };
-    if !query.is_none() {
-        target.push('?');
-        target.push_str(&query.extract::<String>()?);
-    }
-    Ok(is_plain(&target).then(|| PyString::new(py, &target)))
-}
-
-/// Whether `target` is a path (and query) that needs no encoding.
-fn is_plain(target: &str) -> bool {
-    let bytes = target.as_bytes();
-    if bytes.first() != Some(&b'/') {
-        return false;
-    }
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if c == b'%' {
-            let escape = bytes.get(i + 1..i + 3);
-            if !escape.is_some_and(|hex| {
-                hex.iter()
-                    .all(|h| h.is_ascii_digit() || (b'A'..=b'F').contains(h))
-            }) {
-                return false;
-            }
-            i += 3;
-            continue;
-        }
-        if !(c.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?".contains(&c)) {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
-/// An HTTP/2 field name once lower-cased (RFC 9113 8.2.1): a token.
-fn is_h2_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c))
-}
-
-/// An HTTP/2 field value (RFC 9113 8.2.1): no NUL, CR or LF, no whitespace at either end.
-fn is_h2_value(value: &str) -> bool {
-    let edge = |c: Option<u8>| c.is_some_and(|c| b" \t".contains(&c));
-    !value.bytes().any(|c| b"\0\r\n".contains(&c))
-        && !edge(value.bytes().next())
-        && !edge(value.bytes().last())
-}
-
 /// A timeout in seconds (None: no timeout) as the core takes it.
 fn as_duration(timeout: &Bound<'_, PyAny>) -> PyResult<Option<std::time::Duration>> {
     if timeout.is_none() {
@@ -829,29 +665,4 @@ fn as_duration(timeout: &Bound<'_, PyAny>) -> PyResult<Option<std::time::Duratio
         .extract()
         .map_err(|_| PyValueError::new_err("a timeout must be a number or None"))?;
     seconds(secs).map(Some)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plain_targets_are_paths_that_need_no_encoding() {
-        for plain in ["/", "/small", "/a/b?x=1&y=%2F", "/~user/:@!$'()*+,;="] {
-            assert!(is_plain(plain), "{plain}");
-        }
-        for not_plain in ["", "small", "/a b", "/%2f", "/%2", "/é", "/a#frag", "/a\"b"] {
-            assert!(!is_plain(not_plain), "{not_plain}");
-        }
-    }
-
-    #[test]
-    fn h2_fields_follow_rfc_9113() {
-        assert!(is_h2_name("content-type") && is_h2_name("Content-Type") && is_h2_name("x-a_b"));
-        assert!(!is_h2_name("") && !is_h2_name(":path") && !is_h2_name("a b") && !is_h2_name("é"));
-        assert!(is_h2_value("") && is_h2_value("a b") && is_h2_value("é"));
-        for bad in ["a\nb", "a\rb", "a\0b", " a", "a ", "\ta", "a\t"] {
-            assert!(!is_h2_value(bad), "{bad:?}");
-        }
-    }
 }
