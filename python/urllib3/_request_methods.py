@@ -95,10 +95,10 @@ class RequestMethods:
         route = _lane.ROUTE
         if route is not None and _lane.ENABLED and not fields and json is None:
             done = route.request(self, method, url, body, headers, urlopen_kw)
-            if type(done) is tuple:
+            if isinstance(done, tuple):
                 return _lane.resume(self, url, body, urlopen_kw, done)  # type: ignore[arg-type]
             if done is not None:
-                return done  # type: ignore[no-any-return]
+                return done
         if json is not None:
             if body is not None:
                 raise TypeError(

@@ -6,6 +6,7 @@ Every name the module exposes is declared here; ``urllib3._rs.__all__`` lists th
 import io
 import socket
 import ssl
+import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Generic, Literal, NoReturn, Protocol, TypeVar, final, overload
 
@@ -14,6 +15,7 @@ from typing_extensions import Self, TypeAlias
 
 from ._base_connection import _ResponseOptions
 from ._collections import HTTPHeaderDict
+from .response import BaseHTTPResponse
 from ._core_socket import SSLObject, SocketIO
 
 __all__ = [
@@ -355,6 +357,23 @@ def exchange(
 ) -> Response | None:
     """A request written and its response head read (with ``preload``, the body too) in one
     call; None, having done nothing, for headers the core does not write as urllib3 would."""
+
+@final
+class LaneRoute:
+    """A stock manager's ``request`` in one call (``urllib3._lane``'s route)."""
+
+    def __init__(self, lane: types.ModuleType) -> None: ...
+    def request(
+        self,
+        manager: object,
+        method: object,
+        url: object,
+        body: object,
+        headers: object,
+        urlopen_kw: dict[str, object],
+    ) -> BaseHTTPResponse | tuple[object, ...] | None:
+        """The response; None, having done nothing, when the route declines; or what
+        ``_lane.resume`` continues from."""
 
 def _lane_counts() -> tuple[int, int]: ...
 def _lane_declined() -> None: ...
