@@ -432,6 +432,24 @@ def test_a_large_body_is_the_same_whole_in_large_reads_and_in_small_ones(server:
     assert b"".join(large) == small
 
 
+@pytest.mark.parametrize("piece", [16_383, 16_384, 65_536, 100_001])
+def test_a_body_streamed_in_pieces_that_read_straight_from_the_socket_is_whole(server: typing.Any, piece: int) -> None:
+    """Pieces of 16 KiB and more are read from the socket into the bytes that hold them,
+    around the connection's buffer; what the buffer already held comes first, and the next
+    response on the connection is left alone."""
+    url = server.url("/bytes/1000000?seed=11")
+    with urllib3.PoolManager(maxsize=1) as http:
+        whole = http.request("GET", url).data
+        r = http.request("GET", url, preload_content=False)
+        pieces = list(r.stream(piece))
+        r.release_conn()
+        after = http.request("GET", server.url("/bytes/10?seed=1")).data
+        assert http.connection_from_url(url).num_connections == 1
+    assert [len(p) for p in pieces[:-1]] == [piece] * (len(pieces) - 1)
+    assert b"".join(pieces) == whole and len(whole) == 1_000_000
+    assert len(after) == 10
+
+
 class _CutShort(LoopbackServer):
     """Announces ``announced`` bytes, sends two thirds of them and closes."""
 

@@ -59,7 +59,12 @@ pub(crate) struct ReadAs {
 /// where reading in place would take a second one.
 const READ_IN_PLACE_MIN: u64 = 128 * 1024;
 
-/// Whether a read of `len` bytes goes straight into the `bytes` that holds them.
+/// A piece of a body (`read(amt)`, `stream`) at least this long goes straight into the `bytes`
+/// that holds it. Unlike a whole body, which the lane may read with the head, a piece takes a
+/// release of the GIL either way, and through a `Vec` it was copied once more.
+const PIECE_IN_PLACE_MIN: usize = 16 * 1024;
+
+/// Whether a read of a whole body of `len` bytes goes straight into the `bytes` that holds it.
 pub(crate) fn reads_in_place(len: u64) -> bool {
     len >= READ_IN_PLACE_MIN
 }
@@ -214,14 +219,20 @@ impl PyResponse {
     /// Up to `amt` body bytes as received (the rest with None). A large read goes straight
     /// into the `bytes` returned.
     fn read_raw<'py>(&self, py: Python<'py>, amt: Option<usize>) -> PyResult<Bound<'py, PyBytes>> {
-        let size = amt.or_else(|| {
-            self.length_remaining()
-                .and_then(|n| usize::try_from(n).ok())
-        });
+        let left = self
+            .length_remaining()
+            .and_then(|n| usize::try_from(n).ok());
+        // No more than is left is set aside for a piece.
+        let size = match (amt, left) {
+            (Some(amt), Some(left)) => Some(amt.min(left)),
+            (amt, left) => amt.or(left),
+        };
+        let in_place = match amt {
+            None => size.is_some_and(|size| reads_in_place(size as u64)),
+            Some(_) => size.is_some_and(|size| size >= PIECE_IN_PLACE_MIN),
+        };
         match size {
-            Some(size) if reads_in_place(size as u64) => {
-                self.read_raw_in_place(py, size, amt.is_none())
-            }
+            Some(size) if in_place => self.read_raw_in_place(py, size, amt.is_none()),
             _ => {
                 let data = self.with_response(py, move |r| r.read_raw(amt))?;
                 Ok(PyBytes::new(py, &data.unwrap_or_default()))

@@ -124,6 +124,13 @@ fn read_only() -> io::Error {
 /// one read; heads larger than this grow the buffer up to the head limits.
 const BUFFER_SIZE: usize = 64 * 1024;
 
+/// Reads at least this large go straight from the transport into the caller's buffer when
+/// none are buffered. A body read in 64 KiB pieces rarely gets a whole piece in one read of
+/// the socket; the rest of each piece went through the buffer and was copied, as was
+/// whatever arrived beyond it, so most of a streamed body was copied once more than needed.
+/// Small reads (a head, chunk sizes) still take what arrived in one read of the buffer.
+const DIRECT_READ_MIN: usize = 16 * 1024;
+
 /// A transport with a read buffer and the read timeout it currently has set.
 #[derive(Debug)]
 pub(crate) struct BufStream {
@@ -212,10 +219,10 @@ impl BufStream {
     }
 
     /// Reads into `out`: buffered bytes first, then straight from the transport when the buffer
-    /// is empty and `out` is at least as large as it, else through the buffer.
+    /// is empty and `out` is a large read's, else through the buffer.
     pub(crate) fn read_into(&mut self, out: &mut [u8]) -> io::Result<usize> {
         if self.start == self.end {
-            if out.len() >= self.buf.len() {
+            if out.len() >= DIRECT_READ_MIN {
                 let transport = &mut self.transport;
                 return blocking(self.read_timeout, || transport.read(out));
             }
