@@ -12,10 +12,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
 use urllib3::connection::Request;
 use urllib3::pool::Http2Connections;
-use urllib3::{Body, Connection, Error, ErrorKind, HeaderMap, ResponseOptions, Timeout};
+use urllib3::{Body, Bytes, Connection, Error, ErrorKind, HeaderMap, ResponseOptions, Timeout};
 
 use crate::body::PyIterBody;
 use crate::config::{proxy_config, seconds, socket_config, socks_config, tls_config};
@@ -613,13 +614,15 @@ pub(crate) fn to_body(body: Option<Bound<'_, PyAny>>) -> PyResult<Body> {
         return Ok(Body::Empty);
     };
     if let Ok(b) = body.cast::<PyBytes>() {
-        return Ok(Body::Bytes(b.as_bytes().to_vec()));
+        // Sent from the bytes object itself, which the body keeps alive: no copy.
+        let backed: PyBackedBytes = b.clone().into();
+        return Ok(Body::Bytes(Bytes::from_owner(backed)));
     }
     if let Ok(s) = body.cast::<PyString>() {
-        return Ok(Body::Bytes(s.to_str()?.as_bytes().to_vec()));
+        return Ok(Body::from(s.to_str()?));
     }
     if let Ok(b) = body.cast::<PyByteArray>() {
-        return Ok(Body::Bytes(b.to_vec()));
+        return Ok(Body::from(b.to_vec()));
     }
     let iter = body.try_iter()?.unbind().into_any();
     Ok(Body::from_body_read(Box::new(PyIterBody::new(iter)), None))

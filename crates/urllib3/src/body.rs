@@ -3,6 +3,8 @@
 use std::fmt;
 use std::io::{self, Read, Seek, SeekFrom};
 
+use bytes::Bytes;
+
 use crate::error::{Error, ErrorKind, Result};
 
 /// What a request carries after its head.
@@ -28,8 +30,9 @@ pub enum Body {
     /// No body at all.
     #[default]
     Empty,
-    /// A body held in memory.
-    Bytes(Vec<u8>),
+    /// A body held in memory: [`Bytes`], so that a caller's buffer (a `Vec`, or memory owned
+    /// by another runtime, through `Bytes::from_owner`) is sent without a copy.
+    Bytes(Bytes),
     /// A body pulled from a reader while sending; `length` is sent as `Content-Length` when
     /// known, else the body is chunked.
     Reader {
@@ -199,27 +202,33 @@ impl fmt::Debug for Body {
     }
 }
 
+impl From<Bytes> for Body {
+    fn from(bytes: Bytes) -> Self {
+        Body::Bytes(bytes)
+    }
+}
+
 impl From<Vec<u8>> for Body {
     fn from(bytes: Vec<u8>) -> Self {
-        Body::Bytes(bytes)
+        Body::Bytes(bytes.into())
     }
 }
 
 impl From<&[u8]> for Body {
     fn from(bytes: &[u8]) -> Self {
-        Body::Bytes(bytes.to_vec())
+        Body::Bytes(Bytes::copy_from_slice(bytes))
     }
 }
 
 impl From<String> for Body {
     fn from(text: String) -> Self {
-        Body::Bytes(text.into_bytes())
+        Body::Bytes(text.into_bytes().into())
     }
 }
 
 impl From<&str> for Body {
     fn from(text: &str) -> Self {
-        Body::Bytes(text.as_bytes().to_vec())
+        Body::Bytes(Bytes::copy_from_slice(text.as_bytes()))
     }
 }
 

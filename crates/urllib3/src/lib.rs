@@ -247,6 +247,8 @@ mod timeout;
 mod url;
 
 pub use body::{Body, BodyRead};
+/// The bytes a [`Body::Bytes`] holds (the `bytes` crate's).
+pub use bytes::Bytes;
 pub use connection::{AssertHostname, CaCertData, CertReqs, TlsConfig, TlsVersion};
 pub use connection::{Connection, SocketConfig, DEFAULT_USER_AGENT, SKIP_HEADER};
 pub use connection::{Proxy, ProxyConfig, SocksConfig, SocksVersion};

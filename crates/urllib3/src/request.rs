@@ -130,7 +130,7 @@ pub(crate) fn encode(
         if !headers.contains("content-type") {
             headers.insert("Content-Type", "application/json");
         }
-        options.body = Body::Bytes(json);
+        options.body = Body::Bytes(json.into());
     }
     let Some(form) = form.filter(|f| !f.fields.is_empty()) else {
         return Ok((method, url));
@@ -160,7 +160,7 @@ pub(crate) fn encode(
     if !headers.contains("content-type") {
         headers.insert("Content-Type", content_type);
     }
-    options.body = Body::Bytes(body);
+    options.body = Body::Bytes(body.into());
     Ok((method, url))
 }
 

@@ -388,7 +388,7 @@ fn refused_unprocessed(e: &h2::Error) -> bool {
 fn kept_to_resend(body: &Body, end_now: bool) -> Option<Vec<u8>> {
     match body {
         _ if end_now => Some(Vec::new()),
-        Body::Bytes(bytes) if bytes.len() <= SEND_CHUNK => Some(bytes.clone()),
+        Body::Bytes(bytes) if bytes.len() <= SEND_CHUNK => Some(bytes.to_vec()),
         _ => None,
     }
 }
