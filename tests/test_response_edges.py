@@ -450,6 +450,22 @@ def test_a_body_streamed_in_pieces_that_read_straight_from_the_socket_is_whole(s
     assert len(after) == 10
 
 
+def test_reading_pieces_keeps_the_count_of_what_is_left_and_frees_the_connection_at_the_end(server: typing.Any) -> None:
+    url = server.url("/bytes/100000?seed=5")
+    with urllib3.PoolManager(maxsize=1) as http:
+        r = http.request("GET", url, preload_content=False)
+        left = []
+        while piece := r.read(30_000):
+            left.append((len(piece), r.length_remaining, r.tell()))
+        assert left == [(30_000, 70_000, 30_000), (30_000, 40_000, 60_000), (30_000, 10_000, 90_000), (10_000, 0, 100_000)]
+        # The body's end gave the connection back: the next request reuses it.
+        assert r.connection is None
+        assert http.request("GET", url).data == b"".join(
+            http.request("GET", url, preload_content=False).stream(7_000)
+        )
+        assert http.connection_from_url(url).num_connections == 1
+
+
 class _CutShort(LoopbackServer):
     """Announces ``announced`` bytes, sends two thirds of them and closes."""
 

@@ -778,6 +778,19 @@ class HTTPResponse(BaseHTTPResponse):
 
         Returns exactly ``amt`` bytes unless the body ends first.
         """
+        core = self._core
+        if (
+            type(amt) is int
+            and amt > 0
+            and core is not None
+            and self._fp is not None
+            and self._decoder is None
+            and self._decoder_initialized
+            and not self._has_decoded_content
+            and not self._reads_python_file
+            and not self._decoded_buffer._size
+        ):
+            return self._raw_piece(core, amt)
         self._init_decoder()
         if decode_content is None:
             decode_content = self.decode_content
@@ -805,6 +818,20 @@ class HTTPResponse(BaseHTTPResponse):
         elif amt is None and not self._uncached_read_occurred:
             self._body = data
         self._after_read()
+        return data
+
+    def _raw_piece(self, core: _rs.Response, amt: int) -> bytes:
+        """``read(amt)`` of a body read from the connection with nothing to decode and nothing
+        held: the core's read and what ``read`` does after it, without its other cases (a
+        streamed body runs this once a piece)."""
+        try:
+            data = core.read(amt)
+        except Exception as e:
+            self._failed(e)
+        self.length_remaining = None if self.chunked else core.length_remaining
+        self._uncached_read_occurred = True
+        if core.is_complete or core.closed:
+            self.release_conn()
         return data
 
     def _read_in_core(self, amt: int | None, via: _rs.Decoder | None) -> bytes:

@@ -551,6 +551,12 @@ impl PyResponse {
         self.lock().is_none()
     }
 
+    /// `closed`, asked as of http.client's response (`is_fp_closed` asks this first: without
+    /// it, each piece of a streamed body raised and caught an AttributeError).
+    fn isclosed(&self) -> bool {
+        self.closed()
+    }
+
     /// botocore reaches for `response._fp.fp.raw._sock` (http.client's response, its socket
     /// file, the raw socket IO, the socket) to change a download's read timeout. Each step
     /// answers with this response, whose `settimeout` applies to the rest of the body.
