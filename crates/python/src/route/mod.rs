@@ -94,7 +94,9 @@ impl LaneRoute {
         let Some(kw) = UrlopenKw::read(urlopen_kw)? else {
             return Ok(None);
         };
-        let method = method.to_str()?;
+        let Ok(method) = method.to_str() else {
+            return Ok(None);
+        };
         if !method.is_ascii()
             || !url.is_instance_of::<PyString>()
             || !body.as_ref().is_none_or(|b| {
@@ -172,8 +174,8 @@ impl LaneRoute {
         }))
     }
 
-    /// The pool's timeout for this request, as (connect, read) in seconds; None when the
-    /// stages must time it (a total, or a zero read timeout).
+    /// The request's `Timeout` (the pool's unless one was given) and the connect and read
+    /// timeouts it gives; None when the stages must time it (a total, or a zero read timeout).
     fn timeouts<'py>(
         &self,
         pool: &Bound<'py, PyAny>,
