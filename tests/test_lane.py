@@ -334,6 +334,7 @@ SCENARIOS: dict[str, tuple[Scenario, dict[str, typing.Any]]] = {
     "timeout as a number": (_get("/small", timeout=5.0), {}),
     "release_conn": (_get("/small", "read-n", preload_content=False, release_conn=True), {}),
     "lower-case method": (_get("/small", method="get"), {}),
+    "method not UTF-8": (_get("/small", method="G\udc80T"), {}),
     "POST bytes": (_get("/echo", method="POST", body=b"x" * 5000), {}),
     "POST str": (_get("/echo", method="POST", body="text body"), {}),
     "custom headers": (_get("/small", headers={"X-One": "1", "x-two": "2", "Accept-Encoding": "gzip"}), {}),
@@ -375,6 +376,7 @@ NOT_SERVED = {
     "full blocking pool",  # no connection on top of the store
     "SKIP_HEADER",  # the stages check where it may be used
     "bad SKIP_HEADER",  # the stages raise ValueError
+    "method not UTF-8",  # the stages refuse it
 }
 
 
