@@ -335,6 +335,7 @@ SCENARIOS: dict[str, tuple[Scenario, dict[str, typing.Any]]] = {
     "release_conn": (_get("/small", "read-n", preload_content=False, release_conn=True), {}),
     "lower-case method": (_get("/small", method="get"), {}),
     "method not UTF-8": (_get("/small", method="G\udc80T"), {}),
+    "headers not a mapping": (_get("/small", headers=[("X-One", "1")]), {}),
     "POST bytes": (_get("/echo", method="POST", body=b"x" * 5000), {}),
     "POST str": (_get("/echo", method="POST", body="text body"), {}),
     "custom headers": (_get("/small", headers={"X-One": "1", "x-two": "2", "Accept-Encoding": "gzip"}), {}),
@@ -377,6 +378,7 @@ NOT_SERVED = {
     "SKIP_HEADER",  # the stages check where it may be used
     "bad SKIP_HEADER",  # the stages raise ValueError
     "method not UTF-8",  # the stages refuse it
+    "headers not a mapping",  # the stages raise AttributeError
 }
 
 

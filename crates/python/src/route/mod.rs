@@ -159,7 +159,8 @@ impl LaneRoute {
                 .getattr(intern!(py, "HTTPHeaderDict"))?;
             copy.call1((chosen,))?
         };
-        let Some(header_map) = header_map(&headers)? else {
+        // Headers the lane does not write, or cannot read (not a mapping), are the stages'.
+        let Ok(Some(header_map)) = header_map(&headers) else {
             return Ok(None);
         };
         Ok(Some(Settled {
