@@ -828,10 +828,9 @@ class HTTPResponse(BaseHTTPResponse):
             data = core.read(amt)
         except Exception as e:
             self._failed(e)
-        self.length_remaining = None if self.chunked else core.length_remaining
+        self.length_remaining = self._remaining()
         self._uncached_read_occurred = True
-        if core.is_complete or core.closed:
-            self.release_conn()
+        self._after_read()
         return data
 
     def _read_in_core(self, amt: int | None, via: _rs.Decoder | None) -> bytes:

@@ -240,6 +240,10 @@ pub mod raw;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub use proto::http2::fuzzing as http2_fuzzing;
+/// RFC 9113's field rules, for a caller that checks a request before it is sent.
+pub mod http2_fields {
+    pub use crate::proto::http2::request::{is_illegal_value, is_legal_name};
+}
 pub mod request;
 pub mod response;
 mod retry;

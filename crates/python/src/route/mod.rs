@@ -14,7 +14,6 @@
 //! exchange (an error, a redirect, a status `Retry` may retry) is handed back to them: the
 //! route returns a handover tuple that `_lane.resume` continues from.
 
-use pyo3::exceptions::PyValueError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyModule, PyString, PyTuple, PyType};
@@ -28,7 +27,8 @@ use crate::store::PyConnectionStore;
 
 mod rules;
 
-use rules::{is_h2_name, is_h2_value, request_target, unchanged, Seams, UrlopenKw};
+use rules::{request_target, unchanged, Seams, UrlopenKw};
+use urllib3::http2_fields::{is_illegal_value, is_legal_name};
 
 /// logging's DEBUG: `_took_response` logs the request line at this level.
 const DEBUG: u8 = 10;
@@ -73,6 +73,7 @@ struct Settled<'py> {
     method: Bound<'py, PyString>,
     target: Bound<'py, PyString>,
     headers: Bound<'py, PyAny>,
+    /// Taken to send once the connection is ready (then empty).
     header_map: HeaderMap,
     body: Option<Bound<'py, PyAny>>,
     kw: UrlopenKw<'py>,
@@ -235,7 +236,11 @@ impl LaneRoute {
             .get_type()
             .getattr(intern!(py, "_refuse_illegal_fields"))?
             .is(self.checks_no_fields.bind(py));
-        Ok(!checks_fields || headers.iter().all(|(n, v)| is_h2_name(n) && is_h2_value(v)))
+        let legal = |(name, value): (&str, &str)| {
+            is_legal_name(name.to_ascii_lowercase().as_bytes())
+                && !is_illegal_value(value.as_bytes())
+        };
+        Ok(!checks_fields || headers.iter().all(legal))
     }
 
     /// `_lane.http_client_unpatched()`.
@@ -355,6 +360,7 @@ impl LaneRoute {
     fn send<'py>(
         &self,
         request: &Settled<'py>,
+        header_map: HeaderMap,
         conn: &Bound<'py, PyAny>,
         timeout: &Bound<'py, PyAny>,
         timeouts: Timeouts<'py>,
@@ -363,19 +369,20 @@ impl LaneRoute {
         let py = conn.py();
         let Settled { pool, kw, .. } = request;
         let release_conn = kw.release_conn.unwrap_or(kw.preload_content);
-        let response = match self.attempt(request, conn, timeouts, retries, release_conn) {
-            Ok(response) => response,
-            Err(e) => {
-                return handover(
-                    pool,
-                    conn,
-                    e.into_value(py).bind(py),
-                    request,
-                    retries,
-                    timeout,
-                )
-            }
-        };
+        let response =
+            match self.attempt(request, header_map, conn, timeouts, retries, release_conn) {
+                Ok(response) => response,
+                Err(e) => {
+                    return handover(
+                        pool,
+                        conn,
+                        e.into_value(py).bind(py),
+                        request,
+                        retries,
+                        timeout,
+                    )
+                }
+            };
         if release_conn {
             if let Err(Some(conn)) = request.store.get().put_connection(conn.clone().unbind()) {
                 pool.call_method1(intern!(py, "_put_conn"), (conn,))?;
@@ -398,6 +405,7 @@ impl LaneRoute {
     fn attempt<'py>(
         &self,
         request: &Settled<'py>,
+        header_map: HeaderMap,
         conn: &Bound<'py, PyAny>,
         timeouts: Timeouts<'py>,
         retries: &Bound<'py, PyAny>,
@@ -427,11 +435,19 @@ impl LaneRoute {
             method: method.to_str()?.to_owned(),
             target: target.to_str()?.to_owned(),
             host: Self::host_header(conn)?,
-            headers: request.header_map.clone(),
+            headers: header_map,
             body: to_body(request.body.clone())?,
             user_agent,
-            write_timeout: as_duration(&timeouts.connect)?,
-            read_timeout: as_duration(&timeouts.read)?,
+            write_timeout: timeouts
+                .connect
+                .extract::<Option<f64>>()?
+                .map(seconds)
+                .transpose()?,
+            read_timeout: timeouts
+                .read
+                .extract::<Option<f64>>()?
+                .map(seconds)
+                .transpose()?,
             options: ResponseOptions {
                 decode_content: kw.decode_content,
                 enforce_content_length: true,
@@ -634,7 +650,8 @@ impl LaneRoute {
         let Ok(method) = method.cast::<PyString>() else {
             return Ok(None);
         };
-        let Some(request) = self.settle(manager, method, url, body, headers, urlopen_kw)? else {
+        let Some(mut request) = self.settle(manager, method, url, body, headers, urlopen_kw)?
+        else {
             return Ok(None);
         };
         let Some((timeout, timeouts)) =
@@ -654,18 +671,8 @@ impl LaneRoute {
             return Ok(None);
         }
         let retries = self.retries(&request.pool, request.kw.retries.as_ref())?;
-        self.send(&request, &conn, &timeout, timeouts, &retries)
+        let header_map = std::mem::take(&mut request.header_map);
+        self.send(&request, header_map, &conn, &timeout, timeouts, &retries)
             .map(Some)
     }
-}
-
-/// A timeout in seconds (None: no timeout) as the core takes it.
-fn as_duration(timeout: &Bound<'_, PyAny>) -> PyResult<Option<std::time::Duration>> {
-    if timeout.is_none() {
-        return Ok(None);
-    }
-    let secs: f64 = timeout
-        .extract()
-        .map_err(|_| PyValueError::new_err("a timeout must be a number or None"))?;
-    seconds(secs).map(Some)
 }

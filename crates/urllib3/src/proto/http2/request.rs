@@ -17,7 +17,7 @@ const CONNECTION_SPECIFIC: [&str; 5] = [
 
 /// Whether `name` may be sent as an HTTP/2 field name: a token in lower case (RFC 9113
 /// §8.2.1). Names are lower-cased before the check, so only what no case fixes is refused.
-pub(crate) fn is_legal_name(name: &[u8]) -> bool {
+pub fn is_legal_name(name: &[u8]) -> bool {
     !name.is_empty()
         && name.iter().all(|&b| {
             b.is_ascii_lowercase() || b.is_ascii_digit() || b"!#$%&'*+-.^_`|~".contains(&b)
@@ -26,7 +26,7 @@ pub(crate) fn is_legal_name(name: &[u8]) -> bool {
 
 /// Whether `value` may not be sent as an HTTP/2 field value: it holds NUL, CR or LF, or starts
 /// or ends with a space or tab (RFC 9113 §8.2.1).
-pub(crate) fn is_illegal_value(value: &[u8]) -> bool {
+pub fn is_illegal_value(value: &[u8]) -> bool {
     let edge = |b: Option<&u8>| matches!(b, Some(b' ' | b'\t'));
     value.iter().any(|b| matches!(b, 0 | b'\r' | b'\n'))
         || edge(value.first())
